@@ -1,0 +1,38 @@
+// The only importer of open. Honours BROWSER (a command line, the URL appended as one more argument, as
+// git and gh do); never throws: returns whether a browser was launched.
+import { spawn } from 'node:child_process';
+
+export type OpenBrowser = (url: string) => Promise<boolean>;
+
+function launch(command: string, url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    // The shell splits BROWSER into words; the URL goes in as "$1", never through the shell's parser.
+    const child =
+      process.platform === 'win32'
+        ? spawn(`${command} "${url}"`, { shell: true, stdio: 'ignore', detached: true, windowsHide: true })
+        : spawn('/bin/sh', ['-c', `${command} "$1"`, 'yandex-token-browser', url], { stdio: 'ignore', detached: true });
+    child.once('error', () => resolve(false));
+    child.once('spawn', () => {
+      child.unref();
+      resolve(true);
+    });
+  });
+}
+
+export function createBrowserOpener(browserCommand: string | undefined): OpenBrowser {
+  return async (url) => {
+    if (browserCommand) {
+      if (['none', 'false', ':'].includes(browserCommand)) return false;
+      return launch(browserCommand, url);
+    }
+    try {
+      const { default: open } = await import('open');
+      const child = await open(url, { wait: false });
+      child.once('error', () => undefined);
+      child.unref();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}

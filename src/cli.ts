@@ -1,0 +1,150 @@
+// The only place commander is declared, and the only catch-all: argv in, exit code out.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Context, ProcessLike } from './context.js';
+import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from './settings.js';
+
+const VERSION = '0.1.0';
+
+const EXIT_CODES = `
+Exit codes:
+  0  success
+  1  failure (the message says why and what to do)
+  2  cancelled (Ctrl-C)
+  4  not logged in, or the token can no longer be used: run \`yandex-token login\``;
+
+function positiveInt(name: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
+    return n;
+  };
+}
+
+function profileName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) {
+    throw new InvalidArgumentError('a profile name is 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+  }
+  return value;
+}
+
+function profileOption(): Option {
+  return new Option('--profile <name>', 'which stored login to use (env: YANDEX_TOKEN_PROFILE)').argParser(profileName);
+}
+
+function buildProgram(getContext: () => Context): Command {
+  const program = new Command('yandex-token')
+    .description('Get a Yandex OAuth token once, then hand it to your scripts.')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run `yandex-token --help` for usage)')
+    .addHelpText('after', EXIT_CODES);
+
+  const profileOf = (opts: { profile?: string }, ctx: Context) => opts.profile ?? ctx.settings.profile;
+
+  program
+    .command('login')
+    .description('Log in with your Yandex app in the browser and store the token.')
+    .option('--client-id <id>', 'the app\'s ClientID (env: YANDEX_CLIENT_ID; asked for on a terminal)')
+    .option('--client-secret <secret>', 'the app\'s Client secret (env: YANDEX_CLIENT_SECRET; asked for, hidden, on a terminal)')
+    .addOption(new Option('--port <port>', `loopback port for the redirect (default ${DEFAULT_PORT})`).argParser(positiveInt('--port', 65535)))
+    .option('--redirect-uri <uri>', 'the exact loopback Redirect URI registered in the app, e.g. http://localhost:8899/')
+    .option('--scope <scopes>', 'required permissions, space-separated (default: all the app has)')
+    .option('--optional-scope <scopes>', 'optional permissions, space-separated')
+    .option('--login-hint <login>', 'the Yandex account to log in as')
+    .option('--force-confirm', 'always show the consent page (pick another account)')
+    .option('--device-id <id>', 'device id shown in Yandex ID (default: a random id kept per profile)')
+    .option('--device-name <name>', 'device name shown in Yandex ID (default: "yandex-token on <hostname>")')
+    .option('--no-browser', 'do not open a browser; only print the URL')
+    .addOption(
+      new Option('--timeout <seconds>', 'how long to wait for the browser')
+        .default(DEFAULT_LOGIN_TIMEOUT_SECONDS)
+        .argParser(positiveInt('--timeout', 86_400)),
+    )
+    .addOption(profileOption())
+    .addHelpText(
+      'after',
+      `
+Register this Redirect URI in your app at https://oauth.yandex.ru (Platforms → Web services):
+  http://127.0.0.1:${DEFAULT_PORT}/callback
+(with --port N: http://127.0.0.1:N/callback; with --redirect-uri: exactly that URI)
+${EXIT_CODES}`,
+    )
+    .action(async (opts) => {
+      const ctx = getContext();
+      const { login } = await import('./commands/login.js');
+      await login(
+        {
+          profile: profileOf(opts, ctx),
+          clientId: opts.clientId,
+          clientSecret: opts.clientSecret,
+          port: opts.port,
+          redirectUri: opts.redirectUri,
+          scope: opts.scope,
+          optionalScope: opts.optionalScope,
+          loginHint: opts.loginHint,
+          forceConfirm: opts.forceConfirm,
+          deviceId: opts.deviceId,
+          deviceName: opts.deviceName,
+          browser: opts.browser,
+          timeoutSeconds: opts.timeout,
+        },
+        ctx,
+      );
+    });
+
+  program
+    .command('print')
+    .description('Write the token, and nothing else, to stdout: curl -H "Authorization: OAuth $(yandex-token print)" …')
+    .addOption(profileOption())
+    .addHelpText('after', EXIT_CODES)
+    .action(async (opts) => {
+      const ctx = getContext();
+      const { print } = await import('./commands/print.js');
+      await print({ profile: profileOf(opts, ctx) }, ctx);
+    });
+
+  return program;
+}
+
+/** Runs one command line. Never throws: every failure becomes a message on stderr and an exit code. */
+export async function main(argv: string[], makeContext: () => Context, stderr: { write(text: string): unknown }): Promise<number> {
+  let ctx: Context | undefined;
+  const getContext = () => (ctx ??= makeContext());
+  const program = buildProgram(getContext).exitOverride();
+  program.configureOutput({ writeErr: (text) => void stderr.write(text) });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.failure;
+    }
+    if (error instanceof UserError) {
+      stderr.write(`${error.message}\n`);
+      if (ctx?.settings.debug && error.stack) stderr.write(`${error.stack}\n`);
+    } else {
+      const debug = ctx?.settings.debug ?? false;
+      stderr.write(
+        `Unexpected error: ${error instanceof Error ? error.message : String(error)}. ` +
+          (debug ? '\n' : 'Run again with DEBUG=yandex-token for details, and please report it.\n'),
+      );
+      if (debug && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+    }
+    return exitCodeFor(error);
+  }
+}
+
+/** The process entry point: wires signals to cancellation, runs, and exits. */
+export async function run(proc: ProcessLike & { argv: string[]; exit(code: number): never; on: NodeJS.Process['on'] }): Promise<void> {
+  const controller = new AbortController();
+  const stop = (error: UserError) => () => {
+    if (controller.signal.aborted) return proc.exit(exitCodeFor(error));
+    controller.abort(error);
+  };
+  proc.on('SIGINT', stop(new CancelledError()));
+  proc.on('SIGTERM', stop(new TerminatedError()));
+  const { createContext } = await import('./context.js');
+  const code = await main(proc.argv.slice(2), () => createContext(proc, controller.signal), proc.stderr);
+  // Exit now rather than wait on handles a library may leave open (a browser launcher, a prompt).
+  proc.stdout.write('', () => proc.exit(code));
+}

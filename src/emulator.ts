@@ -1,0 +1,572 @@
+// A local Yandex OAuth emulator on loopback, written from Yandex's documentation (see README): authorize
+// with a consent page, token (authorization_code + PKCE, refresh_token with rotation, device_code),
+// device/code and its page, verification_code, revoke_token and login.yandex.ru/info. The project's tests
+// run against it, and `yandex-token emulator` serves it for trying the tool without a Yandex app.
+// Never a stand-in for Yandex in production: it keeps everything in memory and trusts whoever clicks.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PAGE_HEADERS, escapeHtml } from './html.js';
+
+export interface EmulatorClient {
+  id: string;
+  secret: string;
+  name: string;
+  /** With strict redirects, the registered Redirect URIs; otherwise any loopback http URI is accepted. */
+  redirectUris?: string[];
+}
+
+export interface EmulatorAccount {
+  login: string;
+  id: string;
+}
+
+export interface EmulatorOptions {
+  host?: string;
+  port?: number;
+  clients?: EmulatorClient[];
+  account?: EmulatorAccount;
+  /** expires_in of issued tokens, seconds. */
+  tokenLifetimeSeconds?: number;
+  /** Only these redirect URIs are accepted (as a real app registration), matched on scheme, host, port, path. */
+  strictRedirect?: boolean;
+  deviceIntervalSeconds?: number;
+  deviceExpiresInSeconds?: number;
+  codeLifetimeSeconds?: number;
+}
+
+export type FailureMode =
+  | 'server-error' // 503 with an HTML page
+  | 'html' // 200 with an HTML page (a captive portal, a proxy's login)
+  | 'truncated' // 200 with half a JSON document
+  | 'no-access-token' // 200 with JSON that lacks access_token
+  | 'huge' // 200 with 10 MB of JSON
+  | 'reset' // the connection is destroyed
+  | 'hang'; // never answers
+
+export type Endpoint = '/authorize' | '/token' | '/device/code' | '/revoke_token' | '/info';
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  form: Record<string, string>;
+  authorization?: string;
+  at: number;
+}
+
+interface Grant {
+  clientId: string;
+  scope?: string;
+  deviceId?: string;
+  deviceName?: string;
+}
+
+interface PendingAuthorization extends Grant {
+  redirectUri: string;
+  state?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: string;
+}
+
+interface IssuedCode extends PendingAuthorization {
+  expiresAt: number;
+}
+
+interface AccessToken extends Grant {
+  expiresAt: number;
+  revoked: boolean;
+}
+
+interface DeviceCode extends Grant {
+  userCode: string;
+  expiresAt: number;
+  interval: number;
+  lastPollAt?: number;
+  status: 'pending' | 'approved' | 'denied';
+}
+
+export const DEMO_CLIENT: EmulatorClient = {
+  id: 'demo-client-id',
+  secret: 'demo-client-secret',
+  name: 'yandex-token demo app',
+};
+
+export const DEMO_ACCOUNT: EmulatorAccount = { login: 'demo.user', id: '1000000001' };
+
+const VERIFICATION_PATH = '/verification_code';
+
+export interface Emulator {
+  /** Base URL for both YANDEX_OAUTH_URL and YANDEX_LOGIN_URL. */
+  url: string;
+  close(): Promise<void>;
+  /** Makes the next `times` requests to an endpoint fail in the given way. */
+  fail(endpoint: Endpoint, mode: FailureMode, times?: number): void;
+  clearFailures(): void;
+  /** How often each thing happened: "token:authorization_code", "token:refresh_token", "revoke", … */
+  counts: Record<string, number>;
+  requests: LoggedRequest[];
+  /** Issues a token pair directly, as if a login had happened (for tests of refresh, status, logout). */
+  issueToken(grant: Partial<Grant> & { expiresIn?: number }): { access_token: string; refresh_token: string; expires_in: number };
+  /** Approves or denies a device code by its user code, as the person would on the device page. */
+  decideDevice(userCode: string, allow: boolean): boolean;
+  /** Expires every device code now. */
+  expireDeviceCodes(): void;
+  /** Revokes every token, as "Log out on all devices" in Yandex ID would. */
+  revokeAll(): void;
+}
+
+function token(prefix: string, bytes = 24): string {
+  return `${prefix}${randomBytes(bytes).toString('base64url')}`;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function isLoopbackHttp(uri: string): boolean {
+  try {
+    const url = new URL(uri);
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Yandex's rule: scheme, host, port and path must match; query and fragment may differ. */
+function redirectMatches(registered: string, requested: string): boolean {
+  try {
+    const a = new URL(registered);
+    const b = new URL(requested);
+    return a.protocol === b.protocol && a.hostname === b.hostname && a.port === b.port && a.pathname === b.pathname;
+  } catch {
+    return false;
+  }
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} — Yandex OAuth emulator</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em}
+.note{color:#a15c00;font-size:.9em}button{font-size:1em;padding:.4em 1.2em;margin-right:.6em}code{font-size:1.3em}</style>
+</head><body><p class="note">Yandex OAuth emulator — not Yandex. Tokens issued here work only with this emulator.</p>
+${body}</body></html>
+`;
+}
+
+async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const clients = new Map((options.clients ?? [DEMO_CLIENT]).map((c) => [c.id, c]));
+  const account = options.account ?? DEMO_ACCOUNT;
+  const lifetime = options.tokenLifetimeSeconds ?? 31_536_000;
+  const codeLifetime = options.codeLifetimeSeconds ?? 600;
+
+  const pendingAuthorizations = new Map<string, PendingAuthorization>();
+  const codes = new Map<string, IssuedCode>();
+  const accessTokens = new Map<string, AccessToken>();
+  const refreshTokens = new Map<string, string>(); // refresh token -> access token
+  const deviceCodes = new Map<string, DeviceCode>();
+  const failures = new Map<string, { mode: FailureMode; times: number }>();
+  const counts: Record<string, number> = {};
+  const requests: LoggedRequest[] = [];
+  const hanging = new Set<ServerResponse>();
+  let base = '';
+
+  const count = (key: string) => void (counts[key] = (counts[key] ?? 0) + 1);
+
+  const issue = (grant: Grant, expiresIn = lifetime) => {
+    const access = token('y0_emu_');
+    const refresh = token('1:emu:');
+    accessTokens.set(access, { ...grant, expiresAt: Date.now() + expiresIn * 1000, revoked: false });
+    refreshTokens.set(refresh, access);
+    return { access_token: access, expires_in: expiresIn, refresh_token: refresh, token_type: 'bearer' };
+  };
+
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
+  };
+  const oauthError = (res: ServerResponse, error: string, description: string, status = 400) =>
+    json(res, status, { error, error_description: description });
+  const html = (res: ServerResponse, status: number, title: string, body: string) => {
+    res.writeHead(status, PAGE_HEADERS);
+    res.end(page(title, body));
+  };
+  const redirect = (res: ServerResponse, location: string) => {
+    res.writeHead(302, { location, 'cache-control': 'no-store' });
+    res.end();
+  };
+
+  /** Client authentication: the Basic header wins over body parameters, as Yandex documents. */
+  const authenticate = (
+    req: IncomingMessage,
+    form: Record<string, string>,
+  ): { client?: EmulatorClient; secretGiven: boolean; error?: string } => {
+    let id = form.client_id;
+    let secret = form.client_secret;
+    const header = req.headers.authorization;
+    if (header) {
+      const match = /^Basic\s+(.+)$/i.exec(header);
+      if (!match?.[1]) return { secretGiven: false, error: 'Basic auth required' };
+      const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) return { secretGiven: false, error: 'Malformed Authorization header' };
+      id = decoded.slice(0, colon);
+      secret = decoded.slice(colon + 1);
+    }
+    const client = id ? clients.get(id) : undefined;
+    if (!client) return { secretGiven: false, error: 'Client not found' };
+    if (secret !== undefined && !sameSecret(secret, client.secret)) return { secretGiven: true, error: 'Wrong client secret' };
+    return { client, secretGiven: secret !== undefined };
+  };
+
+  const validRedirect = (client: EmulatorClient, uri: string): boolean => {
+    if (redirectMatches(`${base}${VERIFICATION_PATH}`, uri)) return true;
+    if (options.strictRedirect) return (client.redirectUris ?? []).some((registered) => redirectMatches(registered, uri));
+    return isLoopbackHttp(uri);
+  };
+
+  const consentForm = (action: string, id: string, client: EmulatorClient, grant: Grant) => `
+<h1>${escapeHtml(client.name)} asks for access</h1>
+<p>Account: <b>${escapeHtml(account.login)}</b></p>
+<p>Permissions: ${grant.scope ? escapeHtml(grant.scope) : 'all that the app has'}</p>
+${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
+<form method="post" action="${action}">
+<input type="hidden" name="request" value="${escapeHtml(id)}">
+<button type="submit" name="decision" value="allow" id="allow">Allow</button>
+<button type="submit" name="decision" value="deny" id="deny">Deny</button>
+</form>`;
+
+  const handlers: Record<string, (req: IncomingMessage, res: ServerResponse, query: Record<string, string>, form: Record<string, string>) => void> = {
+    'GET /authorize': (_req, res, q) => {
+      count('authorize');
+      const client = q.client_id ? clients.get(q.client_id) : undefined;
+      if (!client) return html(res, 400, 'Error', '<h1>400 Unknown client with such client_id</h1>');
+      if (q.response_type !== 'code') {
+        return html(res, 400, 'Error', '<h1>400 unsupported response_type</h1><p>The emulator serves response_type=code.</p>');
+      }
+      const redirectUri = q.redirect_uri ?? client.redirectUris?.[0] ?? `${base}${VERIFICATION_PATH}`;
+      if (!validRedirect(client, redirectUri)) {
+        return html(res, 400, 'Error', '<h1>400 redirect_uri does not match the Callback URL defined for the client</h1>');
+      }
+      if (q.code_challenge_method && !['S256', 'plain'].includes(q.code_challenge_method)) {
+        return html(res, 400, 'Error', '<h1>400 invalid code_challenge_method</h1>');
+      }
+      if (q.device_id !== undefined && !/^[\x20-\x7e]{6,50}$/.test(q.device_id)) {
+        return html(res, 400, 'Error', '<h1>400 invalid device_id</h1>');
+      }
+      const id = token('', 12);
+      const grant: PendingAuthorization = {
+        clientId: client.id,
+        redirectUri,
+        state: q.state,
+        codeChallenge: q.code_challenge,
+        codeChallengeMethod: q.code_challenge ? (q.code_challenge_method ?? 'plain') : undefined,
+        scope: [q.scope, q.optional_scope].filter(Boolean).join(' ') || undefined,
+        deviceId: q.device_id,
+        deviceName: q.device_id ? (q.device_name?.slice(0, 100) ?? 'unknown device') : undefined,
+      };
+      pendingAuthorizations.set(id, grant);
+      html(res, 200, 'Allow access', consentForm('/authorize/decision', id, client, grant));
+    },
+
+    'POST /authorize/decision': (_req, res, _q, form) => {
+      const pending = form.request ? pendingAuthorizations.get(form.request) : undefined;
+      if (!pending || !form.request) return html(res, 400, 'Error', '<h1>This request has expired. Start again.</h1>');
+      pendingAuthorizations.delete(form.request);
+      const target = new URL(pending.redirectUri);
+      if (form.decision !== 'allow') {
+        count('denied');
+        target.searchParams.set('error', 'access_denied');
+        target.searchParams.set('error_description', 'The user denied access');
+        if (pending.state !== undefined) target.searchParams.set('state', pending.state);
+        return redirect(res, target.toString());
+      }
+      const code = String(1_000_000 + (randomBytes(4).readUInt32BE() % 9_000_000));
+      codes.set(code, { ...pending, expiresAt: Date.now() + codeLifetime * 1000 });
+      target.searchParams.set('code', code);
+      if (pending.state !== undefined) target.searchParams.set('state', pending.state);
+      target.searchParams.set('cid', token('', 6));
+      redirect(res, target.toString());
+    },
+
+    [`GET ${VERIFICATION_PATH}`]: (_req, res, q) => {
+      if (q.error) return html(res, 400, 'Error', `<h1>Access was not granted</h1><p>${escapeHtml(q.error)}</p>`);
+      if (!q.code) return html(res, 400, 'Error', '<h1>No code</h1>');
+      html(res, 200, 'Your code', `<h1>Your confirmation code</h1><p><code id="code">${escapeHtml(q.code)}</code></p><p>Enter it in the app.</p>`);
+    },
+
+    'POST /token': (req, res, _q, form) => {
+      const grantType = form.grant_type;
+      count(`token:${grantType ?? 'none'}`);
+      if (!grantType) return oauthError(res, 'invalid_request', 'Missing grant_type');
+      const auth = authenticate(req, form);
+      if (auth.error === 'Basic auth required' || auth.error === 'Malformed Authorization header') {
+        return json(res, 401, { error: auth.error });
+      }
+      if (!auth.client) return oauthError(res, 'invalid_client', auth.error ?? 'Client not found');
+      const client = auth.client;
+
+      if (grantType === 'authorization_code') {
+        const issued = form.code ? codes.get(form.code) : undefined;
+        if (form.code) codes.delete(form.code);
+        if (!issued || issued.expiresAt < Date.now()) return oauthError(res, 'invalid_grant', 'Code has expired');
+        if (issued.clientId !== client.id) return oauthError(res, 'invalid_grant', 'Code was issued to another application');
+        if (issued.codeChallenge) {
+          const verifier = form.code_verifier;
+          if (!verifier) return oauthError(res, 'invalid_grant', 'code_verifier required');
+          const transformed =
+            issued.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+          if (!sameSecret(transformed, issued.codeChallenge)) return oauthError(res, 'invalid_grant', 'Invalid code_verifier');
+        } else if (!auth.secretGiven) {
+          return oauthError(res, 'invalid_client', 'client_secret required');
+        }
+        return json(res, 200, issue(issued));
+      }
+
+      if (!auth.secretGiven) return oauthError(res, 'invalid_client', 'client_secret required');
+
+      if (grantType === 'refresh_token') {
+        const access = form.refresh_token ? refreshTokens.get(form.refresh_token) : undefined;
+        const record = access ? accessTokens.get(access) : undefined;
+        if (!access || !record || record.revoked || record.clientId !== client.id) {
+          return oauthError(res, 'invalid_grant', 'Invalid refresh token');
+        }
+        // Rotation: the old refresh token dies. The access token stays the same while it has more than
+        // half its life left (as Yandex does for long-lived tokens), otherwise a new one is issued.
+        refreshTokens.delete(form.refresh_token!);
+        const refresh = token('1:emu:');
+        const remaining = record.expiresAt - Date.now();
+        if (remaining > (lifetime * 1000) / 2) {
+          refreshTokens.set(refresh, access);
+          record.expiresAt = Date.now() + lifetime * 1000;
+          return json(res, 200, { access_token: access, expires_in: lifetime, refresh_token: refresh, token_type: 'bearer' });
+        }
+        accessTokens.delete(access);
+        const fresh = issue(record);
+        refreshTokens.delete(fresh.refresh_token);
+        refreshTokens.set(refresh, fresh.access_token);
+        return json(res, 200, { ...fresh, refresh_token: refresh });
+      }
+
+      if (grantType === 'device_code') {
+        const device = form.code ? deviceCodes.get(form.code) : undefined;
+        if (!device || device.clientId !== client.id) return oauthError(res, 'invalid_grant', 'Invalid device code');
+        const now = Date.now();
+        if (device.expiresAt < now) {
+          deviceCodes.delete(form.code!);
+          return oauthError(res, 'expired_token', 'Device code has expired');
+        }
+        const tooSoon = device.lastPollAt !== undefined && now - device.lastPollAt < device.interval * 1000 - 50;
+        device.lastPollAt = now;
+        if (tooSoon) {
+          device.interval += 5;
+          count('slow_down');
+          return oauthError(res, 'slow_down', 'Polling too frequently');
+        }
+        if (device.status === 'denied') {
+          deviceCodes.delete(form.code!);
+          return oauthError(res, 'access_denied', 'The user denied access');
+        }
+        if (device.status === 'pending') return oauthError(res, 'authorization_pending', 'User has not yet authorized your application');
+        deviceCodes.delete(form.code!);
+        return json(res, 200, issue(device));
+      }
+
+      return oauthError(res, 'unsupported_grant_type', `Unsupported grant_type ${grantType}`);
+    },
+
+    'POST /device/code': (_req, res, _q, form) => {
+      count('device_code');
+      const client = form.client_id ? clients.get(form.client_id) : undefined;
+      if (!client) return oauthError(res, 'invalid_client', 'Client not found');
+      const deviceCode = token('', 16).slice(0, 32);
+      const userCode = Array.from(randomBytes(8), (b) => String.fromCharCode(97 + (b % 26))).join('');
+      const expiresIn = options.deviceExpiresInSeconds ?? 300;
+      const interval = options.deviceIntervalSeconds ?? 5;
+      deviceCodes.set(deviceCode, {
+        clientId: client.id,
+        userCode,
+        expiresAt: Date.now() + expiresIn * 1000,
+        interval,
+        status: 'pending',
+        scope: [form.scope, form.optional_scope].filter(Boolean).join(' ') || undefined,
+        deviceId: form.device_id,
+        deviceName: form.device_id ? (form.device_name ?? 'unknown device') : undefined,
+      });
+      json(res, 200, { device_code: deviceCode, user_code: userCode, verification_url: `${base}/device`, interval, expires_in: expiresIn });
+    },
+
+    'GET /device': (_req, res) => {
+      html(res, 200, 'Enter the code', `<h1>Enter the code shown by the app</h1>
+<form method="post" action="/device"><input name="user_code" id="user_code" autocomplete="off" autofocus>
+<button type="submit" id="continue">Continue</button></form>`);
+    },
+
+    'POST /device': (_req, res, _q, form) => {
+      const entry = [...deviceCodes.values()].find((d) => d.userCode === form.user_code?.trim().toLowerCase() && d.expiresAt > Date.now());
+      if (!entry) return html(res, 400, 'Wrong code', '<h1>Wrong or expired code</h1><p><a href="/device">Try again</a></p>');
+      const client = clients.get(entry.clientId)!;
+      html(res, 200, 'Allow access', consentForm('/device/decision', entry.userCode, client, entry));
+    },
+
+    'POST /device/decision': (_req, res, _q, form) => {
+      if (!form.request || !decideDevice(form.request, form.decision === 'allow')) {
+        return html(res, 400, 'Wrong code', '<h1>Wrong or expired code</h1>');
+      }
+      html(res, 200, 'Done', `<h1>${form.decision === 'allow' ? 'Access allowed' : 'Access denied'}</h1><p>Return to the app.</p>`);
+    },
+
+    'POST /revoke_token': (req, res, _q, form) => {
+      count('revoke');
+      const auth = authenticate(req, form);
+      if (!auth.client || !auth.secretGiven) return oauthError(res, 'invalid_client', auth.error ?? 'client_secret required');
+      const record = form.access_token ? accessTokens.get(form.access_token) : undefined;
+      if (!record) return json(res, 200, { status: 'ok' });
+      if (record.clientId !== auth.client.id) return oauthError(res, 'invalid_grant', 'Token belongs to another application');
+      if (!record.deviceId) return oauthError(res, 'unsupported_token_type', 'Token was not issued for a device');
+      record.revoked = true;
+      for (const [refresh, access] of refreshTokens) if (access === form.access_token) refreshTokens.delete(refresh);
+      count('revoked');
+      json(res, 200, { status: 'ok' });
+    },
+
+    'GET /info': (req, res) => {
+      count('info');
+      const match = /^(?:OAuth|Bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      const record = match?.[1] ? accessTokens.get(match[1]) : undefined;
+      if (!record || record.revoked || record.expiresAt < Date.now()) {
+        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' });
+        return res.end('401 Unauthorized');
+      }
+      json(res, 200, {
+        id: account.id,
+        login: account.login,
+        client_id: record.clientId,
+        psuid: `1.${createHash('sha256').update(record.clientId + account.id).digest('base64url').slice(0, 20)}`,
+      });
+    },
+  };
+
+  const decideDevice = (userCode: string, allow: boolean): boolean => {
+    const entry = [...deviceCodes.values()].find((d) => d.userCode === userCode && d.status === 'pending');
+    if (!entry || entry.expiresAt < Date.now()) return false;
+    entry.status = allow ? 'approved' : 'denied';
+    return true;
+  };
+
+  const injectFailure = (res: ServerResponse, mode: FailureMode) => {
+    switch (mode) {
+      case 'server-error':
+        res.writeHead(503, { 'content-type': 'text/html' });
+        return res.end('<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>');
+      case 'html':
+        res.writeHead(200, { 'content-type': 'text/html' });
+        return res.end('<html><body><h1>Please sign in to the network</h1></body></html>');
+      case 'truncated':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end('{"access_token": "y0_trunc');
+      case 'no-access-token':
+        return json(res, 200, { token_type: 'bearer', expires_in: 3600 });
+      case 'huge': {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = `"${'x'.repeat(1024 * 1024 - 3)}",`;
+        res.write('{"padding":[');
+        for (let i = 0; i < 10; i++) res.write(chunk);
+        return res.end('""]}');
+      }
+      case 'reset':
+        return res.socket?.destroy();
+      case 'hang':
+        hanging.add(res);
+        return;
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://emulator');
+      const query = Object.fromEntries(url.searchParams);
+      let form: Record<string, string> = {};
+      if (req.method === 'POST') {
+        try {
+          form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+        } catch {
+          return oauthError(res, 'invalid_request', 'Request body too large', 413);
+        }
+      }
+      requests.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        query,
+        form,
+        authorization: req.headers.authorization,
+        at: Date.now(),
+      });
+      const failure = failures.get(url.pathname);
+      if (failure && failure.times > 0) {
+        failure.times -= 1;
+        return injectFailure(res, failure.mode);
+      }
+      const handler = handlers[`${req.method} ${url.pathname}`];
+      if (!handler) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        return res.end('Not found');
+      }
+      handler(req, res, query, form);
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  base = `http://${host}:${address.port}`;
+
+  return {
+    url: base,
+    counts,
+    requests,
+    fail(endpoint, mode, times = Number.POSITIVE_INFINITY) {
+      failures.set(endpoint, { mode, times });
+    },
+    clearFailures() {
+      failures.clear();
+    },
+    issueToken({ expiresIn, ...grant }) {
+      return issue({ clientId: DEMO_CLIENT.id, ...grant }, expiresIn);
+    },
+    decideDevice,
+    expireDeviceCodes() {
+      for (const device of deviceCodes.values()) device.expiresAt = 0;
+    },
+    revokeAll() {
+      for (const record of accessTokens.values()) record.revoked = true;
+      refreshTokens.clear();
+    },
+    close() {
+      for (const res of hanging) res.socket?.destroy();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

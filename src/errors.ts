@@ -1,0 +1,68 @@
+// The error types every module throws, and the one table that maps them to exit codes.
+
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  cancelled: 2,
+  notLoggedIn: 4,
+  terminated: 143,
+} as const;
+
+/** An expected failure: its message is a sentence that names the fix, shown without a stack trace. */
+export class UserError extends Error {
+  readonly exitCode: number = ExitCode.failure;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The person stopped us: Ctrl-C at a prompt or during a wait. */
+export class CancelledError extends UserError {
+  override readonly exitCode: number = ExitCode.cancelled;
+  constructor(message = 'Cancelled. Nothing was stored.') {
+    super(message);
+  }
+}
+
+/** SIGTERM: stop cleanly, store nothing. */
+export class TerminatedError extends UserError {
+  override readonly exitCode: number = ExitCode.terminated;
+  constructor() {
+    super('Terminated. Nothing was stored.');
+  }
+}
+
+/** No usable token: nothing stored, or it can no longer be refreshed. */
+export class NotLoggedInError extends UserError {
+  override readonly exitCode: number = ExitCode.notLoggedIn;
+}
+
+/** Yandex answered with an OAuth error object: {"error": code, "error_description": text}. */
+export class OAuthError extends UserError {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly description?: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The config file cannot be read or has the wrong content. The message names the file. */
+export class ConfigError extends UserError {}
+
+export function exitCodeFor(error: unknown): number {
+  return error instanceof UserError ? error.exitCode : ExitCode.failure;
+}
+
+/** The code (ECONNREFUSED, EADDRINUSE, …) of a Node system error, looking through `cause` chains. */
+export function systemErrorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

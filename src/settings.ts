@@ -1,0 +1,92 @@
+// The only reader of process.env: endpoints, credentials, profile, folders and timeouts.
+import { homedir, hostname } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { UserError } from './errors.js';
+
+export const DEFAULT_OAUTH_URL = 'https://oauth.yandex.ru';
+export const DEFAULT_LOGIN_URL = 'https://login.yandex.ru';
+export const DEFAULT_PORT = 8765;
+export const DEFAULT_PROFILE = 'default';
+export const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
+export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
+
+export interface Settings {
+  /** Base of Yandex OAuth (authorize, token, device, revoke), without a trailing slash. */
+  oauthUrl: string;
+  /** Base of Yandex ID (the /info endpoint), without a trailing slash. */
+  loginUrl: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** A token from the environment (CI): wins over anything stored. */
+  token?: string;
+  profile: string;
+  /** The folder that holds config.json. */
+  configDir: string;
+  /** A command line to open URLs with, instead of the system's browser. */
+  browser?: string;
+  httpTimeoutMs: number;
+  hostname: string;
+  debug: boolean;
+  /** Facts about the session used to pick advice for headless machines. */
+  display: { ssh: boolean; graphical: boolean };
+}
+
+export type Env = Record<string, string | undefined>;
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function baseUrl(value: string | undefined, fallback: string): string {
+  return (nonEmpty(value) ?? fallback).replace(/\/+$/, '');
+}
+
+function seconds(value: string | undefined, fallback: number, name: string): number {
+  const raw = nonEmpty(value);
+  if (raw === undefined) return fallback;
+  const parsed = Number(raw);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    throw new UserError(`${name} must be a positive number of seconds, not "${raw}". Fix or unset it.`);
+  }
+  return parsed;
+}
+
+/**
+ * The folder conf would use for project "yandex-token" without the "-nodejs" suffix (as env-paths
+ * computes it), unless YANDEX_TOKEN_CONFIG_DIR names another. A relative XDG_CONFIG_HOME is ignored,
+ * as the XDG Base Directory spec says.
+ */
+export function configDirFor(env: Env, platform: NodeJS.Platform = process.platform, home = homedir()): string {
+  const override = nonEmpty(env.YANDEX_TOKEN_CONFIG_DIR);
+  if (override) return override;
+  const name = 'yandex-token';
+  if (platform === 'darwin') return join(home, 'Library', 'Preferences', name);
+  if (platform === 'win32') return join(nonEmpty(env.APPDATA) ?? join(home, 'AppData', 'Roaming'), name, 'Config');
+  const xdg = nonEmpty(env.XDG_CONFIG_HOME);
+  return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.config'), name);
+}
+
+export function readSettings(env: Env = process.env, platform: NodeJS.Platform = process.platform): Settings {
+  const home = nonEmpty(env.HOME) ?? homedir();
+  const debug = (env.DEBUG ?? '').split(',').some((part) => /^(\*|yandex-token(:.*)?)$/.test(part.trim()));
+  return {
+    oauthUrl: baseUrl(env.YANDEX_OAUTH_URL, DEFAULT_OAUTH_URL),
+    loginUrl: baseUrl(env.YANDEX_LOGIN_URL, DEFAULT_LOGIN_URL),
+    clientId: nonEmpty(env.YANDEX_CLIENT_ID),
+    clientSecret: nonEmpty(env.YANDEX_CLIENT_SECRET),
+    token: nonEmpty(env.YANDEX_TOKEN),
+    profile: nonEmpty(env.YANDEX_TOKEN_PROFILE) ?? DEFAULT_PROFILE,
+    configDir: configDirFor(env, platform, home),
+    browser: nonEmpty(env.BROWSER),
+    httpTimeoutMs:
+      seconds(env.YANDEX_TOKEN_HTTP_TIMEOUT, DEFAULT_HTTP_TIMEOUT_SECONDS, 'YANDEX_TOKEN_HTTP_TIMEOUT') * 1000,
+    hostname: hostname(),
+    debug,
+    display: {
+      ssh: Boolean(nonEmpty(env.SSH_CONNECTION) ?? nonEmpty(env.SSH_TTY)),
+      graphical:
+        platform === 'darwin' || platform === 'win32' || Boolean(nonEmpty(env.DISPLAY) ?? nonEmpty(env.WAYLAND_DISPLAY)),
+    },
+  };
+}
