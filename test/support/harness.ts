@@ -1,0 +1,133 @@
+// Shared test plumbing: temp folders, the emulator as fake Yandex, free loopback ports, running the
+// built CLI as a user would, and in-process contexts. Tests touch only loopback and temp folders.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { startEmulator, DEMO_CLIENT, type Emulator, type EmulatorOptions } from '../../src/emulator.ts';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'yandex-token.js');
+export const SCRIPTED_BROWSER = join(ROOT, 'test', 'support', 'scripted-browser.mjs');
+export { DEMO_CLIENT };
+
+export function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'yandex-token-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export async function fakeYandex(t: TestContext, options: EmulatorOptions = {}): Promise<Emulator> {
+  const emulator = await startEmulator(options);
+  t.after(() => emulator.close());
+  return emulator;
+}
+
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Home {
+  dir: string;
+  /** Where the config file lands for this home (XDG_CONFIG_HOME/yandex-token/config.json). */
+  configFile: string;
+  configDir: string;
+  env: Record<string, string>;
+}
+
+/** A fresh HOME and XDG_CONFIG_HOME pointed at the emulator, with no inherited YANDEX_* variables. */
+export function makeHome(t: TestContext, emulator?: Emulator, extra: Record<string, string> = {}): Home {
+  const dir = tempDir(t);
+  const configDir = join(dir, 'config', 'yandex-token');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    LANG: 'C.UTF-8',
+    BROWSER: 'none',
+    ...(emulator ? { YANDEX_OAUTH_URL: emulator.url, YANDEX_LOGIN_URL: emulator.url } : {}),
+    ...extra,
+  };
+  return { dir, configDir, configFile: join(configDir, 'config.json'), env };
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  child: ChildProcess;
+  /** Resolves when stderr has printed text matching the pattern. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  done: Promise<RunResult>;
+}
+
+/** Starts the built CLI with exactly the given environment. */
+export function startCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number } = {}): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (s: string) => void }[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    for (const w of [...waiters]) if (w.pattern.test(stderr)) w.resolve(stderr);
+  });
+  if (options.input !== undefined) child.stdin!.end(options.input);
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const done = new Promise<RunResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return {
+    child,
+    done,
+    waitForStderr(pattern, timeoutMs = 10_000) {
+      if (pattern.test(stderr)) return Promise.resolve(stderr);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`stderr never matched ${pattern}; it was:\n${stderr}`)), timeoutMs);
+        waiters.push({
+          pattern,
+          resolve: (s) => {
+            clearTimeout(timer);
+            resolve(s);
+          },
+        });
+      });
+    },
+  };
+}
+
+export function runCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return startCli(args, env, { input: options.input ?? '', ...options }).done;
+}
+
+/** The env for a login that the scripted browser completes (allow or deny). */
+export function browserEnv(home: Home, decision: 'allow' | 'deny' = 'allow'): Record<string, string> {
+  return {
+    ...home.env,
+    BROWSER: `${JSON.stringify(process.execPath)} ${JSON.stringify(SCRIPTED_BROWSER)}`,
+    SCRIPTED_BROWSER_DECISION: decision,
+    SCRIPTED_BROWSER_LOG: join(home.dir, 'browser.log'),
+  };
+}
+
+export function credentials(client = DEMO_CLIENT): string[] {
+  return ['--client-id', client.id, '--client-secret', client.secret];
+}
