@@ -1,7 +1,7 @@
 // Shared test plumbing: temp folders, the emulator as fake Yandex, free loopback ports, running the
 // built CLI as a user would, and in-process contexts. Tests touch only loopback and temp folders.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -130,4 +130,18 @@ export function browserEnv(home: Home, decision: 'allow' | 'deny' = 'allow'): Re
 
 export function credentials(client = DEMO_CLIENT): string[] {
   return ['--client-id', client.id, '--client-secret', client.secret];
+}
+
+/**
+ * What the scripted browser saw last. The browser is a separate process that may still be writing its
+ * log when the CLI has already exited, so wait for it (bounded).
+ */
+export async function browserResult(home: Home, count = 1): Promise<{ stage: string; status: number; html: string; location?: string }> {
+  const file = join(home.dir, 'browser.log');
+  for (let waited = 0; ; waited += 50) {
+    const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
+    if (lines.length >= count) return JSON.parse(lines[count - 1]!);
+    if (waited > 10_000) throw new Error(`the scripted browser wrote no result to ${file}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
