@@ -1,0 +1,115 @@
+// `npm run bench`: start-up time and peak memory of print, print --json, --help and --version against
+// bare `node -e 0`, measured alternately in one run on this machine; and the wall time of a full login
+// against the emulator with the scripted browser. Prints medians, spread, ratios and peak RSS.
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startEmulator, DEMO_CLIENT } from '../src/emulator.ts';
+import { BIN, SCRIPTED_BROWSER, freePort } from './support/harness.ts';
+
+const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 40);
+const warmup = 5;
+const home = mkdtempSync(join(tmpdir(), 'yandex-token-bench-'));
+const configDir = join(home, 'config', 'yandex-token');
+mkdirSync(configDir, { recursive: true, mode: 0o700 });
+const now = new Date();
+writeFileSync(
+  join(configDir, 'config.json'),
+  JSON.stringify({
+    profiles: {
+      default: {
+        accessToken: 'y0_bench_token',
+        refreshToken: '1:bench',
+        expiresAt: new Date(now.getTime() + 365 * 86_400_000).toISOString(),
+        clientId: DEMO_CLIENT.id,
+        clientSecret: DEMO_CLIENT.secret,
+        login: 'bench.user',
+        obtainedAt: now.toISOString(),
+      },
+    },
+    deviceIds: {},
+  }),
+  { mode: 0o600 },
+);
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_CONFIG_HOME: join(home, 'config') };
+
+// Reports the process's peak RSS on fd 3 as it exits; used in a separate pass so it costs no time above.
+const rssProbe = join(home, 'rss-probe.mjs');
+writeFileSync(rssProbe, "import { writeSync } from 'node:fs';\nprocess.on('exit', () => { try { writeSync(3, String(process.resourceUsage().maxRSS)); } catch {} });\n");
+
+const cases: { name: string; args: string[] }[] = [
+  { name: 'node -e 0', args: ['-e', '0'] },
+  { name: 'print', args: [BIN, 'print'] },
+  //{ name: 'print --json', args: [BIN, 'print', '--json'] },
+  { name: '--help', args: [BIN, '--help'] },
+  { name: '--version', args: [BIN, '--version'] },
+];
+
+function once(args: string[], probe = false): { ms: number; rssKiB?: number } {
+  const start = performance.now();
+  const result = spawnSync(process.execPath, probe ? ['--import', rssProbe, ...args] : args, {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
+  const ms = performance.now() - start;
+  if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  const rss = probe ? Number(result.output[3]?.toString()) : undefined;
+  return { ms, rssKiB: rss };
+}
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+};
+
+for (let i = 0; i < warmup; i++) for (const c of cases) once(c.args);
+const times = new Map(cases.map((c) => [c.name, [] as number[]]));
+const rss = new Map(cases.map((c) => [c.name, [] as number[]]));
+for (let i = 0; i < runs; i++) for (const c of cases) times.get(c.name)!.push(once(c.args).ms);
+for (let i = 0; i < Math.min(runs, 15); i++) for (const c of cases) rss.get(c.name)!.push(once(c.args, true).rssKiB!);
+
+const baseMs = quantile(times.get('node -e 0')!, 0.5);
+const baseRss = quantile(rss.get('node -e 0')!, 0.5);
+console.log(`yandex-token start-up, ${runs} alternating runs each after ${warmup} warm-up rounds (node ${process.version})\n`);
+console.log('command          median ms  p10–p90 ms     × node   peak RSS MiB  × node');
+for (const c of cases) {
+  const t = times.get(c.name)!;
+  const median = quantile(t, 0.5);
+  const r = quantile(rss.get(c.name)!, 0.5);
+  console.log(
+    `${c.name.padEnd(16)} ${median.toFixed(1).padStart(9)}  ${`${quantile(t, 0.1).toFixed(1)}–${quantile(t, 0.9).toFixed(1)}`.padEnd(13)}  ${(median / baseMs).toFixed(2).padStart(5)}   ${(r / 1024).toFixed(1).padStart(12)}  ${(r / baseRss).toFixed(2).padStart(6)}`,
+  );
+}
+
+// A full login: emulator in this process, the CLI and the scripted browser as separate processes.
+const emulator = await startEmulator();
+const loginTimes: number[] = [];
+try {
+  for (let i = 0; i < 5; i++) {
+    const port = await freePort();
+    const start = performance.now();
+    // Asynchronously: the emulator answers from this process's event loop.
+    await promisify(execFile)(
+      process.execPath,
+      [BIN, 'login', '--client-id', DEMO_CLIENT.id, '--client-secret', DEMO_CLIENT.secret, '--port', String(port), '--profile', `bench${i}`],
+      {
+        env: {
+          ...env,
+          YANDEX_OAUTH_URL: emulator.url,
+          YANDEX_LOGIN_URL: emulator.url,
+          BROWSER: `${JSON.stringify(process.execPath)} ${JSON.stringify(SCRIPTED_BROWSER)}`,
+        },
+        timeout: 30_000,
+      },
+    );
+    loginTimes.push(performance.now() - start);
+  }
+} finally {
+  await emulator.close();
+  rmSync(home, { recursive: true, force: true });
+}
+console.log(`\nfull login against the emulator with the scripted browser: median ${quantile(loginTimes, 0.5).toFixed(0)} ms over ${loginTimes.length} runs`);
+
