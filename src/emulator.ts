@@ -14,6 +14,10 @@ export interface EmulatorClient {
   name: string;
   /** With strict redirects, the registered Redirect URIs; otherwise any loopback http URI is accepted. */
   redirectUris?: string[];
+  /** The app's registered permissions; a request for others gets invalid_scope. Absent: any scope. */
+  scopes?: string[];
+  /** Rejected at moderation or blocked: authorize and token answer unauthorized_client. */
+  blocked?: boolean;
 }
 
 export interface EmulatorAccount {
@@ -33,6 +37,16 @@ export interface EmulatorOptions {
   deviceIntervalSeconds?: number;
   deviceExpiresInSeconds?: number;
   codeLifetimeSeconds?: number;
+  /**
+   * Which reading of the device flow's UNCONFIRMED errors to play (yandex-oauth.md §6.2): 'rfc8628'
+   * (default) answers slow_down, expired_token and access_denied; 'invalid_grant' answers invalid_grant
+   * for an expired or denied code and never slow_down, as the Go clients assume.
+   */
+  deviceErrors?: 'rfc8628' | 'invalid_grant';
+  /** Every answer is delayed by this many milliseconds (a slow network or an overloaded Yandex). */
+  slowMs?: number;
+  /** Called when an answer has gone out (or the connection closed without one): for a request log. */
+  onRequest?: (entry: { method: string; path: string; status?: number }) => void;
 }
 
 export type FailureMode =
@@ -44,7 +58,11 @@ export type FailureMode =
   | 'reset' // the connection is destroyed
   | 'hang'; // never answers
 
+export const FAILURE_MODES: readonly FailureMode[] = ['server-error', 'html', 'truncated', 'no-access-token', 'huge', 'reset', 'hang'];
+
 export type Endpoint = '/authorize' | '/token' | '/device/code' | '/revoke_token' | '/info';
+
+export const ENDPOINTS: readonly Endpoint[] = ['/authorize', '/token', '/device/code', '/revoke_token', '/info'];
 
 export interface LoggedRequest {
   method: string;
@@ -63,6 +81,7 @@ interface Grant {
 }
 
 interface PendingAuthorization extends Grant {
+  responseType: 'code' | 'token';
   redirectUri: string;
   state?: string;
   codeChallenge?: string;
@@ -76,6 +95,12 @@ interface IssuedCode extends PendingAuthorization {
 interface AccessToken extends Grant {
   expiresAt: number;
   revoked: boolean;
+}
+
+interface RefreshToken {
+  access: string;
+  /** "The lifetime of the refresh token is the same as the OAuth token lifetime" (yandex-oauth.md §4.2). */
+  expiresAt: number;
 }
 
 interface DeviceCode extends Grant {
@@ -95,6 +120,7 @@ export const DEMO_CLIENT: EmulatorClient = {
 export const DEMO_ACCOUNT: EmulatorAccount = { login: 'demo.user', id: '1000000001' };
 
 const VERIFICATION_PATH = '/verification_code';
+const MAX_LOGGED_REQUESTS = 10_000;
 
 export interface Emulator {
   /** Base URL for both YANDEX_OAUTH_URL and YANDEX_LOGIN_URL. */
@@ -106,12 +132,24 @@ export interface Emulator {
   /** How often each thing happened: "token:authorization_code", "token:refresh_token", "revoke", … */
   counts: Record<string, number>;
   requests: LoggedRequest[];
-  /** Issues a token pair directly, as if a login had happened (for tests of refresh, status, logout). */
-  issueToken(grant: Partial<Grant> & { expiresIn?: number }): { access_token: string; refresh_token: string; expires_in: number };
+  /**
+   * Issues a token pair directly, as if a login had happened (for tests of refresh, status, logout). The
+   * refresh token lives for the emulator's token lifetime unless refreshExpiresIn says otherwise, so
+   * `expiresIn: 0` gives an expired access token whose refresh still works.
+   */
+  issueToken(grant: Partial<Grant> & { expiresIn?: number; refreshExpiresIn?: number }): {
+    access_token: string;
+    refresh_token: string;
+    expires_in: number;
+  };
   /** Approves or denies a device code by its user code, as the person would on the device page. */
   decideDevice(userCode: string, allow: boolean): boolean;
   /** Expires every device code now. */
   expireDeviceCodes(): void;
+  /** Expires every authorization code now (codes live 10 minutes). */
+  expireCodes(): void;
+  /** Delays every answer from now on by this many milliseconds (0: no delay). */
+  slow(ms: number): void;
   /** Revokes every token, as "Log out on all devices" in Yandex ID would. */
   revokeAll(): void;
 }
@@ -135,16 +173,34 @@ function isLoopbackHttp(uri: string): boolean {
   }
 }
 
-/** Yandex's rule: scheme, host, port and path must match; query and fragment may differ. */
-function redirectMatches(registered: string, requested: string): boolean {
+/** The path as written: URL would turn "http://h:1" into "http://h:1/", and whether Yandex does is UNCONFIRMED. */
+function rawPath(uri: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(uri)?.[1] ?? '';
+}
+
+/**
+ * Yandex's rule: scheme, host, port and path must match; query and fragment may differ. With exactPath
+ * an empty path and "/" differ (the strict reading of yandex-oauth.md §12.1).
+ */
+function redirectMatches(registered: string, requested: string, exactPath = false): boolean {
   try {
     const a = new URL(registered);
     const b = new URL(requested);
-    return a.protocol === b.protocol && a.hostname === b.hostname && a.port === b.port && a.pathname === b.pathname;
+    const samePath = exactPath ? rawPath(registered) === rawPath(requested) : a.pathname === b.pathname;
+    return a.protocol === b.protocol && a.hostname === b.hostname && a.port === b.port && samePath;
   } catch {
     return false;
   }
 }
+
+/** Form fields, or undefined when one is given twice ("parameter … duplicated" is invalid_request). */
+function parseForm(body: string): Record<string, string> | undefined {
+  const entries = [...new URLSearchParams(body)];
+  if (new Set(entries.map(([key]) => key)).size !== entries.length) return undefined;
+  return Object.fromEntries(entries);
+}
+
+const DEVICE_ID = /^[\x20-\x7e]{6,50}$/;
 
 function page(title: string, body: string): string {
   return `<!doctype html>
@@ -172,26 +228,39 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const account = options.account ?? DEMO_ACCOUNT;
   const lifetime = options.tokenLifetimeSeconds ?? 31_536_000;
   const codeLifetime = options.codeLifetimeSeconds ?? 600;
+  const rfcDeviceErrors = (options.deviceErrors ?? 'rfc8628') === 'rfc8628';
+  let slowMs = options.slowMs ?? 0;
 
   const pendingAuthorizations = new Map<string, PendingAuthorization>();
   const codes = new Map<string, IssuedCode>();
   const accessTokens = new Map<string, AccessToken>();
-  const refreshTokens = new Map<string, string>(); // refresh token -> access token
+  const refreshTokens = new Map<string, RefreshToken>();
   const deviceCodes = new Map<string, DeviceCode>();
   const failures = new Map<string, { mode: FailureMode; times: number }>();
   const counts: Record<string, number> = {};
   const requests: LoggedRequest[] = [];
   const hanging = new Set<ServerResponse>();
+  const delays = new Set<NodeJS.Timeout>();
   let base = '';
 
   const count = (key: string) => void (counts[key] = (counts[key] ?? 0) + 1);
 
-  const issue = (grant: Grant, expiresIn = lifetime) => {
+  const grantOf = ({ clientId, scope, deviceId, deviceName }: Grant): Grant => ({ clientId, scope, deviceId, deviceName });
+
+  const issue = (grant: Grant, expiresIn = lifetime, refreshExpiresIn = expiresIn) => {
     const access = token('y0_emu_');
     const refresh = token('1:emu:');
-    accessTokens.set(access, { ...grant, expiresAt: Date.now() + expiresIn * 1000, revoked: false });
-    refreshTokens.set(refresh, access);
+    accessTokens.set(access, { ...grantOf(grant), expiresAt: Date.now() + expiresIn * 1000, revoked: false });
+    refreshTokens.set(refresh, { access, expiresAt: Date.now() + refreshExpiresIn * 1000 });
     return { access_token: access, expires_in: expiresIn, refresh_token: refresh, token_type: 'bearer' };
+  };
+
+  /** Scopes the client may not ask for: a comma-separated list fails on Yandex too (yandex-oauth.md §1.2). */
+  const scopeProblem = (client: EmulatorClient, scope: string | undefined): string | undefined => {
+    if (!scope) return undefined;
+    if (scope.includes(',')) return 'Scopes are separated by spaces, not commas';
+    const unknown = scope.split(/\s+/).filter((s) => s && client.scopes && !client.scopes.includes(s));
+    return unknown.length ? `The app has no permission ${unknown.join(' ')}` : undefined;
   };
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -218,9 +287,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     let secret = form.client_secret;
     const header = req.headers.authorization;
     if (header) {
-      const match = /^Basic\s+(.+)$/i.exec(header);
-      if (!match?.[1]) return { secretGiven: false, error: 'Basic auth required' };
-      const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+      if (!/^Basic(\s|$)/i.test(header)) return { secretGiven: false, error: 'Basic auth required' };
+      const encoded = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header)?.[1];
+      const decoded = encoded ? Buffer.from(encoded, 'base64').toString('utf8') : '';
       const colon = decoded.indexOf(':');
       if (colon < 0) return { secretGiven: false, error: 'Malformed Authorization header' };
       id = decoded.slice(0, colon);
@@ -232,10 +301,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return { client, secretGiven: secret !== undefined };
   };
 
+  /** The Basic header's own errors are answered 401 with no description (yandex-oauth.md §4.3). */
+  const headerError = (res: ServerResponse, error: string | undefined): boolean => {
+    if (error !== 'Basic auth required' && error !== 'Malformed Authorization header') return false;
+    json(res, 401, { error });
+    return true;
+  };
+
   const validRedirect = (client: EmulatorClient, uri: string): boolean => {
-    if (redirectMatches(`${base}${VERIFICATION_PATH}`, uri)) return true;
-    if (options.strictRedirect) return (client.redirectUris ?? []).some((registered) => redirectMatches(registered, uri));
+    const strict = Boolean(options.strictRedirect);
+    if (redirectMatches(`${base}${VERIFICATION_PATH}`, uri, strict)) return true;
+    if (strict) return (client.redirectUris ?? []).some((registered) => redirectMatches(registered, uri, true));
     return isLoopbackHttp(uri);
+  };
+
+  /** Back to the app with an error: in the query for codes, in the fragment for the implicit flow. */
+  const redirectError = (res: ServerResponse, pending: Pick<PendingAuthorization, 'redirectUri' | 'responseType' | 'state'>, error: string, description: string) => {
+    const target = new URL(pending.redirectUri);
+    const params = new URLSearchParams({ error, error_description: description });
+    if (pending.state !== undefined) params.set('state', pending.state);
+    if (pending.responseType === 'token') {
+      target.hash = params.toString();
+    } else {
+      for (const [key, value] of params) target.searchParams.set(key, value);
+    }
+    redirect(res, target.toString());
   };
 
   const consentForm = (action: string, id: string, client: EmulatorClient, grant: Grant) => `
@@ -254,9 +344,10 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
       count('authorize');
       const client = q.client_id ? clients.get(q.client_id) : undefined;
       if (!client) return html(res, 400, 'Error', '<h1>400 Unknown client with such client_id</h1>');
-      if (q.response_type !== 'code') {
-        return html(res, 400, 'Error', '<h1>400 unsupported response_type</h1><p>The emulator serves response_type=code.</p>');
+      if (q.response_type !== 'code' && q.response_type !== 'token') {
+        return html(res, 400, 'Error', '<h1>400 unsupported response_type</h1><p>Use response_type=code (or token for a debug token).</p>');
       }
+      // Redirect-URI and client problems are shown here, never redirected (yandex-oauth.md §3).
       const redirectUri = q.redirect_uri ?? client.redirectUris?.[0] ?? `${base}${VERIFICATION_PATH}`;
       if (!validRedirect(client, redirectUri)) {
         return html(res, 400, 'Error', '<h1>400 redirect_uri does not match the Callback URL defined for the client</h1>');
@@ -264,12 +355,22 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
       if (q.code_challenge_method && !['S256', 'plain'].includes(q.code_challenge_method)) {
         return html(res, 400, 'Error', '<h1>400 invalid code_challenge_method</h1>');
       }
-      if (q.device_id !== undefined && !/^[\x20-\x7e]{6,50}$/.test(q.device_id)) {
-        return html(res, 400, 'Error', '<h1>400 invalid device_id</h1>');
+      if (q.device_id !== undefined && !DEVICE_ID.test(q.device_id)) {
+        return html(res, 400, 'Error', '<h1>400 invalid device_id</h1><p>6–50 printable ASCII characters.</p>');
       }
+      if (q.state !== undefined && q.state.length > 1024) {
+        return html(res, 400, 'Error', '<h1>400 state is longer than 1024 characters</h1>');
+      }
+      const responseType = q.response_type;
+      if (client.blocked) {
+        return redirectError(res, { redirectUri, responseType, state: q.state }, 'unauthorized_client', 'The application is blocked or awaiting moderation');
+      }
+      const badScope = scopeProblem(client, q.scope) ?? scopeProblem(client, q.optional_scope);
+      if (badScope) return redirectError(res, { redirectUri, responseType, state: q.state }, 'invalid_scope', badScope);
       const id = token('', 12);
       const grant: PendingAuthorization = {
         clientId: client.id,
+        responseType,
         redirectUri,
         state: q.state,
         codeChallenge: q.code_challenge,
@@ -289,9 +390,14 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
       const target = new URL(pending.redirectUri);
       if (form.decision !== 'allow') {
         count('denied');
-        target.searchParams.set('error', 'access_denied');
-        target.searchParams.set('error_description', 'The user denied access');
-        if (pending.state !== undefined) target.searchParams.set('state', pending.state);
+        return redirectError(res, pending, 'access_denied', 'The user denied access');
+      }
+      if (pending.responseType === 'token') {
+        // A debug token: in the fragment, with no refresh token (yandex-oauth.md §2.4, §11).
+        const { access_token, expires_in, token_type } = issue(pending);
+        const fragment = new URLSearchParams({ access_token, token_type, expires_in: String(expires_in) });
+        if (pending.state !== undefined) fragment.set('state', pending.state);
+        target.hash = fragment.toString();
         return redirect(res, target.toString());
       }
       const code = String(1_000_000 + (randomBytes(4).readUInt32BE() % 9_000_000));
@@ -304,7 +410,9 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
 
     [`GET ${VERIFICATION_PATH}`]: (_req, res, q) => {
       if (q.error) return html(res, 400, 'Error', `<h1>Access was not granted</h1><p>${escapeHtml(q.error)}</p>`);
-      if (!q.code) return html(res, 400, 'Error', '<h1>No code</h1>');
+      if (!q.code) {
+        return html(res, 200, 'Your token', '<h1>No code in this address</h1><p>For response_type=token the token is in this page\'s address, after <code>#access_token=</code>.</p>');
+      }
       html(res, 200, 'Your code', `<h1>Your confirmation code</h1><p><code id="code">${escapeHtml(q.code)}</code></p><p>Enter it in the app.</p>`);
     },
 
@@ -313,16 +421,17 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
       count(`token:${grantType ?? 'none'}`);
       if (!grantType) return oauthError(res, 'invalid_request', 'Missing grant_type');
       const auth = authenticate(req, form);
-      if (auth.error === 'Basic auth required' || auth.error === 'Malformed Authorization header') {
-        return json(res, 401, { error: auth.error });
-      }
+      if (headerError(res, auth.error)) return;
       if (!auth.client) return oauthError(res, 'invalid_client', auth.error ?? 'Client not found');
       const client = auth.client;
+      if (client.blocked) return oauthError(res, 'unauthorized_client', 'The application is blocked or awaiting moderation');
 
       if (grantType === 'authorization_code') {
-        const issued = form.code ? codes.get(form.code) : undefined;
-        if (form.code) codes.delete(form.code);
-        if (!issued || issued.expiresAt < Date.now()) return oauthError(res, 'invalid_grant', 'Code has expired');
+        if (!form.code) return oauthError(res, 'invalid_request', 'Missing code');
+        if (!/^\d{7}$/.test(form.code)) return oauthError(res, 'bad_verification_code', 'Invalid verification code format');
+        const issued = codes.get(form.code);
+        codes.delete(form.code);
+        if (!issued || issued.expiresAt <= Date.now()) return oauthError(res, 'invalid_grant', 'Code has expired');
         if (issued.clientId !== client.id) return oauthError(res, 'invalid_grant', 'Code was issued to another application');
         if (issued.codeChallenge) {
           const verifier = form.code_verifier;
@@ -333,55 +442,66 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
         } else if (!auth.secretGiven) {
           return oauthError(res, 'invalid_client', 'client_secret required');
         }
+        // device_id in the token request counts only when the authorize request had none (yandex-oauth.md §4.1).
+        if (!issued.deviceId && form.device_id !== undefined) {
+          if (!DEVICE_ID.test(form.device_id)) return oauthError(res, 'invalid_request', 'Invalid device_id');
+          issued.deviceId = form.device_id;
+          issued.deviceName = form.device_name?.slice(0, 100) ?? 'unknown device';
+        }
         return json(res, 200, issue(issued));
       }
 
       if (!auth.secretGiven) return oauthError(res, 'invalid_client', 'client_secret required');
 
       if (grantType === 'refresh_token') {
-        const access = form.refresh_token ? refreshTokens.get(form.refresh_token) : undefined;
+        if (!form.refresh_token) return oauthError(res, 'invalid_request', 'Missing refresh_token');
+        const refreshRecord = refreshTokens.get(form.refresh_token);
+        const access = refreshRecord?.access;
         const record = access ? accessTokens.get(access) : undefined;
-        if (!access || !record || record.revoked || record.clientId !== client.id) {
+        if (!refreshRecord || !access || !record || record.revoked || record.clientId !== client.id || refreshRecord.expiresAt <= Date.now()) {
           return oauthError(res, 'invalid_grant', 'Invalid refresh token');
         }
-        // Rotation: the old refresh token dies. The access token stays the same while it has more than
-        // half its life left (as Yandex does for long-lived tokens), otherwise a new one is issued.
-        refreshTokens.delete(form.refresh_token!);
-        const refresh = token('1:emu:');
+        // Rotation: the old refresh token dies (whether Yandex's does is UNCONFIRMED; this is the strict
+        // reading). The access token stays the same while it has more than half its life left (as Yandex
+        // does for long-lived tokens), otherwise a new one is issued.
+        refreshTokens.delete(form.refresh_token);
         const remaining = record.expiresAt - Date.now();
         if (remaining > (lifetime * 1000) / 2) {
-          refreshTokens.set(refresh, access);
+          const refresh = token('1:emu:');
           record.expiresAt = Date.now() + lifetime * 1000;
+          refreshTokens.set(refresh, { access, expiresAt: record.expiresAt });
           return json(res, 200, { access_token: access, expires_in: lifetime, refresh_token: refresh, token_type: 'bearer' });
         }
         accessTokens.delete(access);
-        const fresh = issue(record);
-        refreshTokens.delete(fresh.refresh_token);
-        refreshTokens.set(refresh, fresh.access_token);
-        return json(res, 200, { ...fresh, refresh_token: refresh });
+        return json(res, 200, issue(record));
       }
 
       if (grantType === 'device_code') {
-        const device = form.code ? deviceCodes.get(form.code) : undefined;
+        if (!form.code) return oauthError(res, 'invalid_request', 'Missing code');
+        const device = deviceCodes.get(form.code);
         if (!device || device.clientId !== client.id) return oauthError(res, 'invalid_grant', 'Invalid device code');
         const now = Date.now();
-        if (device.expiresAt < now) {
-          deviceCodes.delete(form.code!);
-          return oauthError(res, 'expired_token', 'Device code has expired');
+        if (device.expiresAt <= now) {
+          deviceCodes.delete(form.code);
+          return rfcDeviceErrors
+            ? oauthError(res, 'expired_token', 'Device code has expired')
+            : oauthError(res, 'invalid_grant', 'Device code has expired');
         }
         const tooSoon = device.lastPollAt !== undefined && now - device.lastPollAt < device.interval * 1000 - 50;
         device.lastPollAt = now;
-        if (tooSoon) {
+        if (tooSoon && rfcDeviceErrors) {
           device.interval += 5;
           count('slow_down');
           return oauthError(res, 'slow_down', 'Polling too frequently');
         }
         if (device.status === 'denied') {
-          deviceCodes.delete(form.code!);
-          return oauthError(res, 'access_denied', 'The user denied access');
+          deviceCodes.delete(form.code);
+          return rfcDeviceErrors
+            ? oauthError(res, 'access_denied', 'The user denied access')
+            : oauthError(res, 'invalid_grant', 'The user denied access');
         }
         if (device.status === 'pending') return oauthError(res, 'authorization_pending', 'User has not yet authorized your application');
-        deviceCodes.delete(form.code!);
+        deviceCodes.delete(form.code);
         return json(res, 200, issue(device));
       }
 
@@ -390,8 +510,13 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
 
     'POST /device/code': (_req, res, _q, form) => {
       count('device_code');
-      const client = form.client_id ? clients.get(form.client_id) : undefined;
+      if (!form.client_id) return oauthError(res, 'invalid_request', 'Missing client_id');
+      const client = clients.get(form.client_id);
       if (!client) return oauthError(res, 'invalid_client', 'Client not found');
+      if (client.blocked) return oauthError(res, 'unauthorized_client', 'The application is blocked or awaiting moderation');
+      if (form.device_id !== undefined && !DEVICE_ID.test(form.device_id)) return oauthError(res, 'invalid_request', 'Invalid device_id');
+      const badScope = scopeProblem(client, form.scope) ?? scopeProblem(client, form.optional_scope);
+      if (badScope) return oauthError(res, 'invalid_scope', badScope);
       const deviceCode = token('', 16).slice(0, 32);
       const userCode = Array.from(randomBytes(8), (b) => String.fromCharCode(97 + (b % 26))).join('');
       const expiresIn = options.deviceExpiresInSeconds ?? 300;
@@ -404,7 +529,7 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
         status: 'pending',
         scope: [form.scope, form.optional_scope].filter(Boolean).join(' ') || undefined,
         deviceId: form.device_id,
-        deviceName: form.device_id ? (form.device_name ?? 'unknown device') : undefined,
+        deviceName: form.device_id ? (form.device_name?.slice(0, 100) ?? 'unknown device') : undefined,
       });
       json(res, 200, { device_code: deviceCode, user_code: userCode, verification_url: `${base}/device`, interval, expires_in: expiresIn });
     },
@@ -432,37 +557,49 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
     'POST /revoke_token': (req, res, _q, form) => {
       count('revoke');
       const auth = authenticate(req, form);
+      if (headerError(res, auth.error)) return;
       if (!auth.client || !auth.secretGiven) return oauthError(res, 'invalid_client', auth.error ?? 'client_secret required');
-      const record = form.access_token ? accessTokens.get(form.access_token) : undefined;
+      if (!form.access_token) return oauthError(res, 'invalid_request', 'Missing access_token');
+      const record = accessTokens.get(form.access_token);
       if (!record) return json(res, 200, { status: 'ok' });
       if (record.clientId !== auth.client.id) return oauthError(res, 'invalid_grant', 'Token belongs to another application');
       if (!record.deviceId) return oauthError(res, 'unsupported_token_type', 'Token was not issued for a device');
       record.revoked = true;
-      for (const [refresh, access] of refreshTokens) if (access === form.access_token) refreshTokens.delete(refresh);
+      for (const [refresh, { access }] of refreshTokens) if (access === form.access_token) refreshTokens.delete(refresh);
       count('revoked');
       json(res, 200, { status: 'ok' });
     },
 
-    'GET /info': (req, res) => {
+    'GET /info': (req, res, q) => {
       count('info');
+      // The header (OAuth, or Bearer as observed), or the discouraged oauth_token parameter.
       const match = /^(?:OAuth|Bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-      const record = match?.[1] ? accessTokens.get(match[1]) : undefined;
-      if (!record || record.revoked || record.expiresAt < Date.now()) {
+      const presented = match?.[1] ?? q.oauth_token;
+      const record = presented ? accessTokens.get(presented) : undefined;
+      if (!record || record.revoked || record.expiresAt <= Date.now()) {
         res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' });
         return res.end('401 Unauthorized');
       }
+      if (q.format !== undefined && q.format !== 'json') {
+        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+        return res.end(`The emulator answers format=json only, not format=${q.format}.`);
+      }
+      const rights = record.scope?.split(/\s+/) ?? clients.get(record.clientId)?.scopes ?? [];
       json(res, 200, {
         id: account.id,
         login: account.login,
         client_id: record.clientId,
         psuid: `1.${createHash('sha256').update(record.clientId + account.id).digest('base64url').slice(0, 20)}`,
+        ...(rights.includes('login:email') ? { default_email: `${account.login}@yandex.ru`, emails: [`${account.login}@yandex.ru`] } : {}),
+        ...(rights.includes('login:info') ? { display_name: account.login, real_name: account.login } : {}),
+        ...(rights.includes('login:avatar') ? { default_avatar_id: '0/0-0', is_avatar_empty: true } : {}),
       });
     },
   };
 
   const decideDevice = (userCode: string, allow: boolean): boolean => {
     const entry = [...deviceCodes.values()].find((d) => d.userCode === userCode && d.status === 'pending');
-    if (!entry || entry.expiresAt < Date.now()) return false;
+    if (!entry || entry.expiresAt <= Date.now()) return false;
     entry.status = allow ? 'approved' : 'denied';
     return true;
   };
@@ -499,22 +636,36 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://emulator');
       const query = Object.fromEntries(url.searchParams);
-      let form: Record<string, string> = {};
+      if (options.onRequest) {
+        res.once('close', () => options.onRequest?.({ method: req.method ?? '', path: url.pathname, status: res.headersSent ? res.statusCode : undefined }));
+      }
+      let form: Record<string, string> | undefined = {};
       if (req.method === 'POST') {
         try {
-          form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+          form = parseForm(await readBody(req));
         } catch {
           return oauthError(res, 'invalid_request', 'Request body too large', 413);
         }
       }
+      if (requests.length >= MAX_LOGGED_REQUESTS) requests.shift();
       requests.push({
         method: req.method ?? '',
         path: url.pathname,
         query,
-        form,
+        form: form ?? {},
         authorization: req.headers.authorization,
         at: Date.now(),
       });
+      if (slowMs > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            delays.delete(timer);
+            resolve();
+          }, slowMs);
+          delays.add(timer);
+        });
+        if (res.destroyed) return;
+      }
       const failure = failures.get(url.pathname);
       if (failure && failure.times > 0) {
         failure.times -= 1;
@@ -525,6 +676,7 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
         res.writeHead(404, { 'content-type': 'text/plain' });
         return res.end('Not found');
       }
+      if (!form) return oauthError(res, 'invalid_request', 'A parameter is duplicated');
       handler(req, res, query, form);
     })().catch(() => {
       if (!res.headersSent) res.writeHead(500);
@@ -550,12 +702,18 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
     clearFailures() {
       failures.clear();
     },
-    issueToken({ expiresIn, ...grant }) {
-      return issue({ clientId: DEMO_CLIENT.id, ...grant }, expiresIn);
+    issueToken({ expiresIn, refreshExpiresIn, ...grant }) {
+      return issue({ clientId: DEMO_CLIENT.id, ...grant }, expiresIn ?? lifetime, refreshExpiresIn ?? lifetime);
     },
     decideDevice,
     expireDeviceCodes() {
       for (const device of deviceCodes.values()) device.expiresAt = 0;
+    },
+    expireCodes() {
+      for (const code of codes.values()) code.expiresAt = 0;
+    },
+    slow(ms) {
+      slowMs = ms;
     },
     revokeAll() {
       for (const record of accessTokens.values()) record.revoked = true;
@@ -563,6 +721,8 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
     },
     close() {
       for (const res of hanging) res.socket?.destroy();
+      for (const timer of delays) clearTimeout(timer);
+      delays.clear();
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
