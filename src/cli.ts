@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Context, ProcessLike } from './context.js';
 import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
-import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from './settings.js';
+import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from './settings.js';
 
 const VERSION = '0.1.0';
 
@@ -19,6 +19,18 @@ function positiveInt(name: string, max: number) {
     if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
     return n;
   };
+}
+
+function wholeNumber(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 function profileName(value: string): string {
@@ -55,6 +67,7 @@ function buildProgram(getContext: () => Context): Command {
     .option('--device-id <id>', 'device id shown in Yandex ID (default: a random id kept per profile)')
     .option('--device-name <name>', 'device name shown in Yandex ID (default: "yandex-token on <hostname>")')
     .option('--no-browser', 'do not open a browser; only print the URL')
+    .option('--demo', 'try the whole login against a built-in Yandex emulator, no app needed; stores a fake token in profile "demo"')
     .addOption(
       new Option('--timeout <seconds>', 'how long to wait for the browser')
         .default(DEFAULT_LOGIN_TIMEOUT_SECONDS)
@@ -71,6 +84,27 @@ ${EXIT_CODES}`,
     )
     .action(async (opts) => {
       const ctx = getContext();
+      if (opts.demo) {
+        const { loginDemo } = await import('./commands/demo.js');
+        return loginDemo(
+          {
+            profile: opts.profile,
+            clientId: opts.clientId,
+            clientSecret: opts.clientSecret,
+            port: opts.port,
+            redirectUri: opts.redirectUri,
+            scope: opts.scope,
+            optionalScope: opts.optionalScope,
+            loginHint: opts.loginHint,
+            forceConfirm: opts.forceConfirm,
+            deviceId: opts.deviceId,
+            deviceName: opts.deviceName,
+            browser: opts.browser,
+            timeoutSeconds: opts.timeout,
+          },
+          ctx,
+        );
+      }
       const { login } = await import('./commands/login.js');
       await login(
         {
@@ -101,6 +135,45 @@ ${EXIT_CODES}`,
       const ctx = getContext();
       const { print } = await import('./commands/print.js');
       await print({ profile: profileOf(opts, ctx) }, ctx);
+    });
+
+  program
+    .command('emulator')
+    .description('Serve a local Yandex OAuth emulator (not Yandex) for trying yandex-token and testing scripts offline.')
+    .addOption(
+      new Option('--port <port>', `port on 127.0.0.1 (0: any free port)`).default(DEFAULT_EMULATOR_PORT).argParser(wholeNumber('--port', 0, 65535)),
+    )
+    .option('--json', 'also write {url, env, client, account} as one JSON line to stdout, for programs')
+    .option('--strict-redirect <uri>', 'accept only this Redirect URI (repeatable), as a real app registration does', collect)
+    .addOption(new Option('--token-lifetime <seconds>', 'expires_in of issued tokens (default 31536000, a year)').argParser(positiveInt('--token-lifetime', 315_360_000)))
+    .option('--login <name>', 'the account\'s login (default demo.user)')
+    .option('--fail <endpoint=mode>', 'make every request to an endpoint fail (repeatable), e.g. token=server-error', collect)
+    .addOption(new Option('--slow <ms>', 'delay every answer by this many milliseconds').argParser(wholeNumber('--slow', 0, 600_000)))
+    .addHelpText(
+      'after',
+      `
+Endpoints: authorize, token, device/code, revoke_token, info
+Failure modes: server-error (503 HTML), html (200 HTML), truncated (half a JSON), no-access-token,
+  huge (10 MB), reset (connection dropped), hang (never answers)
+
+The emulator is for trying things and for tests. It is never a stand-in for Yandex in production.
+Ctrl-C or SIGTERM stops it (exit 0).`,
+    )
+    .action(async (opts) => {
+      const ctx = getContext();
+      const { emulator } = await import('./commands/emulator.js');
+      await emulator(
+        {
+          port: opts.port,
+          json: opts.json,
+          strictRedirect: opts.strictRedirect,
+          tokenLifetimeSeconds: opts.tokenLifetime,
+          login: opts.login,
+          fail: opts.fail,
+          slowMs: opts.slow,
+        },
+        ctx,
+      );
     });
 
   return program;

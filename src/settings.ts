@@ -9,6 +9,7 @@ export const DEFAULT_PORT = 8765;
 export const DEFAULT_PROFILE = 'default';
 export const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
 export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
+export const DEFAULT_EMULATOR_PORT = 8766;
 
 export interface Settings {
   /** Base of Yandex OAuth (authorize, token, device, revoke), without a trailing slash. */

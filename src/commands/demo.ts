@@ -1,0 +1,75 @@
+// `yandex-token login --demo`: the real loopback login, end to end, against a Yandex OAuth emulator started
+// inside this process, so a fresh machine shows the whole flow before any Yandex app is registered.
+import type { Context } from '../context.js';
+import { DEMO_CLIENT, startEmulator } from '../emulator.js';
+import { UserError } from '../errors.js';
+import { parseRedirectUri } from '../loopback.js';
+import { DEFAULT_PORT } from '../settings.js';
+import { login, type LoginOptions } from './login.js';
+
+export const DEMO_PROFILE = 'demo';
+
+export type DemoOptions = Omit<LoginOptions, 'profile'> & { profile?: string };
+
+export async function loginDemo(options: DemoOptions, ctx: Context): Promise<void> {
+  if (options.clientId !== undefined || options.clientSecret !== undefined) {
+    throw new UserError('--demo logs in to the built-in emulator\'s demo app: drop --client-id and --client-secret, or drop --demo to use your own app.');
+  }
+  if (options.port !== undefined && options.redirectUri !== undefined) {
+    throw new UserError('Pass either --port or --redirect-uri, not both: the redirect URI already names its port.');
+  }
+  // A fake token never lands in the profile YANDEX_TOKEN_PROFILE names: only --profile overrides "demo".
+  const profile = options.profile ?? DEMO_PROFILE;
+  const callbackPort = options.redirectUri ? parseRedirectUri(options.redirectUri).port : (options.port ?? DEFAULT_PORT);
+
+  const emulator = await startEmulator({ host: '127.0.0.1', port: 0 });
+  try {
+    const { url } = emulator;
+    // The login's own view of the world, pointed at the emulator; process.env stays as it was. The
+    // headless advice is the demo's own (below), which knows that both ports must be reachable.
+    const demoCtx: Context = {
+      ...ctx,
+      settings: {
+        ...ctx.settings,
+        oauthUrl: url,
+        loginUrl: url,
+        clientId: DEMO_CLIENT.id,
+        clientSecret: DEMO_CLIENT.secret,
+        display: { ssh: false, graphical: true },
+      },
+      api: { ...ctx.api, oauthUrl: url, loginUrl: url },
+    };
+    const { err } = ctx;
+    err.line(`${err.bold('Demo:')} a Yandex OAuth emulator is running inside this command at ${url}. It is not Yandex.`);
+    err.line('The login below is the real one (browser, loopback listener, PKCE, token exchange); only the other');
+    err.line('side is the emulator, so the token it gives is not a real Yandex token.');
+    const { display } = ctx.settings;
+    if (!display.graphical || display.ssh) {
+      const emulatorPort = new URL(url).port;
+      err.line(
+        `No browser here? The pages are plain HTML forms, so a text browser on this machine works too (w3m or lynx with the URL below). From another machine, forward both ports: ssh -L ${callbackPort}:127.0.0.1:${callbackPort} -L ${emulatorPort}:127.0.0.1:${emulatorPort} <this host>.`,
+      );
+    }
+    err.line();
+
+    try {
+      await login({ ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret }, demoCtx);
+    } catch (error) {
+      if (error instanceof UserError && error.message.startsWith('No answer from the browser')) {
+        throw new UserError(
+          `${error.message.split('. ')[0]}. Run \`yandex-token login --demo\` again and open the printed URL in a browser on this machine (a text browser such as w3m or lynx works too).`,
+        );
+      }
+      throw error;
+    }
+
+    const printCommand = profile === 'default' ? 'yandex-token print' : `yandex-token print --profile ${profile}`;
+    err.line();
+    err.line(
+      `This was a demo: the token saved in profile "${profile}" is ${err.bold('not a real Yandex token')}. The emulator that issued it has stopped, and no Yandex API accepts it.`,
+    );
+    err.line(`\`${printCommand}\` shows it. For a real token, register a Yandex app (see the README) and run \`yandex-token login\`.`);
+  } finally {
+    await emulator.close();
+  }
+}
