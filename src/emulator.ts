@@ -730,3 +730,39 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
     },
   };
 }
+
+export interface BrowsedPage {
+  /** Where it stopped: the authorize page, the consent form, or the app's redirect target. */
+  stage: 'authorize' | 'consent' | 'callback';
+  status: number;
+  html: string;
+  location?: string;
+}
+
+function formValue(html: string, pattern: RegExp): string | undefined {
+  const match = pattern.exec(html);
+  return match?.[1]?.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
+}
+
+/**
+ * Plays a person's browser against the emulator: opens the authorize URL, presses Allow or Deny on the
+ * consent page, and follows the redirect to the app, returning the page the app answered with. The
+ * tests' scripted browser and `login --demo` on a machine without a display both use it.
+ */
+export async function browseConsent(url: string, decision: 'allow' | 'deny' = 'allow'): Promise<BrowsedPage> {
+  const authorize = await fetch(url, { redirect: 'manual' });
+  const consent = await authorize.text();
+  const action = formValue(consent, /<form method="post" action="([^"]+)"/);
+  const request = formValue(consent, /name="request" value="([^"]+)"/);
+  if (authorize.status !== 200 || !action || !request) return { stage: 'authorize', status: authorize.status, html: consent };
+  const decided = await fetch(new URL(action, url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ request, decision }),
+    redirect: 'manual',
+  });
+  const location = decided.headers.get('location');
+  if (!location) return { stage: 'consent', status: decided.status, html: await decided.text() };
+  const callback = await fetch(new URL(location, url), { redirect: 'manual' });
+  return { stage: 'callback', status: callback.status, html: await callback.text(), location };
+}

@@ -165,13 +165,26 @@ test('login --demo: the real loopback login against an in-process emulator, save
 test('login --demo without a browser: the URL is printed, the wait is bounded, and the fix is named', async (t) => {
   const home = makeHome(t, undefined, { DISPLAY: '' });
   const port = await freePort();
-  const result = await runCli(['login', '--demo', '--port', String(port), '--timeout', '1'], home.env);
+  const result = await runCli(['login', '--demo', '--port', String(port), '--timeout', '1', '--no-browser'], home.env);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /\n {2}http:\/\/127\.0\.0\.1:\d+\/authorize\?response_type=code&client_id=demo-client-id&\S+\n/);
   assert.match(result.stderr, /a text browser on this machine works too/);
   assert.match(result.stderr, /ssh -L \d+:127\.0\.0\.1:\d+ -L \d+:127\.0\.0\.1:\d+ <this host>/);
   assert.match(result.stderr, /No answer from the browser within 1 s\. Run `yandex-token login --demo` again and open the printed URL in a browser on this machine/);
   assert.ok(!existsSync(home.configFile), 'nothing stored');
+});
+
+test('login --demo on a machine with no display and no BROWSER plays the browser itself and succeeds', async (t) => {
+  const home = makeHome(t);
+  delete home.env.BROWSER;
+  const port = await freePort();
+  const result = await runCli(['login', '--demo', '--port', String(port)], home.env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /the demo plays the browser itself/);
+  assert.match(result.stderr, /Logged in as demo\.user\./);
+  assert.match(result.stderr, /not a real Yandex token/);
+  const print = await runCli(['print', '--profile', 'demo'], home.env);
+  assert.match(print.stdout, /^y0_emu_\S+\n$/);
 });
 
 test('login --demo refuses client credentials', async (t) => {

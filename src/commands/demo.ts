@@ -1,7 +1,7 @@
 // `yandex-token login --demo`: the real loopback login, end to end, against a Yandex OAuth emulator started
 // inside this process, so a fresh machine shows the whole flow before any Yandex app is registered.
 import type { Context } from '../context.js';
-import { DEMO_CLIENT, startEmulator } from '../emulator.js';
+import { DEMO_CLIENT, browseConsent, startEmulator } from '../emulator.js';
 import { UserError } from '../errors.js';
 import { parseRedirectUri } from '../loopback.js';
 import { DEFAULT_PORT } from '../settings.js';
@@ -44,7 +44,17 @@ export async function loginDemo(options: DemoOptions, ctx: Context): Promise<voi
     err.line('The login below is the real one (browser, loopback listener, PKCE, token exchange); only the other');
     err.line('side is the emulator, so the token it gives is not a real Yandex token.');
     const { display } = ctx.settings;
-    if (!display.graphical || display.ssh) {
+    // With no display and no BROWSER there is nobody to click Allow: the demo plays that part itself, over
+    // plain HTTP, so the first command in the README succeeds on any machine. --no-browser keeps it manual.
+    const playBrowser = !display.graphical && !ctx.settings.browser && options.browser !== false;
+    if (playBrowser) {
+      demoCtx.openBrowser = async (authorizeUrl) => {
+        void browseConsent(authorizeUrl, 'allow').catch(() => undefined);
+        return true;
+      };
+      err.line('This machine has no display, so the demo plays the browser itself: it opens the URL below and presses');
+      err.line('Allow, as you would (pass --no-browser to open the URL yourself, e.g. in w3m or lynx).');
+    } else if (!display.graphical || display.ssh) {
       const emulatorPort = new URL(url).port;
       err.line(
         `No browser here? The pages are plain HTML forms, so a text browser on this machine works too (w3m or lynx with the URL below). From another machine, forward both ports: ssh -L ${callbackPort}:127.0.0.1:${callbackPort} -L ${emulatorPort}:127.0.0.1:${emulatorPort} <this host>.`,

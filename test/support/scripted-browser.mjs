@@ -1,40 +1,19 @@
 #!/usr/bin/env node
-// A scripted browser: follows the authorize URL, answers the consent page (Allow or Deny), follows the
-// redirect to the callback and records what the callback page said. Used as BROWSER by black-box tests
-// (`node test/support/scripted-browser.mjs <url>`) and imported by in-process tests.
+// A scripted browser for black-box tests, used as BROWSER (`node test/support/scripted-browser.mjs <url>`):
+// answers the emulator's consent page with SCRIPTED_BROWSER_DECISION (allow or deny) and appends what the
+// callback page said to SCRIPTED_BROWSER_LOG. The clicking itself is the emulator's browseConsent().
 import { appendFileSync } from 'node:fs';
+import { browseConsent } from '../../dist/emulator.js';
 
-function attr(html, pattern) {
-  const match = pattern.exec(html);
-  return match ? match[1].replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))) : undefined;
-}
-
-/** Returns { stage, status, html, location? }; stage is where it stopped: authorize, consent or callback. */
-export async function visit(url, { decision = 'allow', delayMs = 0 } = {}) {
-  if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-  const authorize = await fetch(url, { redirect: 'manual' });
-  const consent = await authorize.text();
-  if (authorize.status !== 200) return { stage: 'authorize', status: authorize.status, html: consent };
-  const action = attr(consent, /<form method="post" action="([^"]+)"/);
-  const request = attr(consent, /name="request" value="([^"]+)"/);
-  if (!action || !request) return { stage: 'authorize', status: authorize.status, html: consent };
-  const decided = await fetch(new URL(action, url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ request, decision }),
-    redirect: 'manual',
-  });
-  const location = decided.headers.get('location');
-  if (!location) return { stage: 'consent', status: decided.status, html: await decided.text() };
-  const callback = await fetch(location, { redirect: 'manual' });
-  return { stage: 'callback', status: callback.status, html: await callback.text(), location };
-}
+export const visit = (url, { decision = 'allow' } = {}) => browseConsent(url, decision);
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const url = process.argv[process.argv.length - 1];
-  const result = await visit(url, {
-    decision: process.env.SCRIPTED_BROWSER_DECISION ?? 'allow',
-    delayMs: Number(process.env.SCRIPTED_BROWSER_DELAY_MS ?? 0),
-  }).catch((error) => ({ stage: 'error', error: String(error) }));
+  const delay = Number(process.env.SCRIPTED_BROWSER_DELAY_MS ?? 0);
+  if (delay) await new Promise((r) => setTimeout(r, delay));
+  const result = await visit(url, { decision: process.env.SCRIPTED_BROWSER_DECISION ?? 'allow' }).catch((error) => ({
+    stage: 'error',
+    error: String(error),
+  }));
   if (process.env.SCRIPTED_BROWSER_LOG) appendFileSync(process.env.SCRIPTED_BROWSER_LOG, `${JSON.stringify(result)}\n`);
 }
