@@ -112,6 +112,11 @@ export interface Emulator {
   decideDevice(userCode: string, allow: boolean): boolean;
   /** Expires every device code now. */
   expireDeviceCodes(): void;
+  /**
+   * Answers the next device-code poll with slow_down and raises that code's interval by 5 s, as a busy
+   * server may (RFC 8628 §3.5); a client that polls faster than the new interval gets slow_down again.
+   */
+  slowDownNextPoll(): void;
   /** Revokes every token, as "Log out on all devices" in Yandex ID would. */
   revokeAll(): void;
 }
@@ -183,6 +188,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const requests: LoggedRequest[] = [];
   const hanging = new Set<ServerResponse>();
   let base = '';
+  let slowDownPending = false;
 
   const count = (key: string) => void (counts[key] = (counts[key] ?? 0) + 1);
 
@@ -369,7 +375,9 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
           deviceCodes.delete(form.code!);
           return oauthError(res, 'expired_token', 'Device code has expired');
         }
-        const tooSoon = device.lastPollAt !== undefined && now - device.lastPollAt < device.interval * 1000 - 50;
+        const tooSoon =
+          slowDownPending || (device.lastPollAt !== undefined && now - device.lastPollAt < device.interval * 1000 - 50);
+        slowDownPending = false;
         device.lastPollAt = now;
         if (tooSoon) {
           device.interval += 5;
@@ -556,6 +564,9 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
     decideDevice,
     expireDeviceCodes() {
       for (const device of deviceCodes.values()) device.expiresAt = 0;
+    },
+    slowDownNextPoll() {
+      slowDownPending = true;
     },
     revokeAll() {
       for (const record of accessTokens.values()) record.revoked = true;
