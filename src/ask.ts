@@ -1,5 +1,6 @@
-// The only importer of prompts: questions drawn on stderr, Ctrl-C as CancelledError, and no prompt at
-// all without a terminal (an error naming the flag or variable to pass instead).
+// The only importer of prompts, and the only reader of stdin: questions drawn on stderr, Ctrl-C as
+// CancelledError, and no prompt at all without a terminal (an error naming the flag or variable to pass
+// instead, or, for answers that may be piped in, one line read from stdin).
 import { CancelledError, UserError } from './errors.js';
 
 export interface Question {
@@ -8,6 +9,56 @@ export interface Question {
   secret?: boolean;
   /** How to give the answer without a terminal, e.g. "--client-id or YANDEX_CLIENT_ID". */
   instead: string;
+  /** Without a terminal, read one line from stdin instead of failing (for answers that may be piped in). */
+  fromStdin?: boolean;
+}
+
+/** A pasted line longer than this is not an answer; stop reading rather than buffer it. */
+const MAX_LINE = 16 * 1024;
+
+/** The first line on stdin (without its newline), or undefined when stdin ends before any text. */
+function readLine(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const cleanup = () => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+      stdin.pause();
+    };
+    const onData = (chunk: string) => {
+      // Blank lines before the answer (an extra Enter, `echo` in a script) are not the answer.
+      buffer = (buffer + chunk).replace(/^(?:[ \t]*\r?\n)+/, '');
+      const newline = buffer.search(/\r?\n/);
+      if (newline >= 0) {
+        cleanup();
+        resolve(buffer.slice(0, newline));
+      } else if (buffer.length > MAX_LINE) {
+        cleanup();
+        reject(new UserError('The first line on stdin is over 16 KiB, which is no answer. Pipe in just the answer, as one line.'));
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(buffer === '' ? undefined : buffer);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new UserError(`Could not read stdin (${error.message}). Pipe the answer in as one line, or run on a terminal.`));
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(signal?.reason);
+    };
+    if (signal?.aborted) return reject(signal.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stdin.setEncoding('utf8');
+    stdin.on('data', onData);
+    stdin.once('end', onEnd);
+    stdin.once('error', onError);
+    stdin.resume();
+  });
 }
 
 export type Ask = (question: Question) => Promise<string>;
@@ -19,6 +70,13 @@ export function createAsk(options: {
   signal?: AbortSignal;
 }): Ask {
   return async (question) => {
+    if (!options.interactive && question.fromStdin) {
+      const line = (await readLine(options.stdin, options.signal))?.trim();
+      if (!line) {
+        throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and stdin had no line to read. Pass ${question.instead}.`);
+      }
+      return line;
+    }
     if (!options.interactive) {
       throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and there is no terminal to ask on. Pass ${question.instead}.`);
     }

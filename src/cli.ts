@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Context, ProcessLike } from './context.js';
 import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
-import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from './settings.js';
+import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT } from './settings.js';
 
 const VERSION = '0.1.0';
 
@@ -68,8 +68,10 @@ function buildProgram(getContext: () => Context): Command {
     .option('--device-name <name>', 'device name shown in Yandex ID (default: "yandex-token on <hostname>")')
     .option('--no-browser', 'do not open a browser; only print the URL')
     .option('--demo', 'try the whole login against a built-in Yandex emulator, no app needed; stores a fake token in profile "demo"')
+    .option('--device', 'no listener: enter a code shown here at Yandex, on any device (SSH, containers, CI)')
+    .option('--no-localhost', 'no listener: paste back the code Yandex shows on its verification_code page')
     .addOption(
-      new Option('--timeout <seconds>', 'how long to wait for the browser')
+      new Option('--timeout <seconds>', 'how long to wait for the browser, or for the pasted code')
         .default(DEFAULT_LOGIN_TIMEOUT_SECONDS)
         .argParser(positiveInt('--timeout', 86_400)),
     )
@@ -80,6 +82,15 @@ function buildProgram(getContext: () => Context): Command {
 Register this Redirect URI in your app at https://oauth.yandex.ru (Platforms → Web services):
   http://127.0.0.1:${DEFAULT_PORT}/callback
 (with --port N: http://127.0.0.1:N/callback; with --redirect-uri: exactly that URI)
+
+When the browser cannot reach this machine (SSH, containers, CI), or the app was created "for API access":
+  --device        prints a code to type at Yandex's device page on any device; nothing to register.
+                  Waits as long as the code lives (Yandex says how long, usually 5 min).
+  --no-localhost  Yandex shows a code on its verification page; paste it (or the page's address) here,
+                  or pipe it in as one line. The app needs this Redirect URI (API-access apps have it):
+                  ${DEFAULT_OAUTH_URL}/verification_code
+Over SSH you can also keep the loopback login by forwarding the port from your computer:
+  ssh -N -L ${DEFAULT_PORT}:127.0.0.1:${DEFAULT_PORT} <remote host>
 ${EXIT_CODES}`,
     )
     .action(async (opts) => {
@@ -121,6 +132,8 @@ ${EXIT_CODES}`,
           deviceName: opts.deviceName,
           browser: opts.browser,
           timeoutSeconds: opts.timeout,
+          device: opts.device,
+          localhost: opts.localhost,
         },
         ctx,
       );

@@ -150,6 +150,11 @@ export interface Emulator {
   expireCodes(): void;
   /** Delays every answer from now on by this many milliseconds (0: no delay). */
   slow(ms: number): void;
+  /**
+   * Answers the next device-code poll with slow_down and raises that code's interval by 5 s, as a busy
+   * server may (RFC 8628 §3.5); a client that polls faster than the new interval gets slow_down again.
+   */
+  slowDownNextPoll(): void;
   /** Revokes every token, as "Log out on all devices" in Yandex ID would. */
   revokeAll(): void;
 }
@@ -242,6 +247,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const hanging = new Set<ServerResponse>();
   const delays = new Set<NodeJS.Timeout>();
   let base = '';
+  let slowDownPending = false;
 
   const count = (key: string) => void (counts[key] = (counts[key] ?? 0) + 1);
 
@@ -487,7 +493,9 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
             ? oauthError(res, 'expired_token', 'Device code has expired')
             : oauthError(res, 'invalid_grant', 'Device code has expired');
         }
-        const tooSoon = device.lastPollAt !== undefined && now - device.lastPollAt < device.interval * 1000 - 50;
+        const tooSoon =
+          slowDownPending || (device.lastPollAt !== undefined && now - device.lastPollAt < device.interval * 1000 - 50);
+        slowDownPending = false;
         device.lastPollAt = now;
         if (tooSoon && rfcDeviceErrors) {
           device.interval += 5;
@@ -714,6 +722,9 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
     },
     slow(ms) {
       slowMs = ms;
+    },
+    slowDownNextPoll() {
+      slowDownPending = true;
     },
     revokeAll() {
       for (const record of accessTokens.values()) record.revoked = true;

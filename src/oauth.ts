@@ -94,18 +94,31 @@ export function authorizeUrl(oauthUrl: string, params: AuthorizeParams): string 
   return url.toString();
 }
 
-type Action = 'code' | 'refresh' | 'device' | 'revoke' | 'info';
+type Action = 'code' | 'pasted' | 'refresh' | 'device' | 'poll' | 'revoke' | 'info';
 
 const ACTION_TEXT: Record<Action, string> = {
   code: 'exchanging the authorization code for a token',
   refresh: 'refreshing the token',
   device: 'asking for a device code',
+  pasted: 'exchanging the pasted code for a token',
+  poll: 'waiting for the code to be entered on the Yandex page',
   revoke: 'revoking the token',
   info: 'fetching the account info',
 };
 
 function oauthErrorMessage(action: Action, code: string, description: string | undefined): string {
   const said = `Yandex answered ${code}${description ? ` (${description})` : ''}`;
+  if (action === 'poll') {
+    if (code === 'access_denied') {
+      return 'Access was declined on the Yandex page. Nothing was stored; run `yandex-token login --device` again to retry.';
+    }
+    if (code === 'expired_token' || code === 'invalid_grant') {
+      return `${said}: the code expired before access was allowed. Run \`yandex-token login --device\` again and enter the new code.`;
+    }
+  }
+  if (action === 'pasted' && (code === 'invalid_grant' || code === 'bad_verification_code')) {
+    return `${said}: the pasted code is mistyped, expired or already used; run \`yandex-token login --no-localhost\` again and paste the new code.`;
+  }
   switch (code) {
     case 'invalid_client':
       return `${said}: the client ID or client secret is wrong. Check them on the app's page at https://oauth.yandex.ru and pass them again.`;
@@ -255,7 +268,7 @@ async function tokenRequest(api: YandexApi, fields: Record<string, string | unde
 
 export function exchangeCode(
   api: YandexApi,
-  params: ClientCredentials & { code: string; codeVerifier: string; deviceId?: string; deviceName?: string },
+  params: ClientCredentials & { code: string; codeVerifier: string; deviceId?: string; deviceName?: string; pasted?: boolean },
 ): Promise<TokenResponse> {
   return tokenRequest(
     api,
@@ -268,7 +281,7 @@ export function exchangeCode(
       device_id: params.deviceId,
       device_name: params.deviceId ? params.deviceName : undefined,
     },
-    'code',
+    params.pasted ? 'pasted' : 'code',
   );
 }
 
@@ -299,4 +312,141 @@ export async function fetchAccountInfo(api: YandexApi, accessToken: string): Pro
   const json = await call(api, url, { headers: { authorization: `OAuth ${accessToken}`, accept: 'application/json' } }, 'info');
   const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : undefined);
   return { login: text(json.login), id: text(json.id), client_id: text(json.client_id) };
+}
+
+/** What Yandex's /device/code answered, with the moment the code stops working. */
+export interface DeviceCode {
+  deviceCode: string;
+  /** What the person types on the verification page. */
+  userCode: string;
+  verificationUrl: string;
+  /** Seconds to wait between polls, as Yandex asked. */
+  interval: number;
+  expiresIn: number;
+  /** Date.now() value at which the code expires. */
+  expiresAt: number;
+}
+
+function positiveSeconds(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * POST /device/code (https://yandex.ru/dev/id/doc/en/codes/screen-code-oauth). No client secret: Yandex
+ * does not ask for one here. Yandex sends interval and expires_in; the fallbacks are its documented ones.
+ */
+export async function requestDeviceCode(
+  api: YandexApi,
+  params: { clientId: string; deviceId?: string; deviceName?: string; scope?: string; optionalScope?: string },
+): Promise<DeviceCode> {
+  const json = await call(
+    api,
+    `${api.oauthUrl}/device/code`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form({
+        client_id: params.clientId,
+        device_id: params.deviceId,
+        device_name: params.deviceId ? params.deviceName : undefined,
+        scope: params.scope || undefined,
+        optional_scope: params.optionalScope || undefined,
+      }),
+    },
+    'device',
+  );
+  const deviceCode = typeof json.device_code === 'string' ? json.device_code : '';
+  const userCode = typeof json.user_code === 'string' ? json.user_code : '';
+  // Both are shown or sent as they are: refuse anything a terminal could take for control characters.
+  if (!deviceCode || !userCode || /[\x00-\x1f\x7f]/.test(userCode + deviceCode)) {
+    throw new UserError(
+      "Yandex's answer while asking for a device code had no usable device_code or user_code. Check YANDEX_OAUTH_URL; if it is Yandex's, try again later.",
+    );
+  }
+  const rawUrl = typeof json.verification_url === 'string' ? json.verification_url : `${api.oauthUrl}/device`;
+  let verificationUrl: string;
+  try {
+    const url = new URL(rawUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http');
+    verificationUrl = url.toString();
+  } catch {
+    throw new UserError(
+      `Yandex's answer while asking for a device code named "${rawUrl.replace(/[\x00-\x1f\x7f]/g, '')}" as the page to enter it on, which is not a web address. Check YANDEX_OAUTH_URL.`,
+    );
+  }
+  const interval = positiveSeconds(json.interval) ?? 5;
+  const expiresIn = positiveSeconds(json.expires_in) ?? 600;
+  return { deviceCode, userCode, verificationUrl, interval, expiresIn, expiresAt: Date.now() + expiresIn * 1000 };
+}
+
+function abortReason(signal: AbortSignal): UserError {
+  const reason: unknown = signal.reason;
+  return reason instanceof UserError ? reason : new CancelledError();
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function deviceCodeExpired(device: DeviceCode): UserError {
+  const lifetime = device.expiresIn % 60 === 0 ? `${device.expiresIn / 60} min` : `${device.expiresIn} s`;
+  return new UserError(
+    `The code expired (it lives ${lifetime}) before access was allowed. Run \`yandex-token login --device\` again and enter the new code.`,
+  );
+}
+
+/**
+ * Polls /token with Yandex's shape (grant_type=device_code, the device code in `code`) until a token.
+ * Waits the interval before every poll, 5 s longer after each slow_down (RFC 8628 §3.5), never past the
+ * code's expiry; authorization_pending goes on, anything else ends it as an error sentence.
+ */
+export async function pollDeviceToken(
+  api: YandexApi,
+  params: ClientCredentials & { device: DeviceCode; deviceId?: string; deviceName?: string },
+): Promise<TokenResponse> {
+  const { device } = params;
+  let interval = device.interval;
+  for (;;) {
+    const wait = interval * 1000;
+    const left = device.expiresAt - Date.now();
+    if (left < wait) {
+      await sleep(Math.max(0, left), api.signal);
+      throw deviceCodeExpired(device);
+    }
+    await sleep(wait, api.signal);
+    try {
+      return await tokenRequest(
+        api,
+        {
+          grant_type: 'device_code',
+          code: device.deviceCode,
+          client_id: params.clientId,
+          client_secret: params.clientSecret,
+          device_id: params.deviceId,
+          device_name: params.deviceId ? params.deviceName : undefined,
+        },
+        'poll',
+      );
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      if (error.code === 'authorization_pending') continue;
+      if (error.code === 'slow_down') {
+        interval += 5;
+        continue;
+      }
+      throw error;
+    }
+  }
 }

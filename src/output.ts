@@ -5,6 +5,11 @@ export interface Output {
   warn(text: string): void;
   bold(text: string): string;
   dim(text: string): string;
+  /**
+   * Redraws one line in place (a countdown); without text, erases it. Callers use it on a terminal only.
+   * Padding with spaces rather than an erase sequence keeps it right on TERM=dumb too.
+   */
+  status(text?: string): void;
 }
 
 export interface TextSink {
@@ -14,11 +19,16 @@ export interface TextSink {
 export function createOutput(stream: TextSink, colour: boolean): Output {
   const paint = (open: number, close: number) => (text: string) => (colour ? `\x1b[${open}m${text}\x1b[${close}m` : text);
   const yellow = paint(33, 39);
+  let shown = 0;
   return {
     line: (text = '') => void stream.write(`${text}\n`),
     warn: (text) => void stream.write(`${yellow('Warning:')} ${text}\n`),
     bold: paint(1, 22),
     dim: paint(2, 22),
+    status: (text = '') => {
+      stream.write(`\r${text.padEnd(shown)}${text ? '' : '\r'}`);
+      shown = text.length;
+    },
   };
 }
 

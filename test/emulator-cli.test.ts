@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { BIN, ROOT, browserEnv, browserResult, DEMO_CLIENT, freePort, makeHome, runCli, startCli, type Running } from './support/harness.ts';
+import { BIN, ROOT, browserEnv, browserPage, DEMO_CLIENT, freePort, makeHome, runCli, startCli, type Running } from './support/harness.ts';
 
 interface EmulatorInfo {
   url: string;
@@ -149,7 +149,7 @@ test('login --demo: the real loopback login against an in-process emulator, save
   assert.equal(stored.profiles.demo.clientId, DEMO_CLIENT.id);
   assert.ok(!login.stderr.includes(stored.profiles.demo.accessToken), 'the token is not printed');
 
-  const page = await browserResult(home);
+  const page = await browserPage(home);
   assert.equal(page.stage, 'callback');
   assert.match(page.html, /Logged in/);
 

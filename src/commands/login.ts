@@ -1,8 +1,9 @@
-// `yandex-token login`: the loopback authorization-code flow with PKCE, ending in a stored record.
+// `yandex-token login`: picks the way in (loopback listener, --device, --no-localhost), runs what they
+// share (client, device id, storing the record) and the loopback authorization-code flow with PKCE.
 import type { Context } from '../context.js';
 import { recordFromResponse } from '../credentials.js';
 import { UserError } from '../errors.js';
-import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams } from '../loopback.js';
+import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams, type RedirectTarget } from '../loopback.js';
 import {
   authorizeUrl,
   createDeviceId,
@@ -11,8 +12,11 @@ import {
   defaultDeviceName,
   exchangeCode,
   fetchAccountInfo,
+  type TokenResponse,
 } from '../oauth.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from '../settings.js';
+import { loginWithDevice } from './login-device.js';
+import { loginByPaste } from './login-paste.js';
 
 export interface LoginOptions {
   profile: string;
@@ -29,7 +33,25 @@ export interface LoginOptions {
   /** false with --no-browser: only print the URL. */
   browser?: boolean;
   timeoutSeconds?: number;
+  /** --device: Yandex's device-code flow, no listener. */
+  device?: boolean;
+  /** false with --no-localhost: no listener; the person pastes the code from Yandex's verification page. */
+  localhost?: boolean;
 }
+
+/** What every way of logging in shares: who the app is, how this machine is named, and how to store. */
+export interface LoginSession {
+  options: LoginOptions;
+  clientId: string;
+  clientSecret: string;
+  deviceId: string;
+  deviceName: string;
+  timeoutSeconds: number;
+  /** Stores the token under the profile, as every mode does, and returns who logged in. */
+  save(token: TokenResponse): Promise<string>;
+}
+
+type LoginMode = (session: LoginSession, ctx: Context) => Promise<string>;
 
 export async function resolveClient(options: LoginOptions, ctx: Context): Promise<{ clientId: string; clientSecret: string }> {
   const clientId =
@@ -43,11 +65,11 @@ export async function resolveClient(options: LoginOptions, ctx: Context): Promis
   return { clientId, clientSecret };
 }
 
-function describeTimeout(seconds: number): string {
+export function describeTimeout(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }
 
-function waitFor<T>(promise: Promise<T>, seconds: number, onTimeout: () => Error): Promise<T> {
+export function waitFor<T>(promise: Promise<T>, seconds: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(onTimeout()), seconds * 1000);
@@ -61,17 +83,102 @@ function deniedMessage(params: { error: string; description?: string }): string 
 }
 
 export async function login(options: LoginOptions, ctx: Context): Promise<void> {
+  const mode = chooseMode(options);
+  const session = await startSession(options, ctx);
+  const who = await mode(session, ctx);
+  ctx.err.line(`Logged in as ${ctx.err.bold(who)}. Token saved to ${ctx.store.path}.`);
+}
+
+/** Checks the flags fit together (before anything is asked or started) and picks the flow. */
+function chooseMode(options: LoginOptions): LoginMode {
+  const headless = options.device ? '--device' : options.localhost === false ? '--no-localhost' : undefined;
+  if (options.device && options.localhost === false) {
+    throw new UserError('Pass either --device or --no-localhost, not both: one logs in by a code typed at Yandex, the other by a code pasted here.');
+  }
+  if (headless) {
+    const loopbackOnly = [options.port !== undefined && '--port', options.redirectUri !== undefined && '--redirect-uri'].filter(Boolean);
+    if (loopbackOnly.length > 0) {
+      throw new UserError(
+        `${loopbackOnly.join(' and ')} ${loopbackOnly.length > 1 ? 'are' : 'is'} for the loopback listener, which ${headless} does not use: drop ${loopbackOnly.length > 1 ? 'them' : 'it'}, or drop ${headless}.`,
+      );
+    }
+    if (options.device) {
+      const authorizeOnly = [options.loginHint !== undefined && '--login-hint', options.forceConfirm && '--force-confirm'].filter(Boolean);
+      if (authorizeOnly.length > 0) {
+        throw new UserError(
+          `${authorizeOnly.join(' and ')} cannot be passed with --device: the account is whichever is signed in where the code is entered. Drop ${authorizeOnly.length > 1 ? 'them' : 'it'}, or use \`login --no-localhost\`.`,
+        );
+      }
+      return loginWithDevice;
+    }
+    return loginByPaste;
+  }
   if (options.port !== undefined && options.redirectUri !== undefined) {
     throw new UserError('Pass either --port or --redirect-uri, not both: the redirect URI already names its port.');
   }
   const target = parseRedirectUri(options.redirectUri ?? defaultRedirectUri(options.port ?? DEFAULT_PORT));
-  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
-  const { clientId, clientSecret } = await resolveClient(options, ctx);
+  return (session, ctx) => loginWithLoopback(target, session, ctx);
+}
 
-  const state = createState();
-  const pkce = createPkce();
+/** The prologue every mode shares: credentials and the device this token is bound to. */
+async function startSession(options: LoginOptions, ctx: Context): Promise<LoginSession> {
+  const { clientId, clientSecret } = await resolveClient(options, ctx);
   const deviceId = options.deviceId ?? ctx.store.read().deviceIds[options.profile] ?? createDeviceId();
   const deviceName = options.deviceName ?? defaultDeviceName(ctx.settings.hostname);
+  return {
+    options,
+    clientId,
+    clientSecret,
+    deviceId,
+    deviceName,
+    timeoutSeconds: options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS,
+    async save(token) {
+      const account = await fetchAccountInfo(ctx.api, token.access_token).catch(() => undefined);
+      const record = recordFromResponse(
+        token,
+        { clientId, clientSecret, login: account?.login, deviceId, deviceName, requestedScope: options.scope },
+        ctx.now(),
+      );
+      await ctx.store.update((data) => {
+        data.profiles[options.profile] = record;
+        data.deviceIds[options.profile] = deviceId;
+      });
+      return record.login ?? 'your Yandex account';
+    },
+  };
+}
+
+/**
+ * Which way in fits when a browser elsewhere cannot reach this machine's loopback: said before the wait.
+ * Over SSH a port forward keeps this login; without a display only the two listener-less modes help.
+ */
+function remoteAdvice(target: RedirectTarget, ctx: Context): string[] {
+  const { ssh, graphical } = ctx.settings.display;
+  if (graphical && !ssh) return [];
+  const forwardTo = target.hosts[0] === '::1' ? '[::1]' : '127.0.0.1';
+  const verification = `${ctx.settings.oauthUrl}/verification_code`;
+  const headless = [
+    '  - or press Ctrl-C and run `yandex-token login --device`: type a code at Yandex on any device (a phone will do); nothing to register;',
+    `  - or press Ctrl-C and run \`yandex-token login --no-localhost\`: paste back the code Yandex shows; the app needs ${verification} as a Redirect URI (apps "for API access" have it).`,
+  ];
+  if (ssh) {
+    return [
+      `This is an SSH session: a browser on your own computer cannot reach ${target.uri} on this host. What fits:`,
+      `  - keep this login and forward the port: on your computer run \`ssh -N -L ${target.port}:${forwardTo}:${target.port} <this host>\`, then open the URL there;`,
+      ...headless,
+    ];
+  }
+  return [
+    `There is no display here (DISPLAY and WAYLAND_DISPLAY are unset), and a browser on another machine cannot reach ${target.uri}. What fits:`,
+    '  - open the URL in a browser on this machine, if it has one;',
+    ...headless,
+  ];
+}
+
+async function loginWithLoopback(target: RedirectTarget, session: LoginSession, ctx: Context): Promise<string> {
+  const { options, clientId, clientSecret, deviceId, deviceName, timeoutSeconds } = session;
+  const state = createState();
+  const pkce = createPkce();
 
   const listener = await listenForCallback({ target, state, signal: ctx.signal });
   try {
@@ -92,13 +199,9 @@ export async function login(options: LoginOptions, ctx: Context): Promise<void> 
     err.line();
     err.line(`  ${url}`);
     err.line();
-    if (!ctx.settings.display.graphical || ctx.settings.display.ssh) {
-      err.line(
-        `This looks like a ${ctx.settings.display.ssh ? 'remote (SSH) session' : 'machine without a display'}: a browser elsewhere cannot reach 127.0.0.1:${target.port} here.`,
-      );
-      err.line(
-        `Forward the port from the machine with the browser (ssh -L ${target.port}:127.0.0.1:${target.port} <this host>), or press Ctrl-C and use \`yandex-token login --device\` or \`--no-localhost\`.`,
-      );
+    const advice = remoteAdvice(target, ctx);
+    if (advice.length > 0) {
+      for (const line of advice) err.line(line);
       err.line();
     }
     if (options.browser !== false) {
@@ -131,19 +234,9 @@ export async function login(options: LoginOptions, ctx: Context): Promise<void> 
 
     try {
       const token = await exchangeCode(ctx.api, { code: params.code, codeVerifier: pkce.verifier, clientId, clientSecret, deviceId, deviceName });
-      const account = await fetchAccountInfo(ctx.api, token.access_token).catch(() => undefined);
-      const record = recordFromResponse(
-        token,
-        { clientId, clientSecret, login: account?.login, deviceId, deviceName, requestedScope: options.scope },
-        ctx.now(),
-      );
-      await ctx.store.update((data) => {
-        data.profiles[options.profile] = record;
-        data.deviceIds[options.profile] = deviceId;
-      });
-      const who = record.login ?? 'your Yandex account';
+      const who = await session.save(token);
       await listener.finish({ ok: true, title: 'Logged in', message: `yandex-token is logged in as ${who}. You can close this tab and return to the terminal.` });
-      err.line(`Logged in as ${err.bold(who)}. Token saved to ${ctx.store.path}.`);
+      return who;
     } catch (error) {
       await listener.finish({
         ok: false,

@@ -16,7 +16,18 @@ export { DEMO_CLIENT };
 
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'yandex-token-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Retried whole: a detached scripted browser may still be writing its log into the folder, and rmSync's
+  // own retries only repeat the last rmdir, not the removal of what appeared meanwhile.
+  t.after(async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return rmSync(dir, { recursive: true, force: true });
+      } catch (error) {
+        if (attempt === 40) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  });
   return dir;
 }
 
@@ -128,20 +139,21 @@ export function browserEnv(home: Home, decision: 'allow' | 'deny' = 'allow'): Re
   };
 }
 
-export function credentials(client = DEMO_CLIENT): string[] {
-  return ['--client-id', client.id, '--client-secret', client.secret];
+/**
+ * What the scripted browser was last shown. It runs detached and writes its log after the callback page
+ * arrives, which may be after the CLI has exited: wait for the line (bounded).
+ */
+export async function browserPage(home: Home, timeoutMs = 10_000): Promise<{ stage: string; status: number; html: string }> {
+  const file = join(home.dir, 'browser.log');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (text.endsWith('\n')) return JSON.parse(text.trim().split('\n').at(-1)!);
+    if (Date.now() > deadline) throw new Error(`the scripted browser wrote no log to ${file}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
-/**
- * What the scripted browser saw last. The browser is a separate process that may still be writing its
- * log when the CLI has already exited, so wait for it (bounded).
- */
-export async function browserResult(home: Home, count = 1): Promise<{ stage: string; status: number; html: string; location?: string }> {
-  const file = join(home.dir, 'browser.log');
-  for (let waited = 0; ; waited += 50) {
-    const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
-    if (lines.length >= count) return JSON.parse(lines[count - 1]!);
-    if (waited > 10_000) throw new Error(`the scripted browser wrote no result to ${file}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+export function credentials(client = DEMO_CLIENT): string[] {
+  return ['--client-id', client.id, '--client-secret', client.secret];
 }

@@ -1,0 +1,371 @@
+// Black-box runs of the logins that need no listener (--device, --no-localhost) and of the advice for
+// remote machines, against the emulator. Device intervals are 1 s to stay fast.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { Emulator, LoggedRequest } from '../src/emulator.ts';
+import { BIN, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, runCli, startCli, type Home, type Running } from './support/harness.ts';
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Waits (bounded) until the condition holds; the emulator is in this process, so it sees every request. */
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function polls(yandex: Emulator): LoggedRequest[] {
+  return yandex.requests.filter((r) => r.path === '/token' && r.form.grant_type === 'device_code');
+}
+
+/** Milliseconds between consecutive polls, as the emulator received them. */
+function gaps(yandex: Emulator): number[] {
+  const at = polls(yandex).map((r) => r.at);
+  return at.slice(1).map((t, i) => t - at[i]!);
+}
+
+async function startDeviceLogin(yandex: Emulator, home: Home, extra: string[] = []): Promise<{ running: Running; userCode: string; url: string }> {
+  const running = startCli(['login', '--device', ...credentials(), '--no-browser', ...extra], home.env);
+  const stderr = await running.waitForStderr(/enter this code:\n\n {2}\S+\n/);
+  const userCode = /enter this code:\n\n {2}(\S+)\n/.exec(stderr)![1]!;
+  const url = /open (\S+) in a browser/.exec(stderr)![1]!;
+  return { running, userCode, url };
+}
+
+/** What a person does on the device page: type the code, then Allow or Deny. */
+async function enterCodeOnPage(url: string, userCode: string, decision: 'allow' | 'deny'): Promise<string> {
+  assert.equal((await fetch(url)).status, 200);
+  const consent = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user_code: userCode }),
+  });
+  const html = await consent.text();
+  assert.equal(consent.status, 200, html);
+  const request = /name="request" value="([^"]+)"/.exec(html)![1]!;
+  const decided = await fetch(new URL('/device/decision', url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ request, decision }),
+  });
+  return decided.text();
+}
+
+test('--device: the code is entered on the device page and allowed; stored like the loopback login', async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const { running, userCode, url } = await startDeviceLogin(yandex, home, ['--scope', 'cloud_api:disk.read', '--device-name', 'CI box']);
+  assert.equal(url, `${yandex.url}/device`);
+  await until(() => polls(yandex).length >= 1, 'the first poll');
+  assert.match(await enterCodeOnPage(url, userCode, 'allow'), /Access allowed/);
+  const result = await running.done;
+
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, new RegExp(`Logged in as demo\\.user\\. Token saved to ${escape(home.configFile)}\\.\\n$`));
+  assert.match(result.stderr, /the code expires in 5 min/);
+  assert.ok(!result.stderr.includes('\r'), 'no countdown without a terminal');
+  assert.ok(!result.stderr.includes(DEMO_CLIENT.secret));
+
+  const asked = yandex.requests.find((r) => r.path === '/device/code')!;
+  assert.equal(asked.form.client_id, DEMO_CLIENT.id);
+  assert.equal(asked.form.client_secret, undefined, 'Yandex does not want the secret for /device/code');
+  assert.match(asked.form.device_id!, /^[\x20-\x7e]{6,50}$/);
+  assert.equal(asked.form.device_name, 'CI box');
+  assert.equal(asked.form.scope, 'cloud_api:disk.read');
+
+  const all = polls(yandex);
+  assert.ok(all.length >= 2, 'at least one authorization_pending before the token');
+  for (const poll of all) {
+    assert.equal(poll.form.code, all[0]!.form.code, "the device code goes in `code`, Yandex's shape");
+    assert.equal(poll.form.client_secret, DEMO_CLIENT.secret);
+    assert.equal(poll.form.device_id, asked.form.device_id);
+  }
+  assert.ok(gaps(yandex).every((gap) => gap >= 1000 - 50), `polls no faster than the 1 s interval: ${gaps(yandex)}`);
+  assert.equal(yandex.counts.slow_down, undefined, 'the emulator never had to say slow_down');
+
+  const record = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.default;
+  assert.match(record.accessToken, /^y0_emu_/);
+  assert.equal(record.login, 'demo.user');
+  assert.equal(record.deviceId, asked.form.device_id);
+  assert.equal(record.deviceName, 'CI box');
+  assert.equal(record.scope, 'cloud_api:disk.read');
+  const print = await runCli(['print'], home.env);
+  assert.equal(print.stdout, `${record.accessToken}\n`);
+});
+
+test('--device: denied on the page is exit 1, one sentence, nothing stored', async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const { running, userCode } = await startDeviceLogin(yandex, home);
+  await until(() => polls(yandex).length >= 1, 'the first poll');
+  assert.ok(yandex.decideDevice(userCode, false));
+  const result = await running.done;
+  assert.equal(result.code, 1);
+  assert.equal(result.stderr.trim().split('\n').at(-1), 'Access was declined on the Yandex page. Nothing was stored; run `yandex-token login --device` again to retry.');
+  assert.ok(!existsSync(home.configFile));
+});
+
+test('--device: a code Yandex reports expired is exit 1, saying to run again', async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const { running } = await startDeviceLogin(yandex, home);
+  await until(() => polls(yandex).length >= 1, 'the first poll');
+  yandex.expireDeviceCodes();
+  const result = await running.done;
+  assert.equal(result.code, 1);
+  const last = result.stderr.trim().split('\n').at(-1)!;
+  assert.match(last, /^Yandex answered expired_token \(Device code has expired\): the code expired before access was allowed\. Run `yandex-token login --device` again/);
+  assert.ok(!existsSync(home.configFile));
+});
+
+test('--device: the wait ends when the code expires by expires_in, without polling on', async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, deviceExpiresInSeconds: 3 });
+  const home = makeHome(t, yandex);
+  const { running } = await startDeviceLogin(yandex, home);
+  const result = await running.done;
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /the code expires in 3 s/);
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /expired.*Run `yandex-token login --device` again and enter the new code\.$/);
+  assert.ok(polls(yandex).length <= 3, `at most one poll per second of the code's life: ${polls(yandex).length}`);
+  assert.ok(!existsSync(home.configFile));
+});
+
+test('--device: after slow_down the interval grows by 5 s and no poll comes faster than asked', async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const { running, userCode } = await startDeviceLogin(yandex, home);
+  await until(() => polls(yandex).length >= 1, 'the first poll');
+  yandex.slowDownNextPoll();
+  await until(() => yandex.counts.slow_down === 1, 'the slow_down answer');
+  const slowed = polls(yandex).length; // the poll that got slow_down
+  assert.ok(yandex.decideDevice(userCode, true));
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /Logged in as demo\.user\./);
+
+  const between = gaps(yandex);
+  assert.equal(polls(yandex).length, slowed + 1, 'the next poll after slow_down got the token');
+  assert.ok(between.at(-1)! >= 6000 - 50, `the interval grew to 6 s after slow_down: ${between}`);
+  assert.ok(between.every((gap) => gap >= 1000 - 50), `no poll faster than 1 s: ${between}`);
+  assert.equal(yandex.counts.slow_down, 1, 'the client never polled faster than the grown interval');
+});
+
+test('--device: Ctrl-C while waiting is exit 2, nothing stored', async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const { running } = await startDeviceLogin(yandex, home);
+  running.child.kill('SIGINT');
+  const result = await running.done;
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /Cancelled\. Nothing was stored\./);
+  assert.ok(!existsSync(home.configFile));
+});
+
+test('--device with a wrong client id: Yandex\'s error as one sentence', async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const result = await runCli(['login', '--device', '--client-id', 'nope', '--client-secret', 'x'], home.env);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr.trim(), /^Yandex answered invalid_client \(Client not found\): the client ID or client secret is wrong\./);
+});
+
+const conflicts = [
+  { args: ['--device', '--no-localhost'], pattern: /Pass either --device or --no-localhost, not both/ },
+  { args: ['--device', '--port', '9000'], pattern: /--port is for the loopback listener, which --device does not use/ },
+  { args: ['--no-localhost', '--redirect-uri', 'http://127.0.0.1:9000/cb'], pattern: /--redirect-uri is for the loopback listener, which --no-localhost does not use/ },
+  { args: ['--no-localhost', '--port', '9000', '--redirect-uri', 'http://127.0.0.1:9000/cb'], pattern: /--port and --redirect-uri are for the loopback listener/ },
+  { args: ['--device', '--login-hint', 'someone'], pattern: /--login-hint cannot be passed with --device/ },
+];
+
+for (const conflict of conflicts) {
+  test(`login ${conflict.args.join(' ')} is refused before anything starts`, async (t) => {
+    const yandex = await fakeYandex(t);
+    const home = makeHome(t, yandex);
+    const result = await runCli(['login', ...conflict.args, ...credentials()], home.env);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, conflict.pattern);
+    assert.equal(result.stderr.trim().split('\n').length, 1, 'one sentence');
+    assert.equal(yandex.requests.length, 0);
+  });
+}
+
+/** Starts `login --no-localhost` with stdin open, and follows its URL through the consent page. */
+async function startPasteLogin(t: TestContext, decision: 'allow' | 'deny' = 'allow') {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const running = startCli(['login', '--no-localhost', ...credentials(), '--no-browser', '--device-name', 'build box'], home.env);
+  const stderr = await running.waitForStderr(/Reading the code from stdin/);
+  const url = /(http:\/\/\S+\/authorize\S+)/.exec(stderr)![1]!;
+  const { visit } = await import('./support/scripted-browser.mjs');
+  const page = await visit(url, { decision });
+  return { yandex, home, running, url, page };
+}
+
+function shownCode(html: string): string {
+  return /<code id="code">([^<]+)<\/code>/.exec(html)![1]!;
+}
+
+test('--no-localhost: the code from the verification page, piped on stdin, logs in', async (t) => {
+  const { yandex, home, running, page } = await startPasteLogin(t);
+  assert.equal(page.status, 200);
+  running.child.stdin!.end(`${shownCode(page.html)}\n`);
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, new RegExp(`Logged in as demo\\.user\\. Token saved to ${escape(home.configFile)}\\.\\n$`));
+
+  const authorize = yandex.requests.find((r) => r.path === '/authorize')!;
+  assert.equal(authorize.query.redirect_uri, `${yandex.url}/verification_code`);
+  assert.ok(authorize.query.state!.length >= 22);
+  assert.equal(authorize.query.code_challenge_method, 'S256');
+  assert.equal(authorize.query.device_name, 'build box');
+  const exchange = yandex.requests.find((r) => r.path === '/token')!;
+  assert.equal(exchange.form.grant_type, 'authorization_code');
+  assert.match(exchange.form.code_verifier!, /^[A-Za-z0-9_-]{43,128}$/);
+  assert.equal(exchange.form.device_id, authorize.query.device_id);
+  const record = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.default;
+  assert.equal(record.deviceName, 'build box');
+  assert.equal((await runCli(['print'], home.env)).stdout, `${record.accessToken}\n`);
+});
+
+test('--no-localhost: pasting the whole verification_code address works too', async (t) => {
+  const { running, page } = await startPasteLogin(t);
+  assert.match(page.location!, /\/verification_code\?code=/);
+  running.child.stdin!.end(`\n  ${page.location}  \n`);
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /Logged in as demo\.user\./);
+});
+
+test('--no-localhost: an invalid pasted code is Yandex\'s error as one sentence, nothing stored', async (t) => {
+  const { home, running } = await startPasteLogin(t);
+  running.child.stdin!.end('0000000\n');
+  const result = await running.done;
+  assert.equal(result.code, 1);
+  const last = result.stderr.trim().split('\n').at(-1)!;
+  assert.equal(
+    last,
+    'Yandex answered invalid_grant (Code has expired): the pasted code is mistyped, expired or already used; run `yandex-token login --no-localhost` again and paste the new code.',
+  );
+  assert.ok(!existsSync(home.configFile));
+});
+
+test('--no-localhost: an address from another login, or a refusal, is named and nothing is exchanged', async (t) => {
+  const { yandex, running, page } = await startPasteLogin(t);
+  const forged = page.location!.replace(/state=[^&]+/, 'state=someone-else');
+  running.child.stdin!.end(`${forged}\n`);
+  const result = await running.done;
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /The pasted address belongs to another login/);
+  assert.equal(yandex.requests.filter((r) => r.path === '/token').length, 0);
+
+  const denied = await startPasteLogin(t, 'deny');
+  assert.match(denied.page.location!, /error=access_denied/);
+  denied.running.child.stdin!.end(`${denied.page.location}\n`);
+  const refused = await denied.running.done;
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /Access was declined in the browser\. Nothing was stored; run `yandex-token login --no-localhost` again/);
+});
+
+test('--no-localhost: stdin that ends without a line is exit 1 naming what to pass', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const result = await runCli(['login', '--no-localhost', ...credentials(), '--no-browser'], home.env, { input: '\n\n' });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /Code from the Yandex page is needed, and stdin had no line to read\. Pass the code .* as one line on stdin, or run on a terminal\./);
+});
+
+test('--no-localhost: the wait for the code is bounded by --timeout', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const running = startCli(['login', '--no-localhost', ...credentials(), '--no-browser', '--timeout', '1'], home.env);
+  const result = await running.done;
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /No code was pasted within 1 s\. Nothing was stored; run `yandex-token login --no-localhost` again\./);
+});
+
+test('over SSH the loopback login says which of a port forward, --device or --no-localhost fits, before waiting', async (t) => {
+  const yandex = await fakeYandex(t);
+  const port = await freePort();
+  const ssh = makeHome(t, yandex, { SSH_CONNECTION: '10.0.0.2 50000 10.0.0.1 22', DISPLAY: ':0' });
+  const overSsh = await runCli(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], ssh.env);
+  const advice = overSsh.stderr.slice(0, overSsh.stderr.indexOf('Waiting up to'));
+  assert.match(advice, /This is an SSH session/);
+  assert.ok(advice.includes(`ssh -N -L ${port}:127.0.0.1:${port} <this host>`), advice);
+  assert.match(advice, /yandex-token login --device/);
+  assert.ok(advice.includes(`yandex-token login --no-localhost\`: paste back the code Yandex shows; the app needs ${yandex.url}/verification_code`), advice);
+
+  const headless = makeHome(t, yandex);
+  const noDisplay = await runCli(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], headless.env);
+  assert.match(noDisplay.stderr, /There is no display here/);
+  assert.doesNotMatch(noDisplay.stderr, /ssh -N -L/);
+  assert.match(noDisplay.stderr, /login --device`: type a code at Yandex on any device/);
+
+  const desktop = makeHome(t, yandex, { DISPLAY: ':0' });
+  const local = await runCli(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], desktop.env);
+  assert.doesNotMatch(local.stderr, /SSH session|no display/);
+});
+
+test('--help describes --device and --no-localhost and the Redirect URI the latter needs', async (t) => {
+  const help = await runCli(['login', '--help'], makeHome(t).env);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--device /);
+  assert.match(help.stdout, /--no-localhost /);
+  assert.match(help.stdout, /https:\/\/oauth\.yandex\.ru\/verification_code/);
+  assert.match(help.stdout, /ssh -N -L 8765:127\.0\.0\.1:8765/);
+});
+
+// On a terminal: a countdown on stderr, the pasted code from a prompt. `script` gives the CLI a pty.
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Runs a shell command on a pseudo-terminal; screen() is everything drawn so far. */
+function onTerminal(t: TestContext, command: string, home: Home) {
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...home.env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let drawn = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (drawn += d));
+  const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  t.after(() => {
+    clearTimeout(killer);
+    child.kill('SIGKILL');
+  });
+  return { child, screen: () => drawn, done };
+}
+
+test('--device on a terminal draws a countdown on stderr and keeps stdout empty', { skip: !hasScript && 'no `script` to make a pty' }, async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const stdoutFile = join(home.dir, 'stdout.txt');
+  const command = [process.execPath, BIN, 'login', '--device', ...credentials(), '--no-browser'].map(quote).join(' ');
+  const { child, screen, done } = onTerminal(t, `exec ${command} > ${quote(stdoutFile)}`, home);
+  await until(() => /left/.test(screen()), 'the countdown');
+  const userCode = /enter this code:\r?\n\r?\n {2}(?:\x1b\[1m)?([a-z]+)/.exec(screen())![1]!;
+  assert.ok(yandex.decideDevice(userCode, true));
+  assert.equal(await done, 0, screen());
+  assert.match(screen(), /\r[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the code to be entered… \d:\d\d left/);
+  assert.match(screen(), /left\r +\rLogged in as/, 'the countdown is erased before the last line');
+  assert.equal(readFileSync(stdoutFile, 'utf8'), '');
+  child.kill('SIGKILL');
+});
+
+test('--no-localhost on a terminal asks for the code with a prompt', { skip: !hasScript && 'no `script` to make a pty' }, async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const command = [process.execPath, BIN, 'login', '--no-localhost', ...credentials(), '--no-browser'].map(quote).join(' ');
+  const { child, screen, done } = onTerminal(t, `exec ${command}`, home);
+  await until(() => /Code from the Yandex page/.test(screen()), 'the prompt');
+  assert.doesNotMatch(screen(), /Reading the code from stdin/);
+  const url = /(http:\/\/\S+\/authorize\S+)/.exec(screen())![1]!;
+  const { visit } = await import('./support/scripted-browser.mjs');
+  const page = await visit(url);
+  child.stdin!.write(`${shownCode(page.html)}\r`);
+  assert.equal(await done, 0, screen());
+  assert.match(screen(), /Logged in as/);
+});
