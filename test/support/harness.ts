@@ -1,7 +1,7 @@
 // Shared test plumbing: temp folders, the emulator as fake Yandex, free loopback ports, running the
 // built CLI as a user would, and in-process contexts. Tests touch only loopback and temp folders.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -130,4 +130,19 @@ export function browserEnv(home: Home, decision: 'allow' | 'deny' = 'allow'): Re
 
 export function credentials(client = DEMO_CLIENT): string[] {
   return ['--client-id', client.id, '--client-secret', client.secret];
+}
+
+/**
+ * What the scripted browser recorded. It is a process of its own that writes after the CLI has answered
+ * it, so the CLI may exit first: wait (bounded) for the line to appear.
+ */
+export async function browserPage(home: Home, timeoutMs = 10_000): Promise<{ status: number; html: string; stage: string }> {
+  const file = join(home.dir, 'browser.log');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (text.endsWith('\n')) return JSON.parse(text.trim().split('\n').at(-1)!);
+    if (Date.now() > deadline) throw new Error(`the scripted browser wrote nothing to ${file}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
