@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Context, ProcessLike } from './context.js';
 import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
-import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT } from './settings.js';
+import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN } from './settings.js';
 
 const VERSION = '0.1.0';
 
@@ -34,7 +34,7 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function profileName(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) {
+  if (!PROFILE_PATTERN.test(value)) {
     throw new InvalidArgumentError('a profile name is 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
   }
   return value;
@@ -143,11 +143,71 @@ ${EXIT_CODES}`,
     .command('print')
     .description('Write the token, and nothing else, to stdout: curl -H "Authorization: OAuth $(yandex-token print)" …')
     .addOption(profileOption())
-    .addHelpText('after', EXIT_CODES)
+    .addOption(new Option('--json', 'one JSON object: token, expiresAt, login, scope, profile, source').conflicts('header'))
+    .option('--header', 'write "Authorization: OAuth <token>", for curl -H "$(yandex-token print --header)"')
+    .addHelpText(
+      'after',
+      `
+A token that has expired or expires within a minute is refreshed first (once, however many print run at
+the same moment). When YANDEX_TOKEN is set, print writes it and reads nothing.
+${EXIT_CODES}`,
+    )
     .action(async (opts) => {
       const ctx = getContext();
       const { print } = await import('./commands/print.js');
-      await print({ profile: profileOf(opts, ctx) }, ctx);
+      await print({ profile: profileOf(opts, ctx), json: opts.json, header: opts.header }, ctx);
+    });
+
+  program
+    .command('status')
+    .description('Show each stored login (account, client ID, expiry, scopes) and check its token with Yandex.')
+    .addOption(profileOption())
+    .option('--json', 'write the report as JSON to stdout')
+    .addHelpText(
+      'after',
+      `
+Without --profile (or YANDEX_TOKEN_PROFILE) every stored profile is shown. With YANDEX_TOKEN set, that
+token is checked instead.
+
+Exit codes:
+  0  every token is valid (or expired but renewable by print)
+  1  Yandex could not be reached to check
+  2  cancelled (Ctrl-C)
+  4  not logged in, or a token was rejected or cannot be renewed: run \`yandex-token login\``,
+    )
+    .action(async (opts) => {
+      const ctx = getContext();
+      const { status } = await import('./commands/status.js');
+      const profile = opts.profile ?? (ctx.settings.profileFromEnv ? ctx.settings.profile : undefined);
+      await status({ profile, json: opts.json }, ctx);
+    });
+
+  program
+    .command('refresh')
+    .description('Renew the stored token now with its refresh token (print does this by itself when due).')
+    .addOption(profileOption())
+    .addHelpText('after', EXIT_CODES)
+    .action(async (opts) => {
+      const ctx = getContext();
+      const { refresh } = await import('./commands/refresh.js');
+      await refresh({ profile: profileOf(opts, ctx) }, ctx);
+    });
+
+  program
+    .command('logout')
+    .description('Revoke the token at Yandex (when Yandex allows it) and remove the stored login.')
+    .addOption(profileOption())
+    .addHelpText(
+      'after',
+      `
+A failed revocation is a warning: the login is removed here anyway. Logging out when logged out is not an
+error (exit 0).
+${EXIT_CODES}`,
+    )
+    .action(async (opts) => {
+      const ctx = getContext();
+      const { logout } = await import('./commands/logout.js');
+      await logout({ profile: profileOf(opts, ctx) }, ctx);
     });
 
   program

@@ -1,7 +1,11 @@
-// Turning Yandex's token answers into stored records, and reading a usable token back.
-import { NotLoggedInError } from './errors.js';
-import type { TokenResponse } from './oauth.js';
+// Turning Yandex's token answers into stored records, and reading a usable token back: the one code path
+// (print, refresh, and later the Node API) that decides when to refresh and does it under the file's lock.
+import { CancelledError, NotLoggedInError, OAuthError, TerminatedError, UserError } from './errors.js';
+import type { TokenResponse, YandexApi } from './oauth.js';
 import type { Store, TokenRecord } from './store.js';
+
+/** print refreshes a token that expires within this long, so that a script never gets one about to die. */
+export const REFRESH_MARGIN_MS = 60_000;
 
 export interface RecordSource {
   clientId: string;
@@ -13,12 +17,21 @@ export interface RecordSource {
   requestedScope?: string;
 }
 
+function withoutUndefined<T extends object>(value: T): T {
+  // Leave absent fields out of the file rather than writing nulls.
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function expiresAtFrom(token: TokenResponse, now: Date): string | undefined {
+  return token.expires_in ? new Date(now.getTime() + token.expires_in * 1000).toISOString() : undefined;
+}
+
 export function recordFromResponse(token: TokenResponse, source: RecordSource, now: Date): TokenRecord {
-  const record: TokenRecord = {
+  return withoutUndefined<TokenRecord>({
     accessToken: token.access_token,
     refreshToken: token.refresh_token,
     tokenType: token.token_type,
-    expiresAt: token.expires_in ? new Date(now.getTime() + token.expires_in * 1000).toISOString() : undefined,
+    expiresAt: expiresAtFrom(token, now),
     scope: token.scope ?? source.requestedScope,
     clientId: source.clientId,
     clientSecret: source.clientSecret,
@@ -26,14 +39,43 @@ export function recordFromResponse(token: TokenResponse, source: RecordSource, n
     obtainedAt: now.toISOString(),
     deviceId: source.deviceId,
     deviceName: source.deviceId ? source.deviceName : undefined,
-  };
-  // Leave absent fields out of the file rather than writing nulls.
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as TokenRecord;
+  });
+}
+
+/**
+ * The record after a refresh: Yandex may hand back the same access token with a new refresh token, and
+ * rotates refresh tokens, so the newest of each is kept; everything about the login stays.
+ */
+export function recordAfterRefresh(current: TokenRecord, token: TokenResponse, now: Date): TokenRecord {
+  return withoutUndefined<TokenRecord>({
+    ...current,
+    accessToken: token.access_token,
+    refreshToken: token.refresh_token ?? current.refreshToken,
+    tokenType: token.token_type ?? current.tokenType,
+    // An answer without expires_in leaves the expiry unknown, not the old (past) one.
+    expiresAt: expiresAtFrom(token, now),
+    scope: token.scope ?? current.scope,
+    obtainedAt: now.toISOString(),
+  });
+}
+
+/** " --profile NAME" for commands in messages, empty for the default profile. */
+export function profileFlag(profile: string): string {
+  return profile === 'default' ? '' : ` --profile ${profile}`;
+}
+
+/** ' (profile "NAME")' for sentences, empty for the default profile. */
+export function ofProfile(profile: string): string {
+  return profile === 'default' ? '' : ` (profile "${profile}")`;
+}
+
+/** The fix for a token that cannot be used: a new login into the same profile. */
+export function loginAgain(profile: string): string {
+  return `Run \`yandex-token login${profileFlag(profile)}\` again.`;
 }
 
 export function notLoggedIn(profile: string): NotLoggedInError {
-  const flag = profile === 'default' ? '' : ` --profile ${profile}`;
-  return new NotLoggedInError(`Not logged in${profile === 'default' ? '' : ` (profile "${profile}")`}. Run \`yandex-token login${flag}\` first.`);
+  return new NotLoggedInError(`Not logged in${ofProfile(profile)}. Run \`yandex-token login${profileFlag(profile)}\` first.`);
 }
 
 /** The stored record for a profile, or NotLoggedInError. */
@@ -41,4 +83,115 @@ export function requireRecord(store: Store, profile: string): TokenRecord {
   const record = store.get(profile);
   if (!record) throw notLoggedIn(profile);
   return record;
+}
+
+/** Milliseconds until the access token expires, or undefined when Yandex never said. */
+export function msUntilExpiry(record: TokenRecord, now: Date): number | undefined {
+  if (!record.expiresAt) return undefined;
+  const at = Date.parse(record.expiresAt);
+  return Number.isFinite(at) ? at - now.getTime() : undefined;
+}
+
+export function isExpired(record: TokenRecord, now: Date): boolean {
+  const left = msUntilExpiry(record, now);
+  return left !== undefined && left <= 0;
+}
+
+/** Expired, or expiring within REFRESH_MARGIN_MS. */
+export function needsRefresh(record: TokenRecord, now: Date): boolean {
+  const left = msUntilExpiry(record, now);
+  return left !== undefined && left <= REFRESH_MARGIN_MS;
+}
+
+export interface UsableToken {
+  record: TokenRecord;
+  /** Whether this call refreshed it (false when it was fresh, or another process had just refreshed it). */
+  refreshed: boolean;
+  /** Set when a refresh ahead of expiry failed and the still-valid token is returned anyway. */
+  warning?: string;
+}
+
+/**
+ * Refreshes the profile's token under the config file's lock. Inside the lock the record is read again:
+ * unless `force`, a token that another process refreshed meanwhile is returned as it is, so that many
+ * processes on one expired token make one refresh between them (Yandex rotates refresh tokens, and a
+ * second refresh with the old one would fail). Failures leave the stored record as it was.
+ */
+export async function refreshRecord(
+  store: Store,
+  api: YandexApi,
+  profile: string,
+  now: () => Date,
+  options: { force?: boolean } = {},
+): Promise<UsableToken> {
+  const oauth = await import('./oauth.js');
+  return store.update(async (data) => {
+    const current = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+    if (!current) throw notLoggedIn(profile);
+    if (!options.force && !needsRefresh(current, now())) return { record: current, refreshed: false };
+    if (!current.refreshToken) {
+      if (!options.force && !isExpired(current, now())) return { record: current, refreshed: false };
+      throw new NotLoggedInError(
+        isExpired(current, now())
+          ? `The token${ofProfile(profile)} has expired and no refresh token is stored to renew it. ${loginAgain(profile)}`
+          : `No refresh token is stored${ofProfile(profile)}, so the token cannot be refreshed. ${loginAgain(profile)}`,
+      );
+    }
+    if (!current.clientSecret) {
+      throw new NotLoggedInError(
+        `No client secret is stored${ofProfile(profile)}, and refreshing the token needs it. Run \`yandex-token login${profileFlag(profile)}\` again with the app's client secret.`,
+      );
+    }
+    let token: TokenResponse;
+    try {
+      token = await oauth.refreshToken(api, {
+        clientId: current.clientId,
+        clientSecret: current.clientSecret,
+        refreshToken: current.refreshToken,
+      });
+    } catch (error) {
+      const cause = error instanceof NotLoggedInError ? error.cause : undefined;
+      if (cause instanceof OAuthError) {
+        const said = `${cause.code}${cause.description ? `: ${cause.description}` : ''}`;
+        throw new NotLoggedInError(`Yandex refused to refresh the token${ofProfile(profile)} (${said}). ${loginAgain(profile)}`, {
+          cause,
+        });
+      }
+      throw error;
+    }
+    const record = recordAfterRefresh(current, token, now());
+    data.profiles[profile] = record;
+    return { record, refreshed: true };
+  });
+}
+
+/**
+ * The profile's token, refreshed first when it has expired or expires within a minute. The fast path
+ * (a fresh token) only reads the file; the lock, conf and the protocol are loaded only for a refresh.
+ * When a refresh ahead of expiry fails, the still-valid token is returned with a warning.
+ */
+export async function getValidToken(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
+  const record = requireRecord(store, profile);
+  if (!needsRefresh(record, now())) return { record, refreshed: false };
+  if (!record.refreshToken && !isExpired(record, now())) return { record, refreshed: false };
+  try {
+    return await refreshRecord(store, api, profile, now);
+  } catch (error) {
+    const left = msUntilExpiry(record, now());
+    const interrupted = error instanceof CancelledError || error instanceof TerminatedError;
+    if (left !== undefined && left > 0 && error instanceof UserError && !interrupted) {
+      return {
+        record,
+        refreshed: false,
+        warning: `Could not refresh the token, which expires in ${Math.ceil(left / 1000)} s: ${error.message}`,
+      };
+    }
+    throw error;
+  }
+}
+
+/** A refresh now, whatever the expiry (`yandex-token refresh`). */
+export function forceRefresh(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
+  requireRecord(store, profile);
+  return refreshRecord(store, api, profile, now, { force: true });
 }

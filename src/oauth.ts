@@ -300,10 +300,27 @@ export async function refreshToken(api: YandexApi, params: ClientCredentials & {
     );
   } catch (error) {
     if (error instanceof OAuthError && ['invalid_grant', 'invalid_client', 'unauthorized_client'].includes(error.code)) {
-      throw new NotLoggedInError(error.message);
+      throw new NotLoggedInError(error.message, { cause: error });
     }
     throw error;
   }
+}
+
+/**
+ * Revokes a device-bound token (https://yandex.ru/dev/id/doc/en/tokens/token-invalidate). A token issued
+ * without device_id is refused with OAuthError code "unsupported_token_type".
+ */
+export async function revokeToken(api: YandexApi, params: ClientCredentials & { accessToken: string }): Promise<void> {
+  await call(
+    api,
+    `${api.oauthUrl}/revoke_token`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form({ access_token: params.accessToken, client_id: params.clientId, client_secret: params.clientSecret }),
+    },
+    'revoke',
+  );
 }
 
 /** The account behind a token (login.yandex.ru/info). A rejected token is OAuthError code "invalid_token". */

@@ -10,6 +10,8 @@ export const DEFAULT_PROFILE = 'default';
 export const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
 export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
 export const DEFAULT_EMULATOR_PORT = 8766;
+/** Profile names: safe as JSON keys and in file names, never "__proto__". */
+export const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export interface Settings {
   /** Base of Yandex OAuth (authorize, token, device, revoke), without a trailing slash. */
@@ -21,6 +23,8 @@ export interface Settings {
   /** A token from the environment (CI): wins over anything stored. */
   token?: string;
   profile: string;
+  /** Whether YANDEX_TOKEN_PROFILE named the profile (status then shows that one instead of all). */
+  profileFromEnv: boolean;
   /** The folder that holds config.json. */
   configDir: string;
   /** A command line to open URLs with, instead of the system's browser. */
@@ -68,8 +72,19 @@ export function configDirFor(env: Env, platform: NodeJS.Platform = process.platf
   return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.config'), name);
 }
 
+function profileFrom(value: string | undefined): string | undefined {
+  const name = nonEmpty(value);
+  if (name !== undefined && !PROFILE_PATTERN.test(name)) {
+    throw new UserError(
+      `YANDEX_TOKEN_PROFILE must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit, not "${name}". Fix or unset it.`,
+    );
+  }
+  return name;
+}
+
 export function readSettings(env: Env = process.env, platform: NodeJS.Platform = process.platform): Settings {
   const home = nonEmpty(env.HOME) ?? homedir();
+  const envProfile = profileFrom(env.YANDEX_TOKEN_PROFILE);
   const debug = (env.DEBUG ?? '').split(',').some((part) => /^(\*|yandex-token(:.*)?)$/.test(part.trim()));
   return {
     oauthUrl: baseUrl(env.YANDEX_OAUTH_URL, DEFAULT_OAUTH_URL),
@@ -77,7 +92,8 @@ export function readSettings(env: Env = process.env, platform: NodeJS.Platform =
     clientId: nonEmpty(env.YANDEX_CLIENT_ID),
     clientSecret: nonEmpty(env.YANDEX_CLIENT_SECRET),
     token: nonEmpty(env.YANDEX_TOKEN),
-    profile: nonEmpty(env.YANDEX_TOKEN_PROFILE) ?? DEFAULT_PROFILE,
+    profile: envProfile ?? DEFAULT_PROFILE,
+    profileFromEnv: envProfile !== undefined,
     configDir: configDirFor(env, platform, home),
     browser: nonEmpty(env.BROWSER),
     httpTimeoutMs:

@@ -1,12 +1,51 @@
-// `yandex-token print`: the token and a newline on stdout, nothing else.
+// `yandex-token print`: the token (refreshed first when due) on stdout, alone, as a header, or as JSON.
 import type { Context } from '../context.js';
-import { requireRecord } from '../credentials.js';
+import { getValidToken } from '../credentials.js';
+import type { TokenRecord } from '../store.js';
 
 export interface PrintOptions {
   profile: string;
+  /** One JSON object: token, expiresAt, login, scope, profile, source. */
+  json?: boolean;
+  /** `Authorization: OAuth <token>`, for curl -H. */
+  header?: boolean;
+}
+
+/** What `print --json` writes. Fields Yandex never told us are null. */
+export interface PrintedToken {
+  token: string;
+  expiresAt: string | null;
+  login: string | null;
+  scope: string | null;
+  profile: string | null;
+  source: 'config' | 'environment';
 }
 
 export async function print(options: PrintOptions, ctx: Context): Promise<void> {
-  const token = ctx.settings.token ?? requireRecord(ctx.store, options.profile).accessToken;
-  ctx.stdout.write(`${token}\n`);
+  let token: string;
+  let record: TokenRecord | undefined;
+  if (ctx.settings.token) {
+    // As GH_TOKEN does for gh: the environment wins and nothing is read.
+    token = ctx.settings.token;
+  } else {
+    const usable = await getValidToken(ctx.store, ctx.api, options.profile, ctx.now);
+    if (usable.warning) ctx.err.warn(usable.warning);
+    record = usable.record;
+    token = record.accessToken;
+  }
+  if (options.json) {
+    const printed: PrintedToken = {
+      token,
+      expiresAt: record?.expiresAt ?? null,
+      login: record?.login ?? null,
+      scope: record?.scope ?? null,
+      profile: record ? options.profile : null,
+      source: record ? 'config' : 'environment',
+    };
+    ctx.stdout.write(`${JSON.stringify(printed, null, 2)}\n`);
+  } else if (options.header) {
+    ctx.stdout.write(`Authorization: OAuth ${token}\n`);
+  } else {
+    ctx.stdout.write(`${token}\n`);
+  }
 }

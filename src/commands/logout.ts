@@ -1,0 +1,65 @@
+// `yandex-token logout`: revoke the profile's token at Yandex when it can be, then forget it here.
+import type { Context } from '../context.js';
+import { isExpired, ofProfile } from '../credentials.js';
+import { CancelledError, OAuthError, TerminatedError, UserError } from '../errors.js';
+import { revokeToken } from '../oauth.js';
+import type { TokenRecord } from '../store.js';
+import { formatExpiry } from '../time.js';
+
+export interface LogoutOptions {
+  profile: string;
+}
+
+/** Where a person revokes an app's access themselves (https://yandex.ru/dev/id/doc/en/tokens/token-invalidate). */
+export const DATA_ACCESS_PAGE = 'https://id.yandex.ru/personal/data-access';
+
+/** Revokes at Yandex; returns a warning instead of throwing, since the local record goes either way. */
+async function revoke(ctx: Context, record: TokenRecord): Promise<string | undefined> {
+  const revokeThere = `you revoke the app's access at ${DATA_ACCESS_PAGE}`;
+  const stillValid = isExpired(record, ctx.now())
+    ? `It was forgotten here; the token has expired, but its refresh token stays usable until ${revokeThere}.`
+    : `It was forgotten here but stays valid until it expires${record.expiresAt ? ` ${formatExpiry(record.expiresAt, ctx.now())}` : ''} or until ${revokeThere}.`;
+  if (!record.clientSecret) return `No client secret is stored, so the token could not be revoked at Yandex. ${stillValid}`;
+  try {
+    await revokeToken(ctx.api, { accessToken: record.accessToken, clientId: record.clientId, clientSecret: record.clientSecret });
+    return undefined;
+  } catch (error) {
+    if (error instanceof CancelledError || error instanceof TerminatedError) throw error;
+    if (error instanceof OAuthError && error.code === 'unsupported_token_type') {
+      return `Yandex lets an app revoke only tokens issued for a device, and this one was not. ${stillValid}`;
+    }
+    if (error instanceof UserError) return `Could not revoke the token at Yandex. ${error.message} ${stillValid}`;
+    throw error;
+  }
+}
+
+export async function logout(options: LogoutOptions, ctx: Context): Promise<void> {
+  const { profile } = options;
+  const envNote = () => {
+    if (ctx.settings.token) ctx.err.warn('YANDEX_TOKEN is still set in the environment, so `yandex-token print` keeps printing it.');
+  };
+  // Read without the lock first, so that logging out when logged out creates no folder and no lock.
+  if (!ctx.store.get(profile)) {
+    ctx.err.line(`Not logged in${ofProfile(profile)}; nothing to do.`);
+    envNote();
+    return;
+  }
+  // Revoke inside the lock: a print refreshing at the same moment cannot leave a new token behind.
+  const outcome = await ctx.store.update(async (data) => {
+    const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+    if (!record) return undefined;
+    const warning = await revoke(ctx, record);
+    delete data.profiles[profile];
+    return { record, warning };
+  });
+  if (!outcome) {
+    ctx.err.line(`Not logged in${ofProfile(profile)}; nothing to do.`);
+  } else {
+    const who = outcome.record.login ?? 'your Yandex account';
+    if (outcome.warning) ctx.err.warn(outcome.warning);
+    ctx.err.line(
+      `Logged out ${ctx.err.bold(who)}${ofProfile(profile)}: ${outcome.warning ? 'the token was' : 'the token was revoked at Yandex and'} removed from ${ctx.store.path}.`,
+    );
+  }
+  envNote();
+}

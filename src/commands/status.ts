@@ -1,0 +1,192 @@
+// `yandex-token status`: what is stored per profile, and whether Yandex still accepts each token (/info).
+import type { Context } from '../context.js';
+import { isExpired, loginAgain, msUntilExpiry, notLoggedIn, ofProfile } from '../credentials.js';
+import { CancelledError, ExitCode, NotLoggedInError, OAuthError, TerminatedError, UserError } from '../errors.js';
+import { fetchAccountInfo, type AccountInfo } from '../oauth.js';
+import type { TokenRecord } from '../store.js';
+import { formatExpiry } from '../time.js';
+
+export interface StatusOptions {
+  /** One profile; undefined shows every stored profile. */
+  profile?: string;
+  json?: boolean;
+}
+
+/**
+ * valid: Yandex accepted the token just now. expired: past its expiry here (not checked online).
+ * rejected: Yandex answered 401. unreachable: the check itself failed. not-logged-in: nothing stored.
+ */
+export type TokenState = 'valid' | 'expired' | 'rejected' | 'unreachable' | 'not-logged-in';
+
+/** One entry of `status --json`. Unknown fields are null. */
+export interface StatusEntry {
+  profile: string | null;
+  source: 'config' | 'environment';
+  state: TokenState;
+  login: string | null;
+  clientId: string | null;
+  expiresAt: string | null;
+  /** Seconds from now; negative once expired. */
+  expiresInSeconds: number | null;
+  scope: string | null;
+  /** A refresh token and client secret are stored, so print can renew the token. */
+  refreshable: boolean;
+  /** When the token cannot be used as it is: what happened and what to do. */
+  message: string | null;
+}
+
+export interface StatusReport {
+  configFile: string;
+  profiles: StatusEntry[];
+}
+
+type Check = { state: 'valid'; info: AccountInfo } | { state: 'rejected' } | { state: 'unreachable'; message: string };
+
+async function checkOnline(ctx: Context, token: string): Promise<Check> {
+  try {
+    return { state: 'valid', info: await fetchAccountInfo(ctx.api, token) };
+  } catch (error) {
+    if (error instanceof CancelledError || error instanceof TerminatedError) throw error;
+    if (error instanceof OAuthError && error.code === 'invalid_token') return { state: 'rejected' };
+    if (error instanceof UserError) return { state: 'unreachable', message: error.message };
+    throw error;
+  }
+}
+
+function exitCodeOf(entry: StatusEntry): number {
+  switch (entry.state) {
+    case 'valid':
+      return ExitCode.ok;
+    case 'expired':
+      return entry.refreshable ? ExitCode.ok : ExitCode.notLoggedIn;
+    case 'unreachable':
+      return ExitCode.failure;
+    default:
+      return ExitCode.notLoggedIn;
+  }
+}
+
+async function profileEntry(ctx: Context, profile: string, record: TokenRecord | undefined): Promise<StatusEntry> {
+  const entry: StatusEntry = {
+    profile,
+    source: 'config',
+    state: 'not-logged-in',
+    login: record?.login ?? null,
+    clientId: record?.clientId ?? null,
+    expiresAt: record?.expiresAt ?? null,
+    expiresInSeconds: null,
+    scope: record?.scope ?? null,
+    refreshable: Boolean(record?.refreshToken && record.clientSecret),
+    message: null,
+  };
+  if (!record) return { ...entry, message: notLoggedIn(profile).message };
+  const left = msUntilExpiry(record, ctx.now());
+  entry.expiresInSeconds = left === undefined ? null : Math.round(left / 1000);
+  if (isExpired(record, ctx.now())) {
+    // Yandex would only say 401; whether print can renew it is the useful answer.
+    entry.state = 'expired';
+    if (!entry.refreshable) {
+      entry.message = `The token${ofProfile(profile)} has expired and cannot be renewed (no refresh token or client secret is stored). ${loginAgain(profile)}`;
+    }
+    return entry;
+  }
+  const check = await checkOnline(ctx, record.accessToken);
+  entry.state = check.state;
+  if (check.state === 'valid') entry.login ??= check.info.login ?? null;
+  if (check.state === 'rejected') {
+    entry.message = `Yandex rejected the token${ofProfile(profile)}: it was revoked (in Yandex ID, by a password change, or by newer logins of the app). ${loginAgain(profile)}`;
+  }
+  if (check.state === 'unreachable') entry.message = check.message;
+  return entry;
+}
+
+async function environmentEntry(ctx: Context, token: string): Promise<StatusEntry> {
+  const check = await checkOnline(ctx, token);
+  return {
+    profile: null,
+    source: 'environment',
+    state: check.state,
+    login: check.state === 'valid' ? (check.info.login ?? null) : null,
+    clientId: check.state === 'valid' ? (check.info.client_id ?? null) : null,
+    expiresAt: null,
+    expiresInSeconds: null,
+    scope: null,
+    refreshable: false,
+    message:
+      check.state === 'rejected'
+        ? 'Yandex rejected the token in YANDEX_TOKEN. Replace it, or unset YANDEX_TOKEN to use the stored login.'
+        : check.state === 'unreachable'
+          ? check.message
+          : null,
+  };
+}
+
+function describeState(entry: StatusEntry): string {
+  switch (entry.state) {
+    case 'valid':
+      return 'valid (Yandex accepted it just now)';
+    case 'expired':
+      return entry.refreshable ? 'expired; `yandex-token print` or `refresh` renews it' : 'expired, and it cannot be renewed';
+    case 'rejected':
+      return 'rejected by Yandex';
+    case 'unreachable':
+      return 'not checked: Yandex could not be reached';
+    case 'not-logged-in':
+      return 'not logged in';
+  }
+}
+
+function printEntry(ctx: Context, entry: StatusEntry): void {
+  const { err } = ctx;
+  const title = entry.source === 'environment' ? 'Token from the environment (YANDEX_TOKEN)' : `Profile ${err.bold(entry.profile ?? '')}`;
+  err.line(`${title}: ${describeState(entry)}`);
+  if (entry.state === 'not-logged-in') return;
+  const row = (label: string, value: string) => err.line(`  ${label.padEnd(10)} ${value}`);
+  row('Account', entry.login ?? 'unknown');
+  row('Client ID', entry.clientId ?? 'unknown');
+  if (entry.source === 'environment') {
+    row('Note', 'print prints this token; stored logins are not used while YANDEX_TOKEN is set');
+    return;
+  }
+  row('Expires', entry.expiresAt ? formatExpiry(entry.expiresAt, ctx.now()) : 'unknown (Yandex did not say)');
+  row('Scopes', entry.scope ?? "all the app's permissions");
+  row('Refresh', entry.refreshable ? 'possible: a refresh token is stored' : 'not possible: no refresh token or client secret stored');
+}
+
+/** The sentence to end on when something needs doing, with the exit code it carries. */
+function failureFor(entries: StatusEntry[]): UserError | undefined {
+  const unusable = entries.filter((e) => exitCodeOf(e) === ExitCode.notLoggedIn);
+  if (unusable.length === 1) return new NotLoggedInError(unusable[0]!.message ?? 'The token cannot be used.');
+  if (unusable.length > 1) {
+    const names = unusable.map((e) => e.profile).join(', ');
+    return new NotLoggedInError(`${unusable.length} profiles cannot be used (${names}). Run \`yandex-token login --profile <name>\` for each.`);
+  }
+  const unchecked = entries.find((e) => exitCodeOf(e) === ExitCode.failure);
+  return unchecked ? new UserError(unchecked.message ?? 'Could not check the token.') : undefined;
+}
+
+export async function status(options: StatusOptions, ctx: Context): Promise<void> {
+  let entries: StatusEntry[];
+  if (ctx.settings.token) {
+    entries = [await environmentEntry(ctx, ctx.settings.token)];
+  } else {
+    const { profiles } = ctx.store.read();
+    const names =
+      options.profile !== undefined
+        ? [options.profile]
+        : Object.keys(profiles).sort((a, b) => (a === 'default' ? -1 : b === 'default' ? 1 : a.localeCompare(b)));
+    entries = await Promise.all(
+      names.map((name) => profileEntry(ctx, name, Object.hasOwn(profiles, name) ? profiles[name] : undefined)),
+    );
+  }
+  const report: StatusReport = { configFile: ctx.store.path, profiles: entries };
+  if (options.json) {
+    ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    for (const entry of entries) printEntry(ctx, entry);
+    if (entries.length > 0) ctx.err.line(`Config file: ${ctx.store.path}`);
+  }
+  if (entries.length === 0) throw notLoggedIn('default');
+  const failure = failureFor(entries);
+  if (failure) throw failure;
+}
