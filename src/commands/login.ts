@@ -132,6 +132,8 @@ export async function login(options: LoginOptions, ctx: Context): Promise<void> 
     try {
       const token = await exchangeCode(ctx.api, { code: params.code, codeVerifier: pkce.verifier, clientId, clientSecret, deviceId, deviceName });
       const account = await fetchAccountInfo(ctx.api, token.access_token).catch(() => undefined);
+      // The account lookup is best effort, but a Ctrl-C or SIGTERM during it still means: store nothing.
+      ctx.signal.throwIfAborted();
       const record = recordFromResponse(
         token,
         { clientId, clientSecret, login: account?.login, deviceId, deviceName, requestedScope: options.scope },
