@@ -1,7 +1,7 @@
 // `yandex-token login`: the loopback authorization-code flow with PKCE, ending in a stored record.
 import type { Context } from '../context.js';
 import { recordFromResponse } from '../credentials.js';
-import { UserError } from '../errors.js';
+import { UserError, untrusted } from '../errors.js';
 import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams } from '../loopback.js';
 import {
   authorizeUrl,
@@ -57,7 +57,10 @@ function waitFor<T>(promise: Promise<T>, seconds: number, onTimeout: () => Error
 
 function deniedMessage(params: { error: string; description?: string }): string {
   if (params.error === 'access_denied') return 'Access was declined in the browser. Nothing was stored; run `yandex-token login` again to retry.';
-  return `Yandex returned ${params.error}${params.description ? ` (${params.description})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and run \`yandex-token login\` again.`;
+  // Whoever reaches the listener with our state writes these: keep escape sequences off the terminal.
+  const error = untrusted(params.error, 60);
+  const description = params.description ? untrusted(params.description) : '';
+  return `Yandex returned ${error}${description ? ` (${description})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and run \`yandex-token login\` again.`;
 }
 
 export async function login(options: LoginOptions, ctx: Context): Promise<void> {
