@@ -69,6 +69,7 @@ export async function login(options: LoginOptions, ctx: Context): Promise<void> 
   }
   const target = parseRedirectUri(options.redirectUri ?? defaultRedirectUri(options.port ?? DEFAULT_PORT));
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
+  ctx.store.assertWritable();
   const { clientId, clientSecret } = await resolveClient(options, ctx);
 
   const state = createState();
