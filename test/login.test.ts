@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { browserEnv, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, runCli, startCli } from './support/harness.ts';
+import { browserEnv, browserPage, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, runCli, startCli } from './support/harness.ts';
 
 test('login by flags stores a token that print then writes, and nothing else', async (t) => {
   const yandex = await fakeYandex(t);
@@ -31,7 +31,7 @@ test('login by flags stores a token that print then writes, and nothing else', a
   assert.equal(print.stdout, `${record.accessToken}\n`);
   assert.equal(print.stderr, '');
 
-  const page = JSON.parse(readFileSync(`${home.dir}/browser.log`, 'utf8').trim());
+  const page = await browserPage(home);
   assert.equal(page.status, 200);
   assert.match(page.html, /Logged in/);
   assert.match(page.html, /close this tab/);
@@ -108,7 +108,7 @@ test('Deny in the browser: exit 1, a plain sentence, nothing stored', async (t) 
   assert.equal(login.code, 1);
   assert.match(login.stderr, /Access was declined in the browser\. Nothing was stored/);
   assert.ok(!existsSync(home.configFile));
-  const page = JSON.parse(readFileSync(`${home.dir}/browser.log`, 'utf8').trim());
+  const page = await browserPage(home);
   assert.match(page.html, /Login declined/);
 });
 
@@ -208,7 +208,7 @@ for (const failure of exchangeFailures) {
     assert.match(last, failure.pattern);
     assert.ok(!result.stderr.includes('    at '), 'no stack trace');
     assert.ok(!existsSync(home.configFile), 'nothing stored');
-    const page = JSON.parse(readFileSync(`${home.dir}/browser.log`, 'utf8').trim());
+    const page = await browserPage(home);
     assert.match(page.html, /Login failed/);
   });
 }

@@ -1,7 +1,7 @@
 // Shared test plumbing: temp folders, the emulator as fake Yandex, free loopback ports, running the
 // built CLI as a user would, and in-process contexts. Tests touch only loopback and temp folders.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,7 +16,17 @@ export { DEMO_CLIENT };
 
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'yandex-token-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Retried for a while: a detached helper (the scripted browser) may still be writing its last line into it.
+  t.after(async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return rmSync(dir, { recursive: true, force: true });
+      } catch (error) {
+        if (attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  });
   return dir;
 }
 
@@ -126,6 +136,21 @@ export function browserEnv(home: Home, decision: 'allow' | 'deny' = 'allow'): Re
     SCRIPTED_BROWSER_DECISION: decision,
     SCRIPTED_BROWSER_LOG: join(home.dir, 'browser.log'),
   };
+}
+
+/**
+ * What the scripted browser saw last. BROWSER runs it detached, so it may write after the CLI has exited:
+ * wait for its line rather than read the log once.
+ */
+export async function browserPage(home: Home, timeoutMs = 10_000): Promise<{ stage: string; status?: number; html: string; location?: string }> {
+  const log = join(home.dir, 'browser.log');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    if (text.endsWith('\n')) return JSON.parse(text.trim().split('\n').at(-1)!);
+    if (Date.now() > deadline) throw new Error(`the scripted browser wrote nothing to ${log} within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export function credentials(client = DEMO_CLIENT): string[] {
