@@ -42,7 +42,8 @@ export type FailureMode =
   | 'no-access-token' // 200 with JSON that lacks access_token
   | 'huge' // 200 with 10 MB of JSON
   | 'reset' // the connection is destroyed
-  | 'hang'; // never answers
+  | 'hang' // never answers
+  | 'stall'; // sends the headers and half a body, then nothing more
 
 export type Endpoint = '/authorize' | '/token' | '/device/code' | '/revoke_token' | '/info';
 
@@ -500,6 +501,11 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
         return res.socket?.destroy();
       case 'hang':
         hanging.add(res);
+        return;
+      case 'stall':
+        hanging.add(res);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"access_token": "y0_stall');
         return;
     }
   };
