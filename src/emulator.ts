@@ -56,7 +56,8 @@ export type FailureMode =
   | 'no-access-token' // 200 with JSON that lacks access_token
   | 'huge' // 200 with 10 MB of JSON
   | 'reset' // the connection is destroyed
-  | 'hang'; // never answers
+  | 'hang' // never answers
+  | 'stall'; // sends the headers and half a body, then nothing more
 
 export const FAILURE_MODES: readonly FailureMode[] = ['server-error', 'html', 'truncated', 'no-access-token', 'huge', 'reset', 'hang'];
 
@@ -275,10 +276,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const oauthError = (res: ServerResponse, error: string, description: string, status = 400) =>
     json(res, status, { error, error_description: description });
-  const html = (res: ServerResponse, status: number, title: string, body: string) => {
-    res.writeHead(status, PAGE_HEADERS);
+  const html = (res: ServerResponse, status: number, title: string, body: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { ...PAGE_HEADERS, ...headers });
     res.end(page(title, body));
   };
+  // Browsers apply form-action to the redirect that answers a form post too
+  // (https://www.w3.org/TR/CSP3/#directive-form-action), so the consent page must allow the redirect
+  // URI's scheme or a real browser never reaches the app. IPv6 hosts cannot be named in a CSP source.
+  const consentHeaders = (redirectUri: string) => ({
+    'content-security-policy': PAGE_HEADERS['content-security-policy'].replace(
+      "form-action 'self'",
+      `form-action 'self' ${new URL(redirectUri).protocol}`,
+    ),
+  });
   const redirect = (res: ServerResponse, location: string) => {
     res.writeHead(302, { location, 'cache-control': 'no-store' });
     res.end();
@@ -386,7 +396,7 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
         deviceName: q.device_id ? (q.device_name?.slice(0, 100) ?? 'unknown device') : undefined,
       };
       pendingAuthorizations.set(id, grant);
-      html(res, 200, 'Allow access', consentForm('/authorize/decision', id, client, grant));
+      html(res, 200, 'Allow access', consentForm('/authorize/decision', id, client, grant), consentHeaders(redirectUri));
     },
 
     'POST /authorize/decision': (_req, res, _q, form) => {
@@ -636,6 +646,11 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
         return res.socket?.destroy();
       case 'hang':
         hanging.add(res);
+        return;
+      case 'stall':
+        hanging.add(res);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"access_token": "y0_stall');
         return;
     }
   };

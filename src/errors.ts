@@ -66,3 +66,14 @@ export function systemErrorCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Text that came from outside (a redirect's query, Yandex's answer, a header) made fit for a one-line
+ * message: control characters (terminal escape sequences, newlines, bidi overrides) become spaces or
+ * vanish, and it is cut to `max` characters.
+ */
+export function untrusted(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}

@@ -1,7 +1,7 @@
 // The Yandex OAuth protocol: state, PKCE, the authorize URL, token requests, account info, revocation,
 // and turning every way an HTTP call can fail into one sentence. fetch and the base URLs are passed in.
 import { createHash, randomBytes } from 'node:crypto';
-import { CancelledError, NotLoggedInError, OAuthError, UserError, systemErrorCode } from './errors.js';
+import { CancelledError, NotLoggedInError, OAuthError, UserError, systemErrorCode, untrusted } from './errors.js';
 
 export interface YandexApi {
   oauthUrl: string;
@@ -107,7 +107,7 @@ const ACTION_TEXT: Record<Action, string> = {
 };
 
 function oauthErrorMessage(action: Action, code: string, description: string | undefined): string {
-  const said = `Yandex answered ${code}${description ? ` (${description})` : ''}`;
+  const said = `Yandex answered ${untrusted(code, 60)}${description ? ` (${untrusted(description)})` : ''}`;
   if (action === 'poll') {
     if (code === 'access_denied') {
       return 'Access was declined on the Yandex page. Nothing was stored; run `yandex-token login --device` again to retry.';
@@ -212,7 +212,7 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
     body = undefined;
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    const type = (response.headers.get('content-type') ?? 'no content type').split(';')[0];
+    const type = untrusted((response.headers.get('content-type') ?? 'no content type').split(';')[0] ?? '', 60);
     if (response.status >= 500) {
       throw new UserError(
         `${origin} answered HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}. Yandex may be having trouble; try again in a minute.`,
@@ -327,7 +327,8 @@ export async function revokeToken(api: YandexApi, params: ClientCredentials & { 
 export async function fetchAccountInfo(api: YandexApi, accessToken: string): Promise<AccountInfo> {
   const url = `${api.loginUrl}/info?format=json`;
   const json = await call(api, url, { headers: { authorization: `OAuth ${accessToken}`, accept: 'application/json' } }, 'info');
-  const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : undefined);
+  // The login is shown in messages and pages: keep it to printable text.
+  const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? untrusted(String(value), 100) || undefined : undefined);
   return { login: text(json.login), id: text(json.id), client_id: text(json.client_id) };
 }
 

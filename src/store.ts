@@ -1,7 +1,7 @@
 // The token file: where it is, its shape, owner-only permissions, and locked read-modify-write.
 // Reading is plain node:fs (print's fast path); writing loads conf and the lock on demand.
-import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ConfigError, UserError, systemErrorCode } from './errors.js';
 
 export const CONFIG_FILE_NAME = 'config.json';
@@ -110,6 +110,7 @@ export class Store {
    */
   async update<T>(change: (data: ConfigData) => T | Promise<T>): Promise<T> {
     this.ensureDir();
+    this.assertWritable();
     const lockfile = await import('proper-lockfile');
     let release: () => Promise<void>;
     try {
@@ -130,6 +131,22 @@ export class Store {
       return result;
     } finally {
       await release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Fails now, naming the file, when a write could not happen: the config folder (or, before it exists,
+   * the nearest folder that does) must be writable. login calls it before sending anyone to Yandex, so a
+   * read-only folder never costs a consent and a token that cannot be kept; update() calls it before the
+   * lock, which would otherwise retry a permission error for a minute.
+   */
+  assertWritable(): void {
+    let dir = this.dir;
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    try {
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      throw this.writeError(error);
     }
   }
 

@@ -2,7 +2,7 @@
 // share (client, device id, storing the record) and the loopback authorization-code flow with PKCE.
 import type { Context } from '../context.js';
 import { recordFromResponse } from '../credentials.js';
-import { UserError } from '../errors.js';
+import { UserError, untrusted } from '../errors.js';
 import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams, type RedirectTarget } from '../loopback.js';
 import {
   authorizeUrl,
@@ -79,7 +79,10 @@ export function waitFor<T>(promise: Promise<T>, seconds: number, onTimeout: () =
 
 function deniedMessage(params: { error: string; description?: string }): string {
   if (params.error === 'access_denied') return 'Access was declined in the browser. Nothing was stored; run `yandex-token login` again to retry.';
-  return `Yandex returned ${params.error}${params.description ? ` (${params.description})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and run \`yandex-token login\` again.`;
+  // Whoever reaches the listener with our state writes these: keep escape sequences off the terminal.
+  const error = untrusted(params.error, 60);
+  const description = params.description ? untrusted(params.description) : '';
+  return `Yandex returned ${error}${description ? ` (${description})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and run \`yandex-token login\` again.`;
 }
 
 export async function login(options: LoginOptions, ctx: Context): Promise<void> {
@@ -122,6 +125,8 @@ function chooseMode(options: LoginOptions): LoginMode {
 
 /** The prologue every mode shares: credentials and the device this token is bound to. */
 async function startSession(options: LoginOptions, ctx: Context): Promise<LoginSession> {
+  // A folder we cannot write is said before the prompts and the browser, not after the consent.
+  ctx.store.assertWritable();
   const { clientId, clientSecret } = await resolveClient(options, ctx);
   const deviceId = options.deviceId ?? ctx.store.read().deviceIds[options.profile] ?? createDeviceId();
   const deviceName = options.deviceName ?? defaultDeviceName(ctx.settings.hostname);
@@ -134,6 +139,8 @@ async function startSession(options: LoginOptions, ctx: Context): Promise<LoginS
     timeoutSeconds: options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS,
     async save(token) {
       const account = await fetchAccountInfo(ctx.api, token.access_token).catch(() => undefined);
+      // The account lookup is best effort, but a Ctrl-C or SIGTERM during it still means: store nothing.
+      ctx.signal.throwIfAborted();
       const record = recordFromResponse(
         token,
         { clientId, clientSecret, login: account?.login, deviceId, deviceName, requestedScope: options.scope },

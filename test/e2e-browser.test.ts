@@ -1,0 +1,92 @@
+// End to end in a real browser: `login` runs as a user would, with BROWSER set to a driver that opens the
+// authorize URL in Debian's Chromium (playwright-core, never a downloaded browser) and clicks Allow or Deny
+// on the emulator's consent page. Screenshots of the callback page land in test-artifacts/.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { credentials, fakeYandex, freePort, makeHome, runCli } from './support/harness.ts';
+import { ARTIFACTS, CHROMIUM, chromiumEnv, requireProgram, waitForFile } from './support/e2e.ts';
+
+interface PageResult {
+  stage: string;
+  url?: string;
+  status?: number;
+  title?: string;
+  text?: string;
+  error?: string;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Stops the driver (and so its Chromium) if a failed test left it running. */
+function stopDriverAfter(t: TestContext, pidFile: string): void {
+  t.after(() => {
+    if (!existsSync(pidFile)) return;
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
+    } catch {
+      // It already ended, as it should.
+    }
+  });
+}
+
+async function loginInChromium(t: TestContext, decision: 'allow' | 'deny') {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const port = await freePort();
+  const screenshot = join(ARTIFACTS, `e2e-browser-${decision}.png`);
+  const { env, result, pidFile } = chromiumEnv(home, decision, screenshot);
+  stopDriverAfter(t, pidFile);
+  const login = await runCli(['login', ...credentials(), '--port', String(port), '--timeout', '60'], env, { timeoutMs: 90_000 });
+  const page = JSON.parse(await waitForFile(result, 60_000)) as PageResult;
+  assert.equal(page.stage, 'callback', `Chromium did not reach the callback page: ${page.error ?? JSON.stringify(page)}\nCLI said:\n${login.stderr}`);
+  return { home, login, page, screenshot, port };
+}
+
+function assertScreenshot(path: string): void {
+  const png = readFileSync(path);
+  assert.deepEqual(png.subarray(0, 8), PNG_SIGNATURE, `${path} is a PNG`);
+  assert.ok(statSync(path).size > 1_000, `${path} shows something`);
+}
+
+test('Allow in Chromium: the callback page says so, and print gives the token', { timeout: 120_000 }, async (t) => {
+  if (!requireProgram(t, CHROMIUM, 'apt-get install chromium')) return;
+  const { home, login, page, screenshot, port } = await loginInChromium(t, 'allow');
+
+  assert.equal(login.code, 0, login.stderr);
+  assert.equal(login.stdout, '');
+  assert.match(login.stderr, /Logged in as demo\.user\. Token saved to /);
+
+  assert.equal(page.status, 200);
+  assert.equal(page.title, 'yandex-token: Logged in');
+  assert.equal(page.text, 'Logged in\n\nyandex-token is logged in as demo.user. You can close this tab and return to the terminal.');
+  assert.ok(page.url?.startsWith(`http://127.0.0.1:${port}/callback?`), page.url);
+  assertScreenshot(screenshot);
+
+  const print = await runCli(['print'], home.env);
+  assert.equal(print.code, 0, print.stderr);
+  const stored = JSON.parse(readFileSync(home.configFile, 'utf8'));
+  assert.equal(print.stdout, `${stored.profiles.default.accessToken}\n`);
+  assert.match(print.stdout, /^y0_emu_\S+\n$/);
+  assert.ok(!page.text.includes(stored.profiles.default.accessToken), 'the page never shows the token');
+});
+
+test('Deny in Chromium: the page and the terminal say it was declined; nothing is stored', { timeout: 120_000 }, async (t) => {
+  if (!requireProgram(t, CHROMIUM, 'apt-get install chromium')) return;
+  const { home, login, page, screenshot } = await loginInChromium(t, 'deny');
+
+  assert.equal(login.code, 1);
+  assert.equal(login.stdout, '');
+  assert.match(login.stderr.trim().split('\n').at(-1)!, /^Access was declined in the browser\. Nothing was stored; run `yandex-token login` again to retry\.$/);
+
+  assert.equal(page.status, 400);
+  assert.equal(page.title, 'yandex-token: Login declined');
+  assert.equal(page.text, 'Login declined\n\nAccess was declined in the browser. You can close this tab.');
+  assertScreenshot(screenshot);
+
+  assert.ok(!existsSync(home.configFile), 'nothing stored');
+  const print = await runCli(['print'], home.env);
+  assert.equal(print.code, 4);
+  assert.equal(print.stdout, '');
+});
