@@ -64,14 +64,15 @@ function readLine(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<strin
 export type Ask = (question: Question) => Promise<string>;
 
 export function createAsk(options: {
-  stdin: NodeJS.ReadStream;
-  stderr: NodeJS.WriteStream;
+  /** Read only when a question is asked: touching process.stdin costs start-up time print does not need. */
+  io: { readonly stdin: NodeJS.ReadStream; readonly stderr: NodeJS.WriteStream };
   interactive: boolean;
   signal?: AbortSignal;
 }): Ask {
   return async (question) => {
+    const { stdin, stderr } = options.io;
     if (!options.interactive && question.fromStdin) {
-      const line = (await readLine(options.stdin, options.signal))?.trim();
+      const line = (await readLine(stdin, options.signal))?.trim();
       if (!line) {
         throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and stdin had no line to read. Pass ${question.instead}.`);
       }
@@ -87,8 +88,8 @@ export function createAsk(options: {
         type: question.secret ? 'invisible' : 'text',
         name: 'value',
         message: question.message,
-        stdin: options.stdin,
-        stdout: options.stderr,
+        stdin,
+        stdout: stderr,
         validate: (value: string) => (value.trim() ? true : 'Please enter a value (Ctrl-C to cancel).'),
       },
       { onCancel: () => ((cancelled = true), false) },

@@ -1,10 +1,11 @@
 // The only importer of open. Honours BROWSER (a command line, the URL appended as one more argument, as
 // git and gh do); never throws: returns whether a browser was launched.
-import { spawn } from 'node:child_process';
 
 export type OpenBrowser = (url: string) => Promise<boolean>;
 
-function launch(command: string, url: string): Promise<boolean> {
+async function launch(command: string, url: string): Promise<boolean> {
+  // Loaded here, not at start-up: child_process pulls in net and dgram, which print never needs.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     // The shell splits BROWSER into words; the URL goes in as "$1", never through the shell's parser.
     const child =

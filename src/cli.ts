@@ -1,10 +1,11 @@
-// The only place commander is declared, and the only catch-all: argv in, exit code out.
+// The only place commander is declared: every command, its options and help. Loaded by main.ts for every
+// command line but the few it answers without commander (print, --version), to keep those fast.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Context, ProcessLike } from './context.js';
-import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
+import type { Context } from './context.js';
+import { ExitCode } from './errors.js';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN } from './settings.js';
 
-const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 const EXIT_CODES = `
 Exit codes:
@@ -252,45 +253,19 @@ Ctrl-C or SIGTERM stops it (exit 0).`,
   return program;
 }
 
-/** Runs one command line. Never throws: every failure becomes a message on stderr and an exit code. */
-export async function main(argv: string[], makeContext: () => Context, stderr: { write(text: string): unknown }): Promise<number> {
-  let ctx: Context | undefined;
-  const getContext = () => (ctx ??= makeContext());
+/**
+ * Parses and runs a command line with commander. Commander's own errors (unknown option, --help, --version)
+ * are already written to stderr/stdout and come back as an exit code; every other error is thrown to the
+ * one catch-all in main.ts.
+ */
+export async function runCommandLine(argv: string[], getContext: () => Context, stderr: { write(text: string): unknown }): Promise<number> {
   const program = buildProgram(getContext).exitOverride();
   program.configureOutput({ writeErr: (text) => void stderr.write(text) });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ExitCode.ok;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.failure;
-    }
-    if (error instanceof UserError) {
-      stderr.write(`${error.message}\n`);
-      if (ctx?.settings.debug && error.stack) stderr.write(`${error.stack}\n`);
-    } else {
-      const debug = ctx?.settings.debug ?? false;
-      stderr.write(
-        `Unexpected error: ${error instanceof Error ? error.message : String(error)}. ` +
-          (debug ? '\n' : 'Run again with DEBUG=yandex-token for details, and please report it.\n'),
-      );
-      if (debug && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
-    }
-    return exitCodeFor(error);
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.failure;
+    throw error;
   }
-}
-
-/** The process entry point: wires signals to cancellation, runs, and exits. */
-export async function run(proc: ProcessLike & { argv: string[]; exit(code: number): never; on: NodeJS.Process['on'] }): Promise<void> {
-  const controller = new AbortController();
-  const stop = (error: UserError) => () => {
-    if (controller.signal.aborted) return proc.exit(exitCodeFor(error));
-    controller.abort(error);
-  };
-  proc.on('SIGINT', stop(new CancelledError()));
-  proc.on('SIGTERM', stop(new TerminatedError()));
-  const { createContext } = await import('./context.js');
-  const code = await main(proc.argv.slice(2), () => createContext(proc, controller.signal), proc.stderr);
-  // Exit now rather than wait on handles a library may leave open (a browser launcher, a prompt).
-  proc.stdout.write('', () => proc.exit(code));
 }

@@ -1,4 +1,5 @@
 // Everything a command may touch from the outside world, in one object that tests build themselves.
+import { isatty } from 'node:tty';
 import { createAsk, type Ask } from './ask.js';
 import { createBrowserOpener, type OpenBrowser } from './browser.js';
 import type { YandexApi } from './oauth.js';
@@ -32,7 +33,8 @@ export interface ProcessLike {
 
 export function createContext(proc: ProcessLike, signal: AbortSignal): Context {
   const settings = readSettings(proc.env);
-  const interactive = Boolean(proc.stdin.isTTY && proc.stderr.isTTY);
+  // isatty() rather than process.stdin/stderr: creating those streams costs print several milliseconds.
+  const interactive = isatty(0) && isatty(2);
   return {
     settings,
     store: new Store(settings.configDir),
@@ -44,10 +46,10 @@ export function createContext(proc: ProcessLike, signal: AbortSignal): Context {
       signal,
     },
     openBrowser: createBrowserOpener(settings.browser),
-    ask: createAsk({ stdin: proc.stdin, stderr: proc.stderr, interactive, signal }),
+    ask: createAsk({ io: proc, interactive, signal }),
     now: () => new Date(),
     stdout: proc.stdout,
-    err: createOutput(proc.stderr, colourWanted(Boolean(proc.stderr.isTTY), proc.env)),
+    err: createOutput({ write: (text) => proc.stderr.write(text) }, colourWanted(isatty(2), proc.env)),
     interactive,
     signal,
   };

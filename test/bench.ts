@@ -40,10 +40,18 @@ const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_CONFIG_
 const rssProbe = join(home, 'rss-probe.mjs');
 writeFileSync(rssProbe, "import { writeSync } from 'node:fs';\nprocess.on('exit', () => { try { writeSync(3, String(process.resourceUsage().maxRSS)); } catch {} });\n");
 
+// The floor: a dependency-free CommonJS script that reads the same file and prints the token.
+const floor = join(home, 'floor.cjs');
+writeFileSync(
+  floor,
+  "const f = require('node:path').join(process.env.XDG_CONFIG_HOME, 'yandex-token', 'config.json');\nprocess.stdout.write(JSON.parse(require('node:fs').readFileSync(f, 'utf8')).profiles.default.accessToken + '\\n');\n",
+);
+
 const cases: { name: string; args: string[] }[] = [
   { name: 'node -e 0', args: ['-e', '0'] },
+  { name: 'floor (fs+JSON)', args: [floor] },
   { name: 'print', args: [BIN, 'print'] },
-  //{ name: 'print --json', args: [BIN, 'print', '--json'] },
+  { name: 'print --json', args: [BIN, 'print', '--json'] },
   { name: '--help', args: [BIN, '--help'] },
   { name: '--version', args: [BIN, '--version'] },
 ];

@@ -532,11 +532,11 @@ test('print loads neither conf, the lock, prompts nor open unless a refresh is d
     assert.equal(result.code, 0, result.stderr);
     return readFileSync(log, 'utf8');
   };
-  const heavy = /\/node_modules\/(conf|proper-lockfile|prompts|open)\//;
+  const heavy = /\/node_modules\/(conf|proper-lockfile|prompts|open|commander)\//;
   const fast = await loaded(['print']);
-  assert.match(fast, /\/dist\/commands\/print\.js/, 'the hook saw the CLI load');
+  assert.match(fast, /\/dist\/print\.cjs/, 'the hook saw the CLI load');
   assert.doesNotMatch(fast, heavy);
-  assert.doesNotMatch(fast, /\/dist\/oauth\.js/);
+  assert.doesNotMatch(fast, /\/dist\/cli\.cjs/, 'print does not load the full CLI bundle');
   const refreshing = await loaded(['print', '--profile', 'old']);
   assert.match(refreshing, /\/node_modules\/proper-lockfile\//);
   assert.match(refreshing, /\/node_modules\/conf\//);

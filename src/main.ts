@@ -1,0 +1,97 @@
+// The entry point and the only catch-all: argv in, exit code out. The commonest calls from scripts
+// (`print` with its usual flags, `--version`) are answered here without loading commander; everything
+// else, including every malformed or unusual `print` line, goes to cli.ts.
+// The build bundles this file twice: dist/cli.cjs with everything, and dist/print.cjs without cli.ts and
+// the commands only it reaches. bin/ asks answersAlone() which one a command line needs, so that `print`
+// compiles a fifth of the code at start-up (see the README's figures).
+import type { Context, ProcessLike } from './context.js';
+import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
+import { PROFILE_PATTERN } from './settings.js';
+import { VERSION } from './version.js';
+import type { PrintOptions } from './commands/print.js';
+
+type TextSink = { write(text: string): unknown };
+
+/**
+ * `print [--json | --header] [--profile NAME]` exactly as cli.ts declares it, or undefined for anything
+ * else (help, an unknown flag, a bad profile name), which commander then parses and explains.
+ */
+export function fastPrintOptions(argv: string[]): Omit<PrintOptions, 'profile'> & { profile?: string } | undefined {
+  if (argv[0] !== 'print') return undefined;
+  const options: { json?: boolean; header?: boolean; profile?: string } = {};
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--json') options.json = true;
+    else if (arg === '--header') options.header = true;
+    else if (arg === '--profile' && i + 1 < argv.length) options.profile = argv[++i];
+    else if (arg.startsWith('--profile=')) options.profile = arg.slice('--profile='.length);
+    else return undefined;
+  }
+  if (options.json && options.header) return undefined;
+  if (options.profile !== undefined && !PROFILE_PATTERN.test(options.profile)) return undefined;
+  return options;
+}
+
+function isVersion(argv: string[]): boolean {
+  return argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v');
+}
+
+/** Whether this command line is answered here without commander (bin/ then loads only the small bundle). */
+export function answersAlone(argv: string[]): boolean {
+  return isVersion(argv) || fastPrintOptions(argv) !== undefined;
+}
+
+async function dispatch(argv: string[], getContext: () => Context, io: { stdout: TextSink; stderr: TextSink }): Promise<number> {
+  if (isVersion(argv)) {
+    io.stdout.write(`${VERSION}\n`);
+    return ExitCode.ok;
+  }
+  const print = fastPrintOptions(argv);
+  if (print) {
+    const ctx = getContext();
+    const { print: run } = await import('./commands/print.js');
+    await run({ ...print, profile: print.profile ?? ctx.settings.profile }, ctx);
+    return ExitCode.ok;
+  }
+  const { runCommandLine } = await import('./cli.js');
+  return runCommandLine(argv, getContext, io.stderr);
+}
+
+/** Runs one command line. Never throws: every failure becomes a message on stderr and an exit code. */
+export async function main(argv: string[], makeContext: () => Context, io: { stdout: TextSink; stderr: TextSink }): Promise<number> {
+  let ctx: Context | undefined;
+  const getContext = () => (ctx ??= makeContext());
+  try {
+    return await dispatch(argv, getContext, io);
+  } catch (error) {
+    // Only now: process.stderr is created on first use, which print's happy path never needs.
+    const { stderr } = io;
+    if (error instanceof UserError) {
+      stderr.write(`${error.message}\n`);
+      if (ctx?.settings.debug && error.stack) stderr.write(`${error.stack}\n`);
+    } else {
+      const debug = ctx?.settings.debug ?? false;
+      stderr.write(
+        `Unexpected error: ${error instanceof Error ? error.message : String(error)}. ` +
+          (debug ? '\n' : 'Run again with DEBUG=yandex-token for details, and please report it.\n'),
+      );
+      if (debug && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+    }
+    return exitCodeFor(error);
+  }
+}
+
+/** The process entry point: wires signals to cancellation, runs, and exits. */
+export async function run(proc: ProcessLike & { argv: string[]; exit(code: number): never; on: NodeJS.Process['on'] }): Promise<void> {
+  const controller = new AbortController();
+  const stop = (error: UserError) => () => {
+    if (controller.signal.aborted) return proc.exit(exitCodeFor(error));
+    controller.abort(error);
+  };
+  proc.on('SIGINT', stop(new CancelledError()));
+  proc.on('SIGTERM', stop(new TerminatedError()));
+  const { createContext } = await import('./context.js');
+  const code = await main(proc.argv.slice(2), () => createContext(proc, controller.signal), proc);
+  // Exit now rather than wait on handles a library may leave open (a browser launcher, a prompt).
+  proc.stdout.write('', () => proc.exit(code));
+}

@@ -1,0 +1,50 @@
+// The entry's fast path: which command lines are answered without commander, and that they behave as
+// the commander-declared ones do.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { answersAlone, fastPrintOptions } from '../src/main.ts';
+import { VERSION } from '../src/version.ts';
+import { ROOT, fakeYandex, makeHome, runCli } from './support/harness.ts';
+
+test('print with its usual flags is parsed without commander; anything else is left to commander', () => {
+  assert.deepEqual(fastPrintOptions(['print']), {});
+  assert.deepEqual(fastPrintOptions(['print', '--json', '--profile', 'work']), { json: true, profile: 'work' });
+  assert.deepEqual(fastPrintOptions(['print', '--profile=client.a', '--header']), { header: true, profile: 'client.a' });
+  for (const argv of [
+    ['status'],
+    ['print', '--help'],
+    ['print', '-h'],
+    ['print', '--json', '--header'],
+    ['print', '--profile'],
+    ['print', '--profile', '../etc'],
+    ['print', '--profile', '--json'],
+    ['print', 'extra'],
+    ['print', '--nope'],
+  ]) {
+    assert.equal(fastPrintOptions(argv), undefined, argv.join(' '));
+  }
+  assert.ok(answersAlone(['--version']) && answersAlone(['-v']) && answersAlone(['print']));
+  assert.ok(!answersAlone(['--help']) && !answersAlone(['--version', 'x']));
+});
+
+test('--version is package.json\'s version, with or without commander', async (t) => {
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+  assert.equal(VERSION, version);
+  const home = makeHome(t);
+  assert.equal((await runCli(['--version'], home.env)).stdout, `${version}\n`);
+});
+
+test('lines the fast path leaves to commander get commander\'s answers', async (t) => {
+  const home = makeHome(t, await fakeYandex(t));
+  const extra = await runCli(['print', 'extra'], home.env);
+  assert.equal(extra.code, 1);
+  assert.match(extra.stderr, /too many arguments/);
+  const badProfile = await runCli(['print', '--profile', '../etc'], home.env);
+  assert.equal(badProfile.code, 1);
+  assert.match(badProfile.stderr, /a profile name is 1–64 letters/);
+  const help = await runCli(['print', '--help'], home.env);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: yandex-token print/);
+});
