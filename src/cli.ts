@@ -1,6 +1,7 @@
 // The only place commander is declared: every command, its options and help. Loaded by main.ts for every
 // command line but the few it answers without commander (print, --version), to keep those fast.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { CompletionOption, CompletionSpec } from './commands/completion.js';
 import type { Context } from './context.js';
 import { ExitCode } from './errors.js';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN } from './settings.js';
@@ -43,6 +44,31 @@ function profileName(value: string): string {
 
 function profileOption(): Option {
   return new Option('--profile <name>', 'which stored login to use (env: YANDEX_TOKEN_PROFILE)').argParser(profileName);
+}
+
+/** The commands and options as the completion scripts need them, read from the program itself. */
+function completionSpec(program: Command): CompletionSpec {
+  const optionsOf = (command: Command): CompletionOption[] => [
+    ...command.options
+      .filter((o) => !o.hidden && o.long)
+      .map((o) => ({
+        long: o.long!,
+        short: o.short,
+        description: o.description,
+        value: o.required || o.optional ? (o.attributeName() === 'profile' ? ('profile' as const) : ('other' as const)) : undefined,
+      })),
+    { long: '--help', short: '-h', description: 'display help for command' },
+  ];
+  const commands = program.commands
+    .filter((c) => !c.name().startsWith('__'))
+    .map((c) => ({
+      name: c.name(),
+      description: c.description(),
+      options: optionsOf(c),
+      argumentChoices: c.registeredArguments[0]?.argChoices,
+    }));
+  const help = { name: 'help', description: 'display help for command', options: [], argumentChoices: commands.map((c) => c.name) };
+  return { program: program.name(), commands: [...commands, help], options: optionsOf(program) };
 }
 
 function buildProgram(getContext: () => Context): Command {
@@ -248,6 +274,34 @@ Ctrl-C or SIGTERM stops it (exit 0).`,
         },
         ctx,
       );
+    });
+
+  program
+    .command('completion')
+    .description('Print a completion script for bash, zsh or fish: commands, options and your profile names.')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      `
+Install (see the README for more):
+  bash  yandex-token completion bash > ~/.local/share/bash-completion/completions/yandex-token
+  zsh   yandex-token completion zsh > ~/.zsh/completions/_yandex-token   (with fpath=(~/.zsh/completions $fpath) before compinit)
+  fish  yandex-token completion fish > ~/.config/fish/completions/yandex-token.fish
+Profile names are read from the config file each time you press Tab.`,
+    )
+    .action(async (shell: string) => {
+      const ctx = getContext();
+      const { completion } = await import('./commands/completion.js');
+      await completion({ shell, spec: completionSpec(program) }, ctx);
+    });
+
+  // For the completion scripts: `__complete profiles` lists the stored profiles, silently.
+  program
+    .command('__complete', { hidden: true })
+    .argument('[what]')
+    .action(async (what?: string) => {
+      const { complete } = await import('./commands/completion.js');
+      await complete(what, getContext);
     });
 
   return program;

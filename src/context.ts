@@ -4,6 +4,7 @@ import { createAsk, type Ask } from './ask.js';
 import { createBrowserOpener, type OpenBrowser } from './browser.js';
 import type { YandexApi } from './oauth.js';
 import { colourWanted, createOutput, type Output, type TextSink } from './output.js';
+import { UserError } from './errors.js';
 import { readSettings, type Env, type Settings } from './settings.js';
 import { Store } from './store.js';
 
@@ -51,6 +52,83 @@ export function createContext(proc: ProcessLike, signal: AbortSignal): Context {
     stdout: proc.stdout,
     err: createOutput({ write: (text) => proc.stderr.write(text) }, colourWanted(isatty(2), proc.env)),
     interactive,
+    signal,
+  };
+}
+
+/** How a program using the Node API (src/api.ts) wants the outside world handled. */
+export interface ApiContextOptions {
+  /** The environment to read settings from (YANDEX_TOKEN, YANDEX_OAUTH_URL, HOME, …); default process.env. */
+  env?: Env;
+  /** The folder holding config.json, instead of the one the environment gives. */
+  configDir?: string;
+  /** Aborting it stops a wait, a refresh or a login (CancelledError); nothing half-done is stored. */
+  signal?: AbortSignal;
+  /** Used for every request to Yandex, instead of the global fetch. */
+  fetch?: typeof fetch;
+  /** What the CLI would print as "Warning: …" on stderr. */
+  onWarning?: (message: string) => void;
+  /** What the CLI would tell the person on stderr (a login's progress), one line at a time. */
+  onMessage?: (line: string) => void;
+  /**
+   * How the person is sent to Yandex during a login: true opens the system's browser (honouring
+   * BROWSER), false opens nothing, and a function is called with the URL instead (not awaited; a
+   * rejection becomes a warning).
+   */
+  openBrowser?: boolean | ((url: string) => unknown);
+}
+
+/**
+ * The Context behind the Node API: the same settings, store and protocol as the CLI, but nothing is ever
+ * written to stdout or stderr (messages and warnings go to the caller's callbacks, or nowhere) and nothing
+ * is asked: a missing value is an error.
+ */
+export function createApiContext(options: ApiContextOptions = {}): Context {
+  const settings = readSettings(options.env ?? process.env);
+  if (options.configDir !== undefined) settings.configDir = options.configDir;
+  // Used as it is: an abort reason that is no UserError is turned into CancelledError where the API
+  // returns (src/api.ts), so no listener is ever added to a signal the caller may keep for long.
+  const signal = options.signal ?? new AbortController().signal;
+  const opener = options.openBrowser;
+  const openBrowser =
+    opener === false
+      ? async () => false
+      : typeof opener === 'function'
+        ? async (url: string) => {
+            // Not awaited: a promise that settles when the person is done (as a browser driver's may)
+            // would otherwise hold up the very login it waits for.
+            const opened: unknown = opener(url);
+            if (opened instanceof Promise) {
+              opened.catch((error: unknown) => options.onWarning?.(`Opening the URL failed: ${error instanceof Error ? error.message : String(error)}`));
+            }
+            return true;
+          }
+        : createBrowserOpener(settings.browser);
+  const plain = (text: string) => text;
+  return {
+    settings,
+    store: new Store(settings.configDir),
+    api: {
+      oauthUrl: settings.oauthUrl,
+      loginUrl: settings.loginUrl,
+      fetch: options.fetch ?? globalThis.fetch,
+      timeoutMs: settings.httpTimeoutMs,
+      signal,
+    },
+    openBrowser,
+    ask: async (question) => {
+      throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and the Node API never asks: pass it as an option.`);
+    },
+    now: () => new Date(),
+    stdout: { write: () => true },
+    err: {
+      line: (text = '') => options.onMessage?.(text),
+      warn: (text) => options.onWarning?.(text),
+      bold: plain,
+      dim: plain,
+      status: () => undefined,
+    },
+    interactive: false,
     signal,
   };
 }

@@ -1,8 +1,9 @@
 // Turning Yandex's token answers into stored records, and reading a usable token back: the one code path
-// (print, refresh, and later the Node API) that decides when to refresh and does it under the file's lock.
+// (print, refresh and the Node API's getToken) that decides when to refresh and does it under the file's lock.
+import type { Context } from './context.js';
 import { CancelledError, NotLoggedInError, OAuthError, TerminatedError, UserError } from './errors.js';
 import type { TokenResponse, YandexApi } from './oauth.js';
-import type { Store, TokenRecord } from './store.js';
+import type { ConfigData, Store, TokenRecord } from './store.js';
 
 /** print refreshes a token that expires within this long, so that a script never gets one about to die. */
 export const REFRESH_MARGIN_MS = 60_000;
@@ -194,4 +195,40 @@ export async function getValidToken(store: Store, api: YandexApi, profile: strin
 export function forceRefresh(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
   requireRecord(store, profile);
   return refreshRecord(store, api, profile, now, { force: true });
+}
+
+/** What `print` writes and the Node API's getToken returns. */
+export interface CurrentToken {
+  token: string;
+  /** The stored record the token came from; absent when it came from YANDEX_TOKEN. */
+  record?: TokenRecord;
+  source: 'config' | 'environment';
+}
+
+/**
+ * The token to use now, for `print` and getToken alike: YANDEX_TOKEN when set (as GH_TOKEN does for gh:
+ * the environment wins and nothing is read), else the profile's, refreshed first when due (or always,
+ * with `force`). A warning (a refresh ahead of expiry failed, the token still works) goes to ctx.err.
+ */
+export async function currentToken(
+  ctx: Pick<Context, 'settings' | 'store' | 'api' | 'now' | 'err'>,
+  profile: string,
+  options: { force?: boolean } = {},
+): Promise<CurrentToken> {
+  if (ctx.settings.token) {
+    if (options.force) {
+      throw new NotLoggedInError('The token comes from YANDEX_TOKEN, which cannot be refreshed. Replace it, or unset YANDEX_TOKEN to use the stored login.');
+    }
+    return { token: ctx.settings.token, source: 'environment' };
+  }
+  const usable = options.force
+    ? await forceRefresh(ctx.store, ctx.api, profile, ctx.now)
+    : await getValidToken(ctx.store, ctx.api, profile, ctx.now);
+  if (usable.warning) ctx.err.warn(usable.warning);
+  return { token: usable.record.accessToken, record: usable.record, source: 'config' };
+}
+
+/** The stored profiles' names, "default" first, then alphabetically. */
+export function profileNames(data: ConfigData): string[] {
+  return Object.keys(data.profiles).sort((a, b) => (a === 'default' ? -1 : b === 'default' ? 1 : a.localeCompare(b)));
 }

@@ -1,7 +1,8 @@
 // A local Yandex OAuth emulator on loopback, written from Yandex's documentation (see README): authorize
 // with a consent page, token (authorization_code + PKCE, refresh_token with rotation, device_code),
-// device/code and its page, verification_code, revoke_token and login.yandex.ru/info. The project's tests
-// run against it, and `yandex-token emulator` serves it for trying the tool without a Yandex app.
+// device/code and its page, verification_code, revoke_token and login.yandex.ru/info, and how Disk,
+// Metrica and Direct take the token (for trying scripts' requests). The project's tests run against it,
+// and `yandex-token emulator` serves it for trying the tool without a Yandex app.
 // Never a stand-in for Yandex in production: it keeps everything in memory and trusts whoever clicks.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -355,7 +356,8 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
 <button type="submit" name="decision" value="deny" id="deny">Deny</button>
 </form>`;
 
-  const handlers: Record<string, (req: IncomingMessage, res: ServerResponse, query: Record<string, string>, form: Record<string, string>) => void> = {
+  type Handler = (req: IncomingMessage, res: ServerResponse, query: Record<string, string>, form: Record<string, string>) => void;
+  const handlers: Record<string, Handler> = {
     'GET /authorize': (_req, res, q) => {
       count('authorize');
       const client = q.client_id ? clients.get(q.client_id) : undefined;
@@ -614,6 +616,46 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
       });
     },
   };
+
+  /**
+   * Stand-ins for three Yandex APIs, enough to try a script's requests against the emulator: only how each
+   * takes the token is modelled (yandex-oauth.md §9.2): Disk and Metrica want "Authorization: OAuth
+   * <token>", Direct v5 wants "Authorization: Bearer <token>", and each refuses the other scheme. The
+   * bodies are small examples in each API's shape, not their data.
+   */
+  const apiToken = (req: IncomingMessage, scheme: 'OAuth' | 'Bearer'): AccessToken | undefined => {
+    const match = new RegExp(`^${scheme}\\s+(\\S+)$`).exec(req.headers.authorization ?? '');
+    const record = match?.[1] ? accessTokens.get(match[1]) : undefined;
+    return record && !record.revoked && record.expiresAt > Date.now() ? record : undefined;
+  };
+  const diskInfo: Handler = (req, res) => {
+    count('api:disk');
+    if (!apiToken(req, 'OAuth')) return json(res, 401, { message: 'Не авторизован.', description: 'Unauthorized', error: 'UnauthorizedError' });
+    json(res, 200, { user: { login: account.login, uid: account.id }, total_space: 10_737_418_240, used_space: 0, trash_size: 0, is_paid: false });
+  };
+  const apiHandlers: Record<string, Handler> = {
+    'GET /v1/disk': diskInfo,
+    'GET /v1/disk/': diskInfo,
+    'GET /management/v1/counters': (req, res) => {
+      count('api:metrica');
+      if (!apiToken(req, 'OAuth')) {
+        return json(res, 401, { errors: [{ error_type: 'invalid_token', message: 'Invalid oauth_token' }], code: 401, message: 'Invalid oauth_token' });
+      }
+      json(res, 200, { rows: 0, counters: [] });
+    },
+    'POST /json/v5/campaigns': (req, res) => {
+      count('api:direct');
+      // Direct answers errors in the body (error_code 53: authorization error); whether with HTTP 200 is
+      // UNCONFIRMED, and 200 is the reading that makes a script look at the body.
+      if (!apiToken(req, 'Bearer')) {
+        return json(res, 200, {
+          error: { request_id: randomBytes(8).toString('hex'), error_code: 53, error_string: 'Authorization error', error_detail: 'Pass the OAuth token as "Authorization: Bearer <token>".' },
+        });
+      }
+      json(res, 200, { result: { Campaigns: [] } });
+    },
+  };
+  Object.assign(handlers, apiHandlers);
 
   const decideDevice = (userCode: string, allow: boolean): boolean => {
     const entry = [...deviceCodes.values()].find((d) => d.userCode === userCode && d.status === 'pending');

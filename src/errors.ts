@@ -53,6 +53,12 @@ export class OAuthError extends UserError {
 /** The config file cannot be read or has the wrong content. The message names the file. */
 export class ConfigError extends UserError {}
 
+/**
+ * Yandex could not be reached, or what answered was not Yandex's usual answer: a timeout, a refused or
+ * reset connection, a server error, an HTML page from a proxy or captive portal. Worth retrying later.
+ */
+export class NetworkError extends UserError {}
+
 export function exitCodeFor(error: unknown): number {
   return error instanceof UserError ? error.exitCode : ExitCode.failure;
 }

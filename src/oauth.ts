@@ -1,7 +1,7 @@
 // The Yandex OAuth protocol: state, PKCE, the authorize URL, token requests, account info, revocation,
 // and turning every way an HTTP call can fail into one sentence. fetch and the base URLs are passed in.
 import { createHash, randomBytes } from 'node:crypto';
-import { CancelledError, NotLoggedInError, OAuthError, UserError, systemErrorCode, untrusted } from './errors.js';
+import { CancelledError, NetworkError, NotLoggedInError, OAuthError, UserError, systemErrorCode, untrusted } from './errors.js';
 
 export interface YandexApi {
   oauthUrl: string;
@@ -164,7 +164,7 @@ function networkError(error: unknown, origin: string, action: Action, api: Yande
     return reason instanceof UserError ? reason : new CancelledError();
   }
   if (timeout.aborted) {
-    return new UserError(
+    return new NetworkError(
       `${origin} did not answer within ${api.timeoutMs / 1000} s while ${ACTION_TEXT[action]}. Check your network or proxy, or raise YANDEX_TOKEN_HTTP_TIMEOUT.`,
     );
   }
@@ -179,7 +179,7 @@ function networkError(error: unknown, origin: string, action: Action, api: Yande
           : code
             ? `the request failed (${code})`
             : 'the request failed';
-  return new UserError(
+  return new NetworkError(
     `Could not reach ${origin} while ${ACTION_TEXT[action]}: ${why}. Check your network, proxy or VPN, and YANDEX_OAUTH_URL / YANDEX_LOGIN_URL if you set them.`,
   );
 }
@@ -196,7 +196,7 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
     text = await readCapped(response);
   } catch (error) {
     if (error instanceof BodyTooLarge) {
-      throw new UserError(
+      throw new NetworkError(
         `${origin} sent an answer over 1 MiB while ${ACTION_TEXT[action]}; that is not Yandex. Check YANDEX_OAUTH_URL and any proxy in the way.`,
       );
     }
@@ -214,11 +214,11 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     const type = untrusted((response.headers.get('content-type') ?? 'no content type').split(';')[0] ?? '', 60);
     if (response.status >= 500) {
-      throw new UserError(
+      throw new NetworkError(
         `${origin} answered HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}. Yandex may be having trouble; try again in a minute.`,
       );
     }
-    throw new UserError(
+    throw new NetworkError(
       `${origin} answered HTTP ${response.status} with ${type || 'a body'} instead of JSON while ${ACTION_TEXT[action]}. A proxy, VPN or captive portal may be in the way; check your network and YANDEX_OAUTH_URL.`,
     );
   }
@@ -228,7 +228,7 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
     throw new OAuthError(oauthErrorMessage(action, json.error, description), json.error, description, response.status);
   }
   if (response.status < 200 || response.status >= 300) {
-    throw new UserError(
+    throw new NetworkError(
       `${origin} answered HTTP ${response.status} while ${ACTION_TEXT[action]}. ${response.status >= 500 ? 'Yandex may be having trouble; try again in a minute.' : 'Check YANDEX_OAUTH_URL and your network.'}`,
     );
   }
@@ -253,7 +253,7 @@ async function tokenRequest(api: YandexApi, fields: Record<string, string | unde
     action,
   );
   if (typeof json.access_token !== 'string' || json.access_token === '') {
-    throw new UserError(
+    throw new NetworkError(
       `Yandex's answer while ${ACTION_TEXT[action]} had no access_token. Check YANDEX_OAUTH_URL; if it is Yandex's, try again later.`,
     );
   }

@@ -38,6 +38,7 @@ export async function loginWithDevice(session: LoginSession, ctx: Context): Prom
     optionalScope: options.optionalScope,
   });
 
+  options.onDeviceCode?.({ userCode: device.userCode, verificationUrl: device.verificationUrl, expiresIn: device.expiresIn });
   const { err } = ctx;
   err.line(`To log in, open ${device.verificationUrl} in a browser on any device and enter this code:`);
   err.line();

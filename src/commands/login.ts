@@ -2,7 +2,7 @@
 // share (client, device id, storing the record) and the loopback authorization-code flow with PKCE.
 import type { Context } from '../context.js';
 import { recordFromResponse } from '../credentials.js';
-import { UserError, untrusted } from '../errors.js';
+import { OAuthError, UserError, untrusted } from '../errors.js';
 import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams, type RedirectTarget } from '../loopback.js';
 import {
   authorizeUrl,
@@ -15,6 +15,7 @@ import {
   type TokenResponse,
 } from '../oauth.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from '../settings.js';
+import type { TokenRecord } from '../store.js';
 import { loginWithDevice } from './login-device.js';
 import { loginByPaste } from './login-paste.js';
 
@@ -37,6 +38,16 @@ export interface LoginOptions {
   device?: boolean;
   /** false with --no-localhost: no listener; the person pastes the code from Yandex's verification page. */
   localhost?: boolean;
+  /** With --device, called with what the person must enter and where (the Node API shows it its own way). */
+  onDeviceCode?: (code: DeviceCodePrompt) => void;
+}
+
+/** The device-code login's instruction to the person: open this page and enter this code. */
+export interface DeviceCodePrompt {
+  userCode: string;
+  verificationUrl: string;
+  /** Seconds the code lives. */
+  expiresIn: number;
 }
 
 /** What every way of logging in shares: who the app is, how this machine is named, and how to store. */
@@ -49,6 +60,8 @@ export interface LoginSession {
   timeoutSeconds: number;
   /** Stores the token under the profile, as every mode does, and returns who logged in. */
   save(token: TokenResponse): Promise<string>;
+  /** What save() stored. */
+  record?: TokenRecord;
 }
 
 type LoginMode = (session: LoginSession, ctx: Context) => Promise<string>;
@@ -85,11 +98,14 @@ function deniedMessage(params: { error: string; description?: string }): string 
   return `Yandex returned ${error}${description ? ` (${description})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and run \`yandex-token login\` again.`;
 }
 
-export async function login(options: LoginOptions, ctx: Context): Promise<void> {
+/** Logs in by the way the options pick, stores the token under the profile, and returns what was stored. */
+export async function login(options: LoginOptions, ctx: Context): Promise<TokenRecord> {
   const mode = chooseMode(options);
   const session = await startSession(options, ctx);
   const who = await mode(session, ctx);
+  if (!session.record) throw new Error('the login ended without storing a token');
   ctx.err.line(`Logged in as ${ctx.err.bold(who)}. Token saved to ${ctx.store.path}.`);
+  return session.record;
 }
 
 /** Checks the flags fit together (before anything is asked or started) and picks the flow. */
@@ -130,7 +146,7 @@ async function startSession(options: LoginOptions, ctx: Context): Promise<LoginS
   const { clientId, clientSecret } = await resolveClient(options, ctx);
   const deviceId = options.deviceId ?? ctx.store.read().deviceIds[options.profile] ?? createDeviceId();
   const deviceName = options.deviceName ?? defaultDeviceName(ctx.settings.hostname);
-  return {
+  const session: LoginSession = {
     options,
     clientId,
     clientSecret,
@@ -150,9 +166,11 @@ async function startSession(options: LoginOptions, ctx: Context): Promise<LoginS
         data.profiles[options.profile] = record;
         data.deviceIds[options.profile] = deviceId;
       });
+      session.record = record;
       return record.login ?? 'your Yandex account';
     },
   };
+  return session;
 }
 
 /**
@@ -236,7 +254,8 @@ async function loginWithLoopback(target: RedirectTarget, session: LoginSession, 
     if ('error' in params) {
       const message = deniedMessage(params);
       await listener.finish({ ok: false, title: 'Login declined', message: `${message.split('. ')[0]}. You can close this tab.` });
-      throw new UserError(message);
+      // An OAuthError, so that a program using the Node API can tell access_denied from the rest.
+      throw new OAuthError(message, untrusted(params.error, 60), params.description === undefined ? undefined : untrusted(params.description));
     }
 
     try {

@@ -1,7 +1,6 @@
 // `yandex-token print`: the token (refreshed first when due) on stdout, alone, as a header, or as JSON.
 import type { Context } from '../context.js';
-import { getValidToken } from '../credentials.js';
-import type { TokenRecord } from '../store.js';
+import { currentToken } from '../credentials.js';
 
 export interface PrintOptions {
   profile: string;
@@ -22,17 +21,7 @@ export interface PrintedToken {
 }
 
 export async function print(options: PrintOptions, ctx: Context): Promise<void> {
-  let token: string;
-  let record: TokenRecord | undefined;
-  if (ctx.settings.token) {
-    // As GH_TOKEN does for gh: the environment wins and nothing is read.
-    token = ctx.settings.token;
-  } else {
-    const usable = await getValidToken(ctx.store, ctx.api, options.profile, ctx.now);
-    if (usable.warning) ctx.err.warn(usable.warning);
-    record = usable.record;
-    token = record.accessToken;
-  }
+  const { token, record } = await currentToken(ctx, options.profile);
   if (options.json) {
     const printed: PrintedToken = {
       token,

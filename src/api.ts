@@ -1,0 +1,182 @@
+// The Node API: getToken, getCredentials, listProfiles and login for programs. The same code paths as the
+// commands (credentials.ts, commands/login.ts) over a Context that never prints and never asks.
+import { createApiContext, type ApiContextOptions, type Context } from './context.js';
+import { currentToken, profileNames, requireRecord } from './credentials.js';
+import { CancelledError, UserError } from './errors.js';
+import { PROFILE_PATTERN } from './settings.js';
+import type { TokenRecord } from './store.js';
+import type { DeviceCodePrompt } from './commands/login.js';
+
+export type { DeviceCodePrompt } from './commands/login.js';
+export type { TokenRecord } from './store.js';
+export type { Env } from './settings.js';
+
+/** What every function takes. All optional: the defaults are the CLI's. */
+export interface Options {
+  /** The stored login to use: default YANDEX_TOKEN_PROFILE from `env`, else "default". */
+  profile?: string;
+  /** The environment to read settings from (YANDEX_TOKEN, YANDEX_OAUTH_URL, HOME, …); default process.env. */
+  env?: ApiContextOptions['env'];
+  /** The folder holding config.json, instead of the one `env` gives (YANDEX_TOKEN_CONFIG_DIR, XDG_CONFIG_HOME). */
+  configDir?: string;
+  /** Aborting it stops a refresh or a login with CancelledError; nothing half-done is stored. */
+  signal?: AbortSignal;
+  /** Used for every request to Yandex instead of the global fetch (a proxy agent, a test double). */
+  fetch?: typeof fetch;
+  /**
+   * Called with what the CLI would print as a warning, e.g. that a refresh ahead of expiry failed and the
+   * still-valid token was returned. Nothing is ever written to stdout or stderr.
+   */
+  onWarning?: (message: string) => void;
+}
+
+export interface GetTokenOptions extends Options {
+  /** Refresh now, whatever the expiry, as `yandex-token refresh` does (e.g. after an API answered 401). */
+  forceRefresh?: boolean;
+}
+
+/** A stored login, as getCredentials and login return it. */
+export interface Credentials extends TokenRecord {
+  profile: string;
+}
+
+export interface LoginOptions extends Options {
+  /** The app's ClientID (https://oauth.yandex.ru). */
+  clientId: string;
+  /** The app's Client secret; stored, since refreshing needs it. */
+  clientSecret: string;
+  /**
+   * "loopback" (default): a listener on 127.0.0.1 catches Yandex's redirect; register its Redirect URI in
+   * the app. "device": the person enters a short code at Yandex on any device; see onDeviceCode.
+   */
+  mode?: 'loopback' | 'device';
+  /** Loopback port (default 8765): the Redirect URI is http://127.0.0.1:<port>/callback. */
+  port?: number;
+  /** The exact loopback Redirect URI registered in the app, instead of `port`. */
+  redirectUri?: string;
+  /** Required permissions, space-separated (default: all the app has). */
+  scope?: string;
+  optionalScope?: string;
+  /** The Yandex account to log in as (loopback mode). */
+  loginHint?: string;
+  /** Always show the consent page, to pick another account (loopback mode). */
+  forceConfirm?: boolean;
+  /** How this machine appears in Yandex ID (default: a random id kept per profile, "yandex-token on <host>"). */
+  deviceId?: string;
+  deviceName?: string;
+  /** How long to wait for the browser, in seconds (default 300). The device mode waits as long as its code lives. */
+  timeoutSeconds?: number;
+  /**
+   * How the person gets to Yandex: true (default) opens the system's browser (honouring BROWSER), false
+   * opens nothing, a function is called with the URL instead (show it in your own UI; it is not awaited,
+   * and a rejection goes to onWarning). In device mode the URL is the page where the code is entered.
+   */
+  openBrowser?: boolean | ((url: string) => unknown);
+  /** Device mode: called once with the code the person must enter and the page to enter it on. */
+  onDeviceCode?: (code: DeviceCodePrompt) => void;
+  /** Called with each line the CLI would print to the person (the URL, what it waits for, who logged in). */
+  onMessage?: (line: string) => void;
+}
+
+function profileOf(options: Options, ctx: Context): string {
+  const profile = options.profile ?? ctx.settings.profile;
+  if (typeof profile !== 'string' || !PROFILE_PATTERN.test(profile)) {
+    throw new UserError(
+      `The profile "${String(profile)}" is not a profile name: 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.`,
+    );
+  }
+  return profile;
+}
+
+/** Runs one API call: every failure a UserError subclass, a caller's abort a CancelledError. */
+async function run<T>(options: Options, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!(error instanceof UserError) && options.signal?.aborted) throw new CancelledError();
+    throw error;
+  }
+}
+
+/**
+ * A valid access token for the profile: refreshed first when it has expired or expires within a minute,
+ * under the same cross-process lock as `yandex-token print`, and stored. YANDEX_TOKEN in `env` wins, as it
+ * does for print: it is returned and nothing is read.
+ *
+ * Throws NotLoggedInError when nothing is stored or the token can no longer be refreshed (its `cause` is
+ * the OAuthError when Yandex refused, e.g. code "invalid_grant"), NetworkError when Yandex could not be
+ * reached, ConfigError when the config file is unreadable; all of them are UserErrors.
+ */
+export function getToken(options: GetTokenOptions = {}): Promise<string> {
+  return run(options, async () => {
+    const ctx = createApiContext(options);
+    const { token } = await currentToken(ctx, profileOf(options, ctx), { force: options.forceRefresh });
+    return token;
+  });
+}
+
+/** The profile's stored login as it is (not refreshed, not checked online). NotLoggedInError when none. */
+export function getCredentials(options: Options = {}): Promise<Credentials> {
+  return run(options, async () => {
+    const ctx = createApiContext(options);
+    const profile = profileOf(options, ctx);
+    return { ...requireRecord(ctx.store, profile), profile };
+  });
+}
+
+/** The names of the stored profiles, "default" first. An empty array when nothing is stored. */
+export function listProfiles(options: Omit<Options, 'profile'> = {}): Promise<string[]> {
+  return run(options, async () => profileNames(createApiContext(options).store.read()));
+}
+
+/**
+ * Logs in as `yandex-token login` does (the loopback listener with PKCE, or the device code), stores the
+ * token under the profile, and returns it. Nothing is asked and nothing printed: the URL goes to
+ * openBrowser, the device code to onDeviceCode, progress to onMessage.
+ *
+ * Throws OAuthError when Yandex refused (code "access_denied" when the person declined, "invalid_client"
+ * for a wrong client ID or secret, …), UserError for a timeout or a port in use, CancelledError on abort.
+ */
+export function login(options: LoginOptions): Promise<Credentials> {
+  return run(options, async () => {
+    for (const name of ['clientId', 'clientSecret'] as const) {
+      if (typeof options[name] !== 'string' || options[name].trim() === '') {
+        throw new UserError(`login() needs ${name}: the app's ${name === 'clientId' ? 'ClientID' : 'Client secret'} from https://oauth.yandex.ru.`);
+      }
+    }
+    if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 1 && options.port <= 65535)) {
+      throw new UserError(`login() port must be a whole number from 1 to 65535, not ${String(options.port)}.`);
+    }
+    if (options.timeoutSeconds !== undefined && !(typeof options.timeoutSeconds === 'number' && options.timeoutSeconds > 0)) {
+      throw new UserError(`login() timeoutSeconds must be a positive number, not ${String(options.timeoutSeconds)}.`);
+    }
+    const mode = options.mode ?? 'loopback';
+    if (mode !== 'loopback' && mode !== 'device') {
+      throw new UserError(`login() mode must be "loopback" or "device", not "${String(mode)}".`);
+    }
+    const ctx = createApiContext(options);
+    const profile = profileOf(options, ctx);
+    const { login: runLogin } = await import('./commands/login.js');
+    const record = await runLogin(
+      {
+        profile,
+        clientId: options.clientId.trim(),
+        clientSecret: options.clientSecret.trim(),
+        port: options.port,
+        redirectUri: options.redirectUri,
+        scope: options.scope,
+        optionalScope: options.optionalScope,
+        loginHint: options.loginHint,
+        forceConfirm: options.forceConfirm,
+        deviceId: options.deviceId,
+        deviceName: options.deviceName,
+        browser: options.openBrowser !== false,
+        timeoutSeconds: options.timeoutSeconds,
+        device: mode === 'device',
+        onDeviceCode: options.onDeviceCode,
+      },
+      ctx,
+    );
+    return { ...record, profile };
+  });
+}

@@ -1,0 +1,123 @@
+// The package as npm ships it: `npm pack` holds the bin, the built JavaScript with its declarations and the
+// README, and nothing else; a fresh project installs the tarball (offline, from npm's cache), logs in with
+// the installed CLI, and gets the token through `import { getToken } from 'yandex-token'`, types included.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { browserEnv, credentials, fakeYandex, freePort, makeHome, ROOT, tempDir } from './support/harness.ts';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(file: string, args: string[], options: { cwd: string; env: Record<string, string | undefined>; timeoutMs?: number }): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr: error && error.killed ? `${stderr}\n(killed after ${options.timeoutMs ?? 60_000} ms)` : stderr });
+    });
+  });
+}
+
+/** This process's environment without what `npm test` adds (npm_config_*, npm_package_*), for a nested npm. */
+function npmEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+}
+
+/** What the tarball may hold: the bin, JavaScript and declarations under dist/, and npm's own files. */
+const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/yandex-token\.js$/, /^bin\/package\.json$/, /^dist\/[\w/-]+\.c?js$/, /^dist\/[\w/-]+\.d\.ts$/];
+const REQUIRED = ['package.json', 'README.md', 'bin/yandex-token.js', 'bin/package.json', 'dist/cli.cjs', 'dist/print.cjs', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/errors.d.ts'];
+
+test('npm pack ships the bin, dist (JavaScript and .d.ts) and the README, and no tests, sources, maps or secrets', { timeout: 90_000 }, async (t) => {
+  const out = tempDir(t);
+  // --ignore-scripts: `prepare` would rebuild dist/ while other test files run the CLI from it.
+  const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], { cwd: ROOT, env: npmEnv() });
+  assert.equal(pack.code, 0, pack.stderr);
+  const [report] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string; mode: number }[] }];
+  const files = report.files.map((f) => f.path).sort();
+  for (const path of files) assert.ok(ALLOWED.some((re) => re.test(path)), `${path} should not be in the package`);
+  for (const path of REQUIRED) assert.ok(files.includes(path), `${path} is missing from the package`);
+  assert.ok(!files.some((p) => /(^|\/)(test|src)\//.test(p) || p.endsWith('.map') || /\.ts$/.test(p.replace(/\.d\.ts$/, ''))), files.join('\n'));
+  assert.ok(!files.some((p) => /(^|\/)(\.npmrc|\.env|config\.json)$|\.(tgz|pem|key)$/.test(p)), files.join('\n'));
+  const bin = report.files.find((f) => f.path === 'bin/yandex-token.js')!;
+  assert.equal(bin.mode & 0o111, 0o111, 'the bin is executable');
+
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  assert.deepEqual(manifest.exports['.'], { types: './dist/index.d.ts', default: './dist/index.js' });
+  assert.equal(manifest.bin['yandex-token'], 'bin/yandex-token.js');
+});
+
+test('a temp project installs the tarball, logs in with its CLI, and imports getToken to get the token', { timeout: 180_000 }, async (t) => {
+  const out = tempDir(t);
+  const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], { cwd: ROOT, env: npmEnv() });
+  assert.equal(pack.code, 0, pack.stderr);
+  const tarball = join(out, (JSON.parse(pack.stdout) as [{ filename: string }])[0].filename);
+
+  const project = join(out, 'consumer');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+  // The dependencies come from npm's cache, filled by `npm ci`; --prefer-offline only if one is missing there.
+  const flags = ['--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'];
+  let install = await run('npm', ['install', '--offline', ...flags, tarball], { cwd: project, env: npmEnv(), timeoutMs: 60_000 });
+  if (install.code !== 0 && /ENOTCACHED/.test(install.stderr)) {
+    t.diagnostic('a dependency was not in npm\'s cache; installing with --prefer-offline');
+    install = await run('npm', ['install', '--prefer-offline', ...flags, tarball], { cwd: project, env: npmEnv(), timeoutMs: 120_000 });
+  }
+  assert.equal(install.code, 0, install.stderr);
+
+  // Log in with the installed CLI, against the emulator.
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const installedBin = join(project, 'node_modules', '.bin', 'yandex-token');
+  const login = await run(installedBin, ['login', ...credentials(), '--port', String(await freePort()), '--profile', 'packed'], {
+    cwd: project,
+    env: browserEnv(home),
+  });
+  assert.equal(login.code, 0, login.stderr);
+  const stored = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.packed;
+
+  writeFileSync(
+    join(project, 'index.js'),
+    `import { getToken, getCredentials, NotLoggedInError } from 'yandex-token';
+const token = await getToken({ profile: 'packed' });
+const { login } = await getCredentials({ profile: 'packed' });
+const missing = await getToken({ profile: 'nobody' }).catch((error) => error instanceof NotLoggedInError);
+let deep;
+try { await import('yandex-token/dist/cli.js'); deep = 'importable'; } catch (error) { deep = error.code; }
+console.log(JSON.stringify({ token, login, missing, deep }));
+`,
+  );
+  const script = await run(process.execPath, ['index.js'], { cwd: project, env: home.env });
+  assert.equal(script.code, 0, script.stderr);
+  assert.equal(script.stderr, '');
+  assert.deepEqual(JSON.parse(script.stdout), { token: stored.accessToken, login: 'demo.user', missing: true, deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+
+  // The declarations: a strict TypeScript consumer compiles against them (and they compile themselves).
+  writeFileSync(
+    join(project, 'check.ts'),
+    `import { getToken, login, OAuthError, NotLoggedInError, type Credentials, type GetTokenOptions } from 'yandex-token';
+const options: GetTokenOptions = { profile: 'packed', onWarning: (message: string) => void message };
+const token: Promise<string> = getToken(options);
+const creds: Promise<Credentials> = login({ clientId: 'id', clientSecret: 'secret', mode: 'device', onDeviceCode: ({ userCode }) => void userCode });
+export function branch(error: unknown): string | undefined {
+  if (error instanceof NotLoggedInError) return error.message;
+  if (error instanceof OAuthError) return error.code;
+  return undefined;
+}
+// @ts-expect-error clientSecret is required
+void login({ clientId: 'id' });
+void token;
+void creds;
+`,
+  );
+  const tsc = await run(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node', 'check.ts'],
+    { cwd: project, env: npmEnv() },
+  );
+  assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
+});
