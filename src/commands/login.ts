@@ -1,7 +1,7 @@
 // `yandex-token login`: picks the way in (loopback listener, --device, --no-localhost), runs what they
 // share (client, device id, storing the record) and the loopback authorization-code flow with PKCE.
 import type { Context } from '../context.js';
-import { recordFromResponse } from '../credentials.js';
+import { recordFromResponse, type RecordSource } from '../credentials.js';
 import { UserError, untrusted } from '../errors.js';
 import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams, type RedirectTarget } from '../loopback.js';
 import {
@@ -15,7 +15,8 @@ import {
   type TokenResponse,
 } from '../oauth.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from '../settings.js';
-import { loginWithDevice } from './login-device.js';
+import type { ConfigData } from '../store.js';
+import { loginWithDevice, pollDeviceLogin, startDeviceLogin } from './login-device.js';
 import { loginByPaste } from './login-paste.js';
 
 export interface LoginOptions {
@@ -37,6 +38,17 @@ export interface LoginOptions {
   device?: boolean;
   /** false with --no-localhost: no listener; the person pastes the code from Yandex's verification page. */
   localhost?: boolean;
+  /** false with --device --no-wait: show the code, keep it pending in the config, and return at once. */
+  wait?: boolean;
+  /** --device --poll: continue the pending device login: poll once, or for timeoutSeconds when given. */
+  poll?: boolean;
+  /** --json with --no-wait: the code as JSON on stdout. */
+  json?: boolean;
+  /**
+   * Milliseconds of waiting for the browser before the hint about --device and --no-localhost; default
+   * from settings. Not a flag: tests set it rather than wait.
+   */
+  hintAfterMs?: number;
 }
 
 /** What every way of logging in shares: who the app is, how this machine is named, and how to store. */
@@ -51,7 +63,8 @@ export interface LoginSession {
   save(token: TokenResponse): Promise<string>;
 }
 
-type LoginMode = (session: LoginSession, ctx: Context) => Promise<string>;
+/** Runs one way of logging in; returns who logged in, or undefined when nothing was stored yet (--no-wait). */
+type LoginMode = (session: LoginSession, ctx: Context) => Promise<string | undefined>;
 
 export async function resolveClient(options: LoginOptions, ctx: Context): Promise<{ clientId: string; clientSecret: string }> {
   const clientId =
@@ -87,13 +100,43 @@ function deniedMessage(params: { error: string; description?: string }): string 
 
 export async function login(options: LoginOptions, ctx: Context): Promise<void> {
   const mode = chooseMode(options);
-  const session = await startSession(options, ctx);
-  const who = await mode(session, ctx);
-  ctx.err.line(`Logged in as ${ctx.err.bold(who)}. Token saved to ${ctx.store.path}.`);
+  // --poll continues a login whose app, secret and device were settled when it started.
+  const who = options.poll ? await pollDeviceLogin(options, ctx) : await mode(await startSession(options, ctx), ctx);
+  if (who !== undefined) ctx.err.line(`Logged in as ${ctx.err.bold(who)}. Token saved to ${ctx.store.path}.`);
+}
+
+/** The flags of the two-step device login (--no-wait, then --poll) fit together, or a sentence that says why not. */
+function checkTwoStep(options: LoginOptions): void {
+  const noWait = options.wait === false;
+  if ((noWait || options.poll) && !options.device) {
+    throw new UserError(`${noWait ? '--no-wait' : '--poll'} is for the two-step device login: pass it with --device (\`login --device --no-wait\`, later \`login --device --poll\`).`);
+  }
+  if (noWait && options.poll) {
+    throw new UserError('Pass --no-wait or --poll, not both: --no-wait starts a device login and returns, --poll finishes it.');
+  }
+  if (options.json && !noWait) {
+    throw new UserError('--json goes with --device --no-wait, which prints the code as JSON; the other logins print nothing on stdout.');
+  }
+  if (options.poll) {
+    const fixed = [
+      options.clientId !== undefined && '--client-id',
+      options.clientSecret !== undefined && '--client-secret',
+      options.scope !== undefined && '--scope',
+      options.optionalScope !== undefined && '--optional-scope',
+      options.deviceId !== undefined && '--device-id',
+      options.deviceName !== undefined && '--device-name',
+    ].filter(Boolean);
+    if (fixed.length > 0) {
+      throw new UserError(
+        `${fixed.join(', ')} cannot be passed with --poll: the pending login keeps what \`login --device --no-wait\` was given. Drop ${fixed.length > 1 ? 'them' : 'it'}, or start again with --no-wait.`,
+      );
+    }
+  }
 }
 
 /** Checks the flags fit together (before anything is asked or started) and picks the flow. */
 function chooseMode(options: LoginOptions): LoginMode {
+  checkTwoStep(options);
   const headless = options.device ? '--device' : options.localhost === false ? '--no-localhost' : undefined;
   if (options.device && options.localhost === false) {
     throw new UserError('Pass either --device or --no-localhost, not both: one logs in by a code typed at Yandex, the other by a code pasted here.');
@@ -112,7 +155,7 @@ function chooseMode(options: LoginOptions): LoginMode {
           `${authorizeOnly.join(' and ')} cannot be passed with --device: the account is whichever is signed in where the code is entered. Drop ${authorizeOnly.length > 1 ? 'them' : 'it'}, or use \`login --no-localhost\`.`,
         );
       }
-      return loginWithDevice;
+      return options.wait === false ? startDeviceLogin : loginWithDevice;
     }
     return loginByPaste;
   }
@@ -137,22 +180,31 @@ async function startSession(options: LoginOptions, ctx: Context): Promise<LoginS
     deviceId,
     deviceName,
     timeoutSeconds: options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS,
-    async save(token) {
-      const account = await fetchAccountInfo(ctx.api, token.access_token).catch(() => undefined);
-      // The account lookup is best effort, but a Ctrl-C or SIGTERM during it still means: store nothing.
-      ctx.signal.throwIfAborted();
-      const record = recordFromResponse(
-        token,
-        { clientId, clientSecret, login: account?.login, deviceId, deviceName, requestedScope: options.scope },
-        ctx.now(),
-      );
-      await ctx.store.update((data) => {
-        data.profiles[options.profile] = record;
-        data.deviceIds[options.profile] = deviceId;
-      });
-      return record.login ?? 'your Yandex account';
-    },
+    save: (token) => saveLogin(ctx, options.profile, token, { clientId, clientSecret, deviceId, deviceName, requestedScope: options.scope }),
   };
+}
+
+/**
+ * Stores a token under the profile, as every way of logging in does, and returns who logged in. `alsoChange`
+ * runs inside the same locked write (--poll drops the pending login there).
+ */
+export async function saveLogin(
+  ctx: Context,
+  profile: string,
+  token: TokenResponse,
+  source: RecordSource & { deviceId: string },
+  alsoChange?: (data: ConfigData) => void,
+): Promise<string> {
+  const account = await fetchAccountInfo(ctx.api, token.access_token).catch(() => undefined);
+  // The account lookup is best effort, but a Ctrl-C or SIGTERM during it still means: store nothing.
+  ctx.signal.throwIfAborted();
+  const record = recordFromResponse(token, { ...source, login: account?.login }, ctx.now());
+  await ctx.store.update((data) => {
+    data.profiles[profile] = record;
+    data.deviceIds[profile] = source.deviceId;
+    alsoChange?.(data);
+  });
+  return record.login ?? 'your Yandex account';
 }
 
 /**
@@ -224,14 +276,29 @@ async function loginWithLoopback(target: RedirectTarget, session: LoginSession, 
       ),
     );
 
-    const params: CallbackParams = await waitFor(
-      listener.callback,
-      timeoutSeconds,
-      () =>
-        new UserError(
-          `No answer from the browser within ${describeTimeout(timeoutSeconds)}. Run \`yandex-token login\` again; if Yandex showed an error page, check that ${target.uri} is registered in the app (or use --device).`,
-        ),
-    );
+    // A wait this long usually means the redirect cannot arrive: say what else to try, once.
+    const hintAfterMs = options.hintAfterMs ?? ctx.settings.browserHintMs;
+    const hint =
+      hintAfterMs < timeoutSeconds * 1000
+        ? setTimeout(() => {
+            err.line(
+              `Still waiting. If the browser shows an error or nothing happens, press Ctrl-C and try \`yandex-token login --device\` or \`--no-localhost\`: apps created "for API access" only redirect to ${ctx.settings.oauthUrl}/verification_code, and a browser on another machine cannot reach ${target.uri}.`,
+            );
+          }, hintAfterMs)
+        : undefined;
+    let params: CallbackParams;
+    try {
+      params = await waitFor(
+        listener.callback,
+        timeoutSeconds,
+        () =>
+          new UserError(
+            `No answer from the browser within ${describeTimeout(timeoutSeconds)}. Run \`yandex-token login\` again; if Yandex showed an error page, check that ${target.uri} is registered in the app (or use --device).`,
+          ),
+      );
+    } finally {
+      clearTimeout(hint);
+    }
 
     if ('error' in params) {
       const message = deniedMessage(params);
