@@ -177,6 +177,8 @@ export function login(options: LoginOptions): Promise<Credentials> {
       },
       ctx,
     );
+    // Only `--device --no-wait` stores nothing, and the API never asks for it.
+    if (!record) throw new Error('login ended without storing a token');
     return { ...record, profile };
   });
 }

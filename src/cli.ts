@@ -13,7 +13,15 @@ Exit codes:
   0  success
   1  failure (the message says why and what to do)
   2  cancelled (Ctrl-C)
+  3  login --device --poll: the code has not been entered yet; poll again later
   4  not logged in, or the token can no longer be used: run \`yandex-token login\``;
+
+const FILES_AND_NETWORK = `
+Files and network:
+  The token is kept in config.json under $YANDEX_TOKEN_CONFIG_DIR, else $XDG_CONFIG_HOME/yandex-token
+  (an absolute XDG_CONFIG_HOME only), else ~/.config/yandex-token; written 0600 in a 0700 folder. A file
+  or folder others can use, or that belongs to another user, is a warning on stderr naming the fix.
+  Requests to Yandex go through HTTPS_PROXY / HTTP_PROXY (lower case too), except hosts in NO_PROXY.`;
 
 function positiveInt(name: string, max: number) {
   return (value: string): number => {
@@ -76,6 +84,7 @@ function buildProgram(getContext: () => Context): Command {
     .description('Get a Yandex OAuth token once, then hand it to your scripts.')
     .version(VERSION, '-v, --version')
     .showHelpAfterError('(run `yandex-token --help` for usage)')
+    .addHelpText('after', FILES_AND_NETWORK)
     .addHelpText('after', EXIT_CODES);
 
   const profileOf = (opts: { profile?: string }, ctx: Context) => opts.profile ?? ctx.settings.profile;
@@ -97,8 +106,11 @@ function buildProgram(getContext: () => Context): Command {
     .option('--demo', 'try the whole login against a built-in Yandex emulator, no app needed; stores a fake token in profile "demo"')
     .option('--device', 'no listener: enter a code shown here at Yandex, on any device (SSH, containers, CI)')
     .option('--no-localhost', 'no listener: paste back the code Yandex shows on its verification_code page')
+    .option('--no-wait', 'with --device: print the code, keep it pending in the config and exit 0; finish with --poll')
+    .option('--poll', 'with --device: finish the pending --no-wait login: poll once (or up to --timeout); exit 3 while not entered')
+    .option('--json', 'with --device --no-wait: write {user_code, verification_url, expires_in, interval} to stdout')
     .addOption(
-      new Option('--timeout <seconds>', 'how long to wait for the browser, or for the pasted code')
+      new Option('--timeout <seconds>', 'how long to wait for the browser, or for the pasted code (with --poll: how long to keep polling)')
         .default(DEFAULT_LOGIN_TIMEOUT_SECONDS)
         .argParser(positiveInt('--timeout', 86_400)),
     )
@@ -116,11 +128,19 @@ When the browser cannot reach this machine (SSH, containers, CI), or the app was
   --no-localhost  Yandex shows a code on its verification page; paste it (or the page's address) here,
                   or pipe it in as one line. The app needs this Redirect URI (API-access apps have it):
                   ${DEFAULT_OAUTH_URL}/verification_code
+After 30 s without an answer from the browser, login itself suggests these two.
 Over SSH you can also keep the loopback login by forwarding the port from your computer:
   ssh -N -L ${DEFAULT_PORT}:127.0.0.1:${DEFAULT_PORT} <remote host>
+
+In two steps, for CI jobs and programs that cannot sit in a wait:
+  yandex-token login --device --no-wait --json   # prints the code as JSON, keeps it pending, exits 0
+  yandex-token login --device --poll             # later: 0 logged in, 3 not entered yet, 1 declined/expired
+The pending code is kept beside the profile's token, which stays in use until --poll succeeds.
+
+Requests to Yandex go through HTTPS_PROXY / HTTP_PROXY except for hosts in NO_PROXY (lower-case too).
 ${EXIT_CODES}`,
     )
-    .action(async (opts) => {
+    .action(async (opts, command: Command) => {
       const ctx = getContext();
       if (opts.demo) {
         const { loginDemo } = await import('./commands/demo.js');
@@ -161,6 +181,11 @@ ${EXIT_CODES}`,
           timeoutSeconds: opts.timeout,
           device: opts.device,
           localhost: opts.localhost,
+          wait: opts.wait,
+          poll: opts.poll,
+          json: opts.json,
+          // --poll polls once unless --timeout was given; its default is the browser wait's.
+          ...(opts.poll && command.getOptionValueSource('timeout') !== 'cli' ? { timeoutSeconds: undefined } : {}),
         },
         ctx,
       );

@@ -5,7 +5,7 @@ import { createBrowserOpener, type OpenBrowser } from './browser.js';
 import type { YandexApi } from './oauth.js';
 import { colourWanted, createOutput, type Output, type TextSink } from './output.js';
 import { UserError } from './errors.js';
-import { readSettings, type Env, type Settings } from './settings.js';
+import { readSettings, type Env, type ProxySettings, type Settings } from './settings.js';
 import { Store } from './store.js';
 
 export interface Context {
@@ -32,17 +32,28 @@ export interface ProcessLike {
   stderr: NodeJS.WriteStream;
 }
 
+/** fetch through the proxies the environment names; undici is loaded on the first request, so never by a print that needs none. */
+function proxiedFetch(proxy: ProxySettings): typeof fetch {
+  let loaded: Promise<typeof fetch> | undefined;
+  return async (input, init) => {
+    loaded ??= import('./proxy.js').then(({ createProxyFetch }) => createProxyFetch(proxy));
+    return (await loaded)(input, init);
+  };
+}
+
 export function createContext(proc: ProcessLike, signal: AbortSignal): Context {
   const settings = readSettings(proc.env);
   // isatty() rather than process.stdin/stderr: creating those streams costs print several milliseconds.
   const interactive = isatty(0) && isatty(2);
+  const err = createOutput({ write: (text) => proc.stderr.write(text) }, colourWanted(isatty(2), proc.env));
   return {
     settings,
-    store: new Store(settings.configDir),
+    store: new Store(settings.configDir, (text) => err.warn(text)),
     api: {
       oauthUrl: settings.oauthUrl,
       loginUrl: settings.loginUrl,
-      fetch: globalThis.fetch,
+      fetch: settings.proxy ? proxiedFetch(settings.proxy) : globalThis.fetch,
+      proxy: settings.proxy,
       timeoutMs: settings.httpTimeoutMs,
       signal,
     },
@@ -50,7 +61,7 @@ export function createContext(proc: ProcessLike, signal: AbortSignal): Context {
     ask: createAsk({ io: proc, interactive, signal }),
     now: () => new Date(),
     stdout: proc.stdout,
-    err: createOutput({ write: (text) => proc.stderr.write(text) }, colourWanted(isatty(2), proc.env)),
+    err,
     interactive,
     signal,
   };

@@ -4,6 +4,8 @@ export const ExitCode = {
   ok: 0,
   failure: 1,
   cancelled: 2,
+  /** `login --device --poll`: the code has not been entered yet; poll again later. */
+  pending: 3,
   notLoggedIn: 4,
   terminated: 143,
 } as const;
@@ -31,6 +33,11 @@ export class TerminatedError extends UserError {
   constructor() {
     super('Terminated. Nothing was stored.');
   }
+}
+
+/** A two-step device login is still waiting for the code to be entered: not a failure, not done. */
+export class PendingError extends UserError {
+  override readonly exitCode: number = ExitCode.pending;
 }
 
 /** No usable token: nothing stored, or it can no longer be refreshed. */

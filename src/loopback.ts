@@ -130,7 +130,7 @@ export async function listenForCallback(options: {
       return send(res, 400, { ok: false, title: 'Bad request', message: 'This address is not understood.' });
     }
     if (url.pathname !== target.path) {
-      return send(res, 404, { ok: false, title: 'Not found', message: 'Nothing here. The login waits on another path.' });
+      return send(res, 404, { ok: false, title: 'Not found', message: 'Nothing here.' });
     }
     if (req.method !== 'GET') {
       return send(res, 405, { ok: false, title: 'Method not allowed', message: 'Only GET is answered here.' }, { allow: 'GET' });

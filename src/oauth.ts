@@ -2,11 +2,15 @@
 // and turning every way an HTTP call can fail into one sentence. fetch and the base URLs are passed in.
 import { createHash, randomBytes } from 'node:crypto';
 import { CancelledError, NetworkError, NotLoggedInError, OAuthError, UserError, systemErrorCode, untrusted } from './errors.js';
+import { proxyRoute, type ProxyRoute } from './proxy.js';
+import type { ProxySettings } from './settings.js';
 
 export interface YandexApi {
   oauthUrl: string;
   loginUrl: string;
   fetch: typeof fetch;
+  /** The proxies `fetch` routes through, so that a failure names the one in the way. */
+  proxy?: ProxySettings;
   timeoutMs: number;
   /** Aborted when the person cancels (Ctrl-C, SIGTERM). */
   signal?: AbortSignal;
@@ -158,17 +162,67 @@ async function readCapped(response: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function networkError(error: unknown, origin: string, action: Action, api: YandexApi, timeout: AbortSignal): UserError {
+/** " through the proxy http://host:port (HTTPS_PROXY)", or nothing when the request went direct. */
+function through(route: ProxyRoute | undefined): string {
+  return route ? ` through the proxy ${route.proxy} (${route.variable})` : '';
+}
+
+/** The way around a proxy, for the end of a sentence. */
+function bypass(route: ProxyRoute): string {
+  return `fix or unset ${route.variable}, or add ${route.host} to NO_PROXY to go direct`;
+}
+
+/** The status a proxy refused the CONNECT with: undici says "Proxy response (403) !== 200 when HTTP Tunneling". */
+function proxyStatus(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const status = /Proxy response \((\d{3})\)/.exec(e instanceof Error ? e.message : '')?.[1];
+    if (status) return status;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function networkError(error: unknown, origin: string, action: Action, api: YandexApi, timeout: AbortSignal, route?: ProxyRoute): UserError {
   if (api.signal?.aborted) {
     const reason: unknown = api.signal.reason;
     return reason instanceof UserError ? reason : new CancelledError();
   }
+  // A proxy variable that is not an address: already a sentence.
+  if (error instanceof UserError) return error;
   if (timeout.aborted) {
     return new NetworkError(
-      `${origin} did not answer within ${api.timeoutMs / 1000} s while ${ACTION_TEXT[action]}. Check your network or proxy, or raise YANDEX_TOKEN_HTTP_TIMEOUT.`,
+      `${origin} did not answer${through(route)} within ${api.timeoutMs / 1000} s while ${ACTION_TEXT[action]}. Check your network or proxy, or raise YANDEX_TOKEN_HTTP_TIMEOUT.`,
     );
   }
   const code = systemErrorCode(error);
+  if (route) {
+    // undici's CONNECT tunnel: "Proxy response (403) !== 200 when HTTP Tunneling".
+    const status = proxyStatus(error);
+    // 407 is the standard answer; tinyproxy, for one, answers a CONNECT without credentials with 401.
+    if (status === '407' || status === '401') {
+      return new UserError(
+        `The proxy ${route.proxy} (${route.variable}) wants a user name and password (HTTP ${status}) while ${ACTION_TEXT[action]}: put them in ${route.variable} as http://user:password@host:port, or add ${route.host} to NO_PROXY to go direct.`,
+      );
+    }
+    if (status) {
+      return new UserError(
+        `The proxy ${route.proxy} (${route.variable}) refused to connect to ${origin} (HTTP ${status}) while ${ACTION_TEXT[action]}: check that the proxy allows it, ${bypass(route)}.`,
+      );
+    }
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+      const why =
+        code === 'ECONNREFUSED'
+          ? 'it refused the connection'
+          : code === 'UND_ERR_CONNECT_TIMEOUT'
+            ? 'it did not accept the connection in time'
+            : code === 'EHOSTUNREACH'
+              ? 'it is unreachable'
+              : 'its host name could not be resolved';
+      return new UserError(
+        `Could not reach the proxy ${route.proxy} (${route.variable}) while ${ACTION_TEXT[action]}: ${why}. Check that the proxy runs, ${bypass(route)}.`,
+      );
+    }
+  }
   const why =
     code === 'ECONNREFUSED'
       ? 'the connection was refused'
@@ -179,6 +233,9 @@ function networkError(error: unknown, origin: string, action: Action, api: Yande
           : code
             ? `the request failed (${code})`
             : 'the request failed';
+  if (route) {
+    return new NetworkError(`Could not reach ${origin}${through(route)} while ${ACTION_TEXT[action]}: ${why}. Check the proxy, ${bypass(route)}.`);
+  }
   return new NetworkError(
     `Could not reach ${origin} while ${ACTION_TEXT[action]}: ${why}. Check your network, proxy or VPN, and YANDEX_OAUTH_URL / YANDEX_LOGIN_URL if you set them.`,
   );
@@ -187,6 +244,7 @@ function networkError(error: unknown, origin: string, action: Action, api: Yande
 /** One HTTP call to Yandex, answered by parsed JSON (2xx) or an error sentence. */
 async function call(api: YandexApi, url: string, init: RequestInit, action: Action): Promise<Record<string, unknown>> {
   const origin = new URL(url).origin;
+  const route = proxyRoute(api.proxy, url);
   const timeout = AbortSignal.timeout(api.timeoutMs);
   const signal = api.signal ? AbortSignal.any([api.signal, timeout]) : timeout;
   let response: Response;
@@ -200,7 +258,7 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
         `${origin} sent an answer over 1 MiB while ${ACTION_TEXT[action]}; that is not Yandex. Check YANDEX_OAUTH_URL and any proxy in the way.`,
       );
     }
-    throw networkError(error, origin, action, api, timeout);
+    throw networkError(error, origin, action, api, timeout, route);
   }
   if (action === 'info' && response.status === 401) {
     throw new OAuthError('Yandex rejected the token (HTTP 401).', 'invalid_token', undefined, 401);
@@ -213,6 +271,16 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     const type = untrusted((response.headers.get('content-type') ?? 'no content type').split(';')[0] ?? '', 60);
+    if (route && response.status >= 500) {
+      throw new UserError(
+        `${origin} answered${through(route)} with HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}: the proxy or Yandex is having trouble; try again in a minute, or ${bypass(route)}.`,
+      );
+    }
+    if (route) {
+      throw new UserError(
+        `${origin} answered${through(route)} with HTTP ${response.status} and ${type || 'a body'} instead of JSON while ${ACTION_TEXT[action]}, so the proxy (or something behind it) answered instead of Yandex: check the proxy, ${bypass(route)}.`,
+      );
+    }
     if (response.status >= 500) {
       throw new NetworkError(
         `${origin} answered HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}. Yandex may be having trouble; try again in a minute.`,
@@ -425,25 +493,47 @@ function deviceCodeExpired(device: DeviceCode): UserError {
   );
 }
 
+/** Where a device-code poll stands when it stops without a token (pollDeviceToken with a deadline). */
+export interface DevicePending {
+  /** Seconds between polls now in force (raised by slow_down). */
+  interval: number;
+  /** Date.now() value of the last poll, so that the next run keeps the interval. */
+  lastPollAt: number;
+}
+
 /**
  * Polls /token with Yandex's shape (grant_type=device_code, the device code in `code`) until a token.
- * Waits the interval before every poll, 5 s longer after each slow_down (RFC 8628 §3.5), never past the
- * code's expiry; authorization_pending goes on, anything else ends it as an error sentence.
+ * Waits the interval after the last poll (or after the code was issued) before every poll, 5 s longer
+ * after each slow_down (RFC 8628 §3.5), never past the code's expiry; authorization_pending goes on,
+ * anything else ends it as an error sentence. With a deadline it returns where it stands instead of
+ * waiting for a poll that would fall after it, having polled at least once.
  */
 export async function pollDeviceToken(
   api: YandexApi,
-  params: ClientCredentials & { device: DeviceCode; deviceId?: string; deviceName?: string },
-): Promise<TokenResponse> {
+  params: ClientCredentials & {
+    device: DeviceCode;
+    deviceId?: string;
+    deviceName?: string;
+    /** Date.now() of the previous poll, by an earlier run; default: now (the code was just issued). */
+    lastPollAt?: number;
+    /** Date.now() value after which no poll starts; absent: poll until the code expires. */
+    deadline?: number;
+  },
+): Promise<TokenResponse | DevicePending> {
   const { device } = params;
   let interval = device.interval;
+  let lastPollAt = params.lastPollAt ?? Date.now();
+  let polled = false;
   for (;;) {
-    const wait = interval * 1000;
-    const left = device.expiresAt - Date.now();
-    if (left < wait) {
-      await sleep(Math.max(0, left), api.signal);
+    const at = Math.max(Date.now(), lastPollAt + interval * 1000);
+    if (polled && params.deadline !== undefined && at > params.deadline) return { interval, lastPollAt };
+    if (device.expiresAt < at) {
+      await sleep(Math.max(0, device.expiresAt - Date.now()), api.signal);
       throw deviceCodeExpired(device);
     }
-    await sleep(wait, api.signal);
+    await sleep(at - Date.now(), api.signal);
+    lastPollAt = Date.now();
+    polled = true;
     try {
       return await tokenRequest(
         api,
@@ -467,4 +557,8 @@ export async function pollDeviceToken(
       throw error;
     }
   }
+}
+
+export function isToken(result: TokenResponse | DevicePending): result is TokenResponse {
+  return 'access_token' in result;
 }

@@ -34,9 +34,30 @@ export interface Settings {
   debug: boolean;
   /** Facts about the session used to pick advice for headless machines. */
   display: { ssh: boolean; graphical: boolean };
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY as set; absent when no proxy is named (requests go direct). */
+  proxy?: ProxySettings;
+  /** Milliseconds of waiting for the browser before login suggests --device or --no-localhost. */
+  browserHintMs: number;
+}
+
+/** A proxy variable as set, with its name for messages. */
+export interface ProxyVariable {
+  name: string;
+  value: string;
+}
+
+export interface ProxySettings {
+  /** For http:// endpoints; https:// ones use it too when no HTTPS proxy is set (as undici does). */
+  http?: ProxyVariable;
+  https?: ProxyVariable;
+  /** Hosts that go direct: comma- or space-separated names (a leading "." or "*." matches subdomains), host:port, or "*". */
+  noProxy: string;
 }
 
 export type Env = Record<string, string | undefined>;
+
+/** How long login waits for the browser before it suggests another way in, unless the environment says. */
+export const DEFAULT_BROWSER_HINT_SECONDS = 30;
 
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
@@ -72,6 +93,22 @@ export function configDirFor(env: Env, platform: NodeJS.Platform = process.platf
   return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.config'), name);
 }
 
+/** The lower-case form wins, as in curl and undici; an empty value counts as unset. */
+function proxyVariable(env: Env, name: string): ProxyVariable | undefined {
+  for (const key of [name.toLowerCase(), name]) {
+    const value = nonEmpty(env[key]);
+    if (value) return { name: key, value };
+  }
+  return undefined;
+}
+
+function proxySettings(env: Env): ProxySettings | undefined {
+  const http = proxyVariable(env, 'HTTP_PROXY');
+  const https = proxyVariable(env, 'HTTPS_PROXY');
+  if (!http && !https) return undefined;
+  return { http, https, noProxy: proxyVariable(env, 'NO_PROXY')?.value ?? '' };
+}
+
 function profileFrom(value: string | undefined): string | undefined {
   const name = nonEmpty(value);
   if (name !== undefined && !PROFILE_PATTERN.test(name)) {
@@ -105,5 +142,8 @@ export function readSettings(env: Env = process.env, platform: NodeJS.Platform =
       graphical:
         platform === 'darwin' || platform === 'win32' || Boolean(nonEmpty(env.DISPLAY) ?? nonEmpty(env.WAYLAND_DISPLAY)),
     },
+    proxy: proxySettings(env),
+    // Not a documented setting: tests shorten the wait before the hint rather than sit through it.
+    browserHintMs: seconds(env.YANDEX_TOKEN_BROWSER_HINT_AFTER, DEFAULT_BROWSER_HINT_SECONDS, 'YANDEX_TOKEN_BROWSER_HINT_AFTER') * 1000,
   };
 }

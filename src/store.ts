@@ -25,11 +25,41 @@ export interface TokenRecord {
   deviceName?: string;
 }
 
+/**
+ * A device login started with `login --device --no-wait` and not finished yet: what `login --device --poll`
+ * needs to poll and to store the token. Kept apart from the profile's record, so that a pending login
+ * never replaces a working token until it succeeds.
+ */
+export interface PendingDeviceLogin {
+  deviceCode: string;
+  userCode: string;
+  verificationUrl: string;
+  /** Seconds between polls, raised after each slow_down. */
+  interval: number;
+  /** Seconds the code lives, as Yandex said. */
+  expiresIn: number;
+  /** ISO 8601: when the code stops working. */
+  expiresAt: string;
+  /** ISO 8601: the last poll (or when the code was issued), so the interval holds across runs. */
+  lastPollAt: string;
+  clientId: string;
+  clientSecret?: string;
+  deviceId: string;
+  deviceName?: string;
+  /** The scope asked for, kept for the record as the other logins keep it. */
+  scope?: string;
+}
+
 export interface ConfigData {
   profiles: Record<string, TokenRecord>;
   /** A stable device_id per profile, kept across logins so Yandex ID lists one device, not many. */
   deviceIds: Record<string, string>;
+  /** Device logins waiting for `login --device --poll`, per profile. */
+  pending?: Record<string, PendingDeviceLogin>;
 }
+
+/** Hands a warning about the file to the person (stderr); the store never writes to a stream itself. */
+export type Warn = (text: string) => void;
 
 const LOCK_OPTIONS = {
   realpath: false,
@@ -53,11 +83,74 @@ function isRecord(value: unknown): value is TokenRecord {
   );
 }
 
+function isPending(value: unknown): value is PendingDeviceLogin {
+  if (!isObject(value)) return false;
+  const strings = ['deviceCode', 'userCode', 'verificationUrl', 'expiresAt', 'lastPollAt', 'clientId', 'deviceId'];
+  const optionalStrings = ['clientSecret', 'deviceName', 'scope'];
+  return (
+    strings.every((key) => typeof value[key] === 'string' && value[key] !== '') &&
+    optionalStrings.every((key) => value[key] === undefined || typeof value[key] === 'string') &&
+    typeof value.interval === 'number' &&
+    value.interval > 0 &&
+    typeof value.expiresIn === 'number' &&
+    value.expiresIn > 0
+  );
+}
+
+/** A path as a shell word, for the commands in warnings. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * What is wrong with who may use the file or folder, as one sentence naming the fix, or undefined.
+ * One statSync: this runs on every read, print's fast path included.
+ */
+function permissionWarning(path: string, kind: 'file' | 'folder', uid: number): string | undefined {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  const word = shellWord(path);
+  const mode = (stat.mode & 0o7777).toString(8).padStart(4, '0');
+  const fixMode = kind === 'file' ? `chmod 600 ${word}` : `chmod 700 ${word}`;
+  if (kind === 'folder' && (stat.mode & 0o1000) !== 0 && (stat.mode & 0o002) !== 0) {
+    return `${path} is a folder shared with other users (mode ${mode}, like /tmp): set YANDEX_TOKEN_CONFIG_DIR to a folder only you can open.`;
+  }
+  if (stat.uid !== uid) {
+    return `${path} belongs to another user (uid ${stat.uid}), perhaps left by \`sudo yandex-token\`; make it yours with: sudo chown "$(id -un)" ${word} && ${fixMode}`;
+  }
+  if ((stat.mode & 0o077) === 0) return undefined;
+  const who = kind === 'file' ? ((stat.mode & 0o022) !== 0 ? 'changed' : 'read') : (stat.mode & 0o022) !== 0 ? 'changed' : 'looked into';
+  return `${path} can be ${who} by other users (mode ${mode}). Fix it with: ${fixMode}`;
+}
+
 export class Store {
   readonly path: string;
+  private checked = false;
 
-  constructor(readonly dir: string) {
+  /** `warn` hears, once per process, about a file or folder others can use; without it nothing is checked. */
+  constructor(
+    readonly dir: string,
+    private readonly warn?: Warn,
+  ) {
     this.path = join(dir, CONFIG_FILE_NAME);
+  }
+
+  /**
+   * Warns (once) when the folder or the file is open to other users or belongs to another user. Only
+   * where file modes mean something: not on Windows.
+   */
+  private checkPermissions(): void {
+    if (this.checked || !this.warn) return;
+    this.checked = true;
+    const uid = process.getuid?.();
+    if (uid === undefined || process.platform === 'win32') return;
+    try {
+      for (const warning of [permissionWarning(this.dir, 'folder', uid), permissionWarning(this.path, 'file', uid)]) {
+        if (warning) this.warn(warning);
+      }
+    } catch {
+      // A folder that cannot be examined is reported by the read itself.
+    }
   }
 
   /** The whole file, checked. A missing file is an empty config; anything unreadable is a ConfigError. */
@@ -65,6 +158,8 @@ export class Store {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
+      // After the read: a file that cannot be read at all gets the error, which names the fix, alone.
+      this.checkPermissions();
     } catch (error) {
       const code = systemErrorCode(error);
       if (code === 'ENOENT') return { profiles: {}, deviceIds: {} };
@@ -96,7 +191,13 @@ export class Store {
         `${this.path} does not look like a yandex-token config file. Fix it, or move it aside and run \`yandex-token login\` again; it was left untouched.`,
       );
     }
-    return { ...(parsed as object), profiles, deviceIds } as ConfigData;
+    const data = { ...(parsed as object), profiles, deviceIds } as ConfigData;
+    // A pending device login is disposable: a malformed one is dropped rather than making the file unusable.
+    const pending = isObject(parsed) ? parsed.pending : undefined;
+    if (pending !== undefined) {
+      data.pending = isObject(pending) ? (Object.fromEntries(Object.entries(pending).filter(([, entry]) => isPending(entry))) as Record<string, PendingDeviceLogin>) : {};
+    }
+    return data;
   }
 
   get(profile: string): TokenRecord | undefined {

@@ -37,7 +37,8 @@ export async function loginDemo(options: DemoOptions, ctx: Context): Promise<voi
         clientSecret: DEMO_CLIENT.secret,
         display: { ssh: false, graphical: true },
       },
-      api: { ...ctx.api, oauthUrl: url, loginUrl: url },
+      // The emulator is in this process, on loopback: never send its requests through HTTPS_PROXY.
+      api: { ...ctx.api, oauthUrl: url, loginUrl: url, fetch: globalThis.fetch, proxy: undefined },
     };
     const { err } = ctx;
     err.line(`${err.bold('Demo:')} a Yandex OAuth emulator is running inside this command at ${url}. It is not Yandex.`);
@@ -63,7 +64,8 @@ export async function loginDemo(options: DemoOptions, ctx: Context): Promise<voi
     err.line();
 
     try {
-      await login({ ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret }, demoCtx);
+      // The hint about --device and API-access apps is about real apps, not the demo's.
+      await login({ ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret, hintAfterMs: Infinity }, demoCtx);
     } catch (error) {
       if (error instanceof UserError && error.message.startsWith('No answer from the browser')) {
         throw new UserError(

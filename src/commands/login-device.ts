@@ -1,9 +1,14 @@
 // `yandex-token login --device`: Yandex's device-code flow. Nothing listens here: the person types a
-// short code at Yandex on any device, and we poll until they allow or deny it or the code expires.
+// short code at Yandex on any device, and we poll until they allow or deny it or the code expires. In two
+// steps for automation: --no-wait keeps the code pending in the config, --poll finishes it later.
 import type { Context } from '../context.js';
+import { ofProfile, profileFlag } from '../credentials.js';
+import { OAuthError, PendingError, UserError } from '../errors.js';
 import type { Output } from '../output.js';
-import { pollDeviceToken, requestDeviceCode } from '../oauth.js';
-import { describeTimeout, type LoginSession } from './login.js';
+import { isToken, pollDeviceToken, requestDeviceCode, type DeviceCode } from '../oauth.js';
+import type { PendingDeviceLogin, TokenRecord } from '../store.js';
+import { formatRelative } from '../time.js';
+import { describeTimeout, saveLogin, type LoginOptions, type LoginSession } from './login.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -28,22 +33,25 @@ function startCountdown(err: Output, expiresAt: number): { stop(): void } {
   };
 }
 
-export async function loginWithDevice(session: LoginSession, ctx: Context): Promise<string> {
-  const { options, clientId, clientSecret, deviceId, deviceName } = session;
-  const device = await requestDeviceCode(ctx.api, {
-    clientId,
-    deviceId,
-    deviceName,
-    scope: options.scope,
-    optionalScope: options.optionalScope,
-  });
+function askForDeviceCode(session: LoginSession, ctx: Context): Promise<DeviceCode> {
+  const { options, clientId, deviceId, deviceName } = session;
+  return requestDeviceCode(ctx.api, { clientId, deviceId, deviceName, scope: options.scope, optionalScope: options.optionalScope });
+}
 
-  options.onDeviceCode?.({ userCode: device.userCode, verificationUrl: device.verificationUrl, expiresIn: device.expiresIn });
-  const { err } = ctx;
+function showCode(err: Output, device: DeviceCode): void {
   err.line(`To log in, open ${device.verificationUrl} in a browser on any device and enter this code:`);
   err.line();
   err.line(`  ${err.bold(device.userCode)}`);
   err.line();
+}
+
+export async function loginWithDevice(session: LoginSession, ctx: Context): Promise<TokenRecord> {
+  const { options, clientId, clientSecret, deviceId, deviceName } = session;
+  const device = await askForDeviceCode(session, ctx);
+  options.onDeviceCode?.({ userCode: device.userCode, verificationUrl: device.verificationUrl, expiresIn: device.expiresIn });
+
+  const { err } = ctx;
+  showCode(err, device);
   // The page only asks for the code: opening it here is a convenience, and failing to is no news.
   if (options.browser !== false) await ctx.openBrowser(device.verificationUrl);
   err.line(`Waiting for access to be allowed; the code expires in ${describeTimeout(device.expiresIn)} (Ctrl-C to abort).`);
@@ -52,8 +60,136 @@ export async function loginWithDevice(session: LoginSession, ctx: Context): Prom
   try {
     const token = await pollDeviceToken(ctx.api, { device, clientId, clientSecret, deviceId, deviceName });
     countdown?.stop();
+    // Without a deadline the poll ends with a token or an error.
+    if (!isToken(token)) throw new Error('device poll stopped without a deadline');
     return await session.save(token);
   } finally {
     countdown?.stop();
   }
+}
+
+/** What `login --device --no-wait --json` writes: enough for a program to show the code and poll. */
+export interface PendingCodeJson {
+  user_code: string;
+  verification_url: string;
+  /** Seconds the code lives. */
+  expires_in: number;
+  /** Seconds to wait between `login --device --poll` runs. */
+  interval: number;
+}
+
+/**
+ * `login --device --no-wait`: asks Yandex for a code, keeps it as the profile's pending login (beside its
+ * record, which stays as it is until --poll succeeds), shows it and returns at once.
+ */
+export async function startDeviceLogin(session: LoginSession, ctx: Context): Promise<undefined> {
+  const { options, clientId, clientSecret, deviceId, deviceName } = session;
+  const device = await askForDeviceCode(session, ctx);
+  const pending: PendingDeviceLogin = {
+    deviceCode: device.deviceCode,
+    userCode: device.userCode,
+    verificationUrl: device.verificationUrl,
+    interval: device.interval,
+    expiresIn: device.expiresIn,
+    expiresAt: new Date(device.expiresAt).toISOString(),
+    lastPollAt: new Date().toISOString(),
+    clientId,
+    clientSecret,
+    deviceId,
+    deviceName,
+    scope: options.scope,
+  };
+  await ctx.store.update((data) => {
+    // A newer --no-wait replaces an older pending code: only the newest one is polled.
+    data.pending = { ...data.pending, [options.profile]: pending };
+  });
+
+  const { err } = ctx;
+  showCode(err, device);
+  const poll = `yandex-token login --device --poll${profileFlag(options.profile)}`;
+  err.line(
+    `Then run \`${poll}\` (exit 0: logged in, 3: not entered yet); the code expires in ${describeTimeout(device.expiresIn)}.`,
+  );
+  if (options.json) {
+    const json: PendingCodeJson = {
+      user_code: device.userCode,
+      verification_url: device.verificationUrl,
+      expires_in: device.expiresIn,
+      interval: device.interval,
+    };
+    ctx.stdout.write(`${JSON.stringify(json)}\n`);
+  }
+  return undefined;
+}
+
+function deviceFrom(pending: PendingDeviceLogin): DeviceCode {
+  return {
+    deviceCode: pending.deviceCode,
+    userCode: pending.userCode,
+    verificationUrl: pending.verificationUrl,
+    interval: pending.interval,
+    expiresIn: pending.expiresIn,
+    expiresAt: Date.parse(pending.expiresAt),
+  };
+}
+
+/**
+ * `login --device --poll`: polls for the profile's pending device login once (or until timeoutSeconds
+ * pass) and stores the token when access was allowed. Still waiting: PendingError (exit 3). Declined,
+ * expired or refused: the pending login is dropped and the error says to start again.
+ */
+export async function pollDeviceLogin(options: LoginOptions, ctx: Context): Promise<TokenRecord> {
+  const { profile } = options;
+  const start = `yandex-token login --device --no-wait${profileFlag(profile)}`;
+  const pending = ctx.store.read().pending?.[profile];
+  if (!pending) {
+    throw new UserError(`No device login is pending${ofProfile(profile)}: start one with \`${start}\`, then run this again.`);
+  }
+  const device = deviceFrom(pending);
+  // Drops this pending login, unless a newer --no-wait has replaced it meanwhile.
+  const isThis = (data: { pending?: Record<string, PendingDeviceLogin> }) => data.pending?.[profile]?.deviceCode === pending.deviceCode;
+  const drop = (data: { pending?: Record<string, PendingDeviceLogin> }) => {
+    if (isThis(data)) delete data.pending![profile];
+  };
+
+  let result: Awaited<ReturnType<typeof pollDeviceToken>>;
+  try {
+    result = await pollDeviceToken(ctx.api, {
+      device,
+      clientId: pending.clientId,
+      clientSecret: pending.clientSecret,
+      deviceId: pending.deviceId,
+      deviceName: pending.deviceName,
+      lastPollAt: Date.parse(pending.lastPollAt) || undefined,
+      deadline: Date.now() + (options.timeoutSeconds ?? 0) * 1000,
+    });
+  } catch (error) {
+    // Yandex's answer (declined, expired, a refused client) or the code's own expiry end this login for
+    // good; a network failure or Ctrl-C leaves it pending for the next --poll.
+    if (error instanceof OAuthError || (error instanceof UserError && Date.now() >= device.expiresAt)) {
+      await ctx.store.update(drop);
+      // The messages say to run `login --device` again; here the way to start again is --no-wait.
+      throw new UserError(error.message.replace('`yandex-token login --device`', `\`${start}\``), { cause: error });
+    }
+    throw error;
+  }
+
+  if (!isToken(result)) {
+    const { interval, lastPollAt } = result;
+    await ctx.store.update((data) => {
+      if (isThis(data)) data.pending![profile] = { ...data.pending![profile]!, interval, lastPollAt: new Date(lastPollAt).toISOString() };
+    });
+    throw new PendingError(
+      `The code ${pending.userCode} has not been entered at ${pending.verificationUrl} yet (it expires ${formatRelative(new Date(device.expiresAt), new Date())}). Run \`yandex-token login --device --poll${profileFlag(profile)}\` again in ${interval} s or more.`,
+    );
+  }
+
+  const source = {
+    clientId: pending.clientId,
+    clientSecret: pending.clientSecret,
+    deviceId: pending.deviceId,
+    deviceName: pending.deviceName,
+    requestedScope: pending.scope,
+  };
+  return saveLogin(ctx, profile, result, source, drop);
 }

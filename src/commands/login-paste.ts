@@ -2,6 +2,7 @@
 // which shows the code; the person pastes it (or that page's address) here. State and PKCE as in the
 // loopback login.
 import type { Context } from '../context.js';
+import type { TokenRecord } from '../store.js';
 import { UserError } from '../errors.js';
 import { authorizeUrl, createPkce, createState, exchangeCode } from '../oauth.js';
 import { describeTimeout, waitFor, type LoginSession } from './login.js';
@@ -32,7 +33,7 @@ export function codeFromPaste(text: string, state: string): string {
   return code;
 }
 
-export async function loginByPaste(session: LoginSession, ctx: Context): Promise<string> {
+export async function loginByPaste(session: LoginSession, ctx: Context): Promise<TokenRecord> {
   const { options, clientId, clientSecret, deviceId, deviceName, timeoutSeconds } = session;
   const state = createState();
   const pkce = createPkce();

@@ -1,7 +1,7 @@
 // `yandex-token login`: picks the way in (loopback listener, --device, --no-localhost), runs what they
 // share (client, device id, storing the record) and the loopback authorization-code flow with PKCE.
 import type { Context } from '../context.js';
-import { recordFromResponse } from '../credentials.js';
+import { recordFromResponse, type RecordSource } from '../credentials.js';
 import { OAuthError, UserError, untrusted } from '../errors.js';
 import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams, type RedirectTarget } from '../loopback.js';
 import {
@@ -15,8 +15,8 @@ import {
   type TokenResponse,
 } from '../oauth.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from '../settings.js';
-import type { TokenRecord } from '../store.js';
-import { loginWithDevice } from './login-device.js';
+import type { ConfigData, TokenRecord } from '../store.js';
+import { loginWithDevice, pollDeviceLogin, startDeviceLogin } from './login-device.js';
 import { loginByPaste } from './login-paste.js';
 
 export interface LoginOptions {
@@ -40,6 +40,17 @@ export interface LoginOptions {
   localhost?: boolean;
   /** With --device, called with what the person must enter and where (the Node API shows it its own way). */
   onDeviceCode?: (code: DeviceCodePrompt) => void;
+  /** false with --device --no-wait: show the code, keep it pending in the config, and return at once. */
+  wait?: boolean;
+  /** --device --poll: continue the pending device login: poll once, or for timeoutSeconds when given. */
+  poll?: boolean;
+  /** --json with --no-wait: the code as JSON on stdout. */
+  json?: boolean;
+  /**
+   * Milliseconds of waiting for the browser before the hint about --device and --no-localhost; default
+   * from settings. Not a flag: tests set it rather than wait.
+   */
+  hintAfterMs?: number;
 }
 
 /** The device-code login's instruction to the person: open this page and enter this code. */
@@ -58,13 +69,17 @@ export interface LoginSession {
   deviceId: string;
   deviceName: string;
   timeoutSeconds: number;
-  /** Stores the token under the profile, as every mode does, and returns who logged in. */
-  save(token: TokenResponse): Promise<string>;
-  /** What save() stored. */
-  record?: TokenRecord;
+  /** Stores the token under the profile, as every mode does, and returns what it stored. */
+  save(token: TokenResponse): Promise<TokenRecord>;
 }
 
-type LoginMode = (session: LoginSession, ctx: Context) => Promise<string>;
+/** Who logged in, for messages: the account's login when Yandex told us. */
+export function loginName(record: TokenRecord): string {
+  return record.login ?? 'your Yandex account';
+}
+
+/** Runs one way of logging in; returns what was stored, or undefined when nothing was stored yet (--no-wait). */
+type LoginMode = (session: LoginSession, ctx: Context) => Promise<TokenRecord | undefined>;
 
 export async function resolveClient(options: LoginOptions, ctx: Context): Promise<{ clientId: string; clientSecret: string }> {
   const clientId =
@@ -98,18 +113,48 @@ function deniedMessage(params: { error: string; description?: string }): string 
   return `Yandex returned ${error}${description ? ` (${description})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and run \`yandex-token login\` again.`;
 }
 
-/** Logs in by the way the options pick, stores the token under the profile, and returns what was stored. */
-export async function login(options: LoginOptions, ctx: Context): Promise<TokenRecord> {
+/** Logs in by the way the options pick, stores the token under the profile, and returns what was stored
+ * (undefined only for --device --no-wait, which stores a pending login instead). */
+export async function login(options: LoginOptions, ctx: Context): Promise<TokenRecord | undefined> {
   const mode = chooseMode(options);
-  const session = await startSession(options, ctx);
-  const who = await mode(session, ctx);
-  if (!session.record) throw new Error('the login ended without storing a token');
-  ctx.err.line(`Logged in as ${ctx.err.bold(who)}. Token saved to ${ctx.store.path}.`);
-  return session.record;
+  // --poll continues a login whose app, secret and device were settled when it started.
+  const record = options.poll ? await pollDeviceLogin(options, ctx) : await mode(await startSession(options, ctx), ctx);
+  if (record) ctx.err.line(`Logged in as ${ctx.err.bold(loginName(record))}. Token saved to ${ctx.store.path}.`);
+  return record;
+}
+
+/** The flags of the two-step device login (--no-wait, then --poll) fit together, or a sentence that says why not. */
+function checkTwoStep(options: LoginOptions): void {
+  const noWait = options.wait === false;
+  if ((noWait || options.poll) && !options.device) {
+    throw new UserError(`${noWait ? '--no-wait' : '--poll'} is for the two-step device login: pass it with --device (\`login --device --no-wait\`, later \`login --device --poll\`).`);
+  }
+  if (noWait && options.poll) {
+    throw new UserError('Pass --no-wait or --poll, not both: --no-wait starts a device login and returns, --poll finishes it.');
+  }
+  if (options.json && !noWait) {
+    throw new UserError('--json goes with --device --no-wait, which prints the code as JSON; the other logins print nothing on stdout.');
+  }
+  if (options.poll) {
+    const fixed = [
+      options.clientId !== undefined && '--client-id',
+      options.clientSecret !== undefined && '--client-secret',
+      options.scope !== undefined && '--scope',
+      options.optionalScope !== undefined && '--optional-scope',
+      options.deviceId !== undefined && '--device-id',
+      options.deviceName !== undefined && '--device-name',
+    ].filter(Boolean);
+    if (fixed.length > 0) {
+      throw new UserError(
+        `${fixed.join(', ')} cannot be passed with --poll: the pending login keeps what \`login --device --no-wait\` was given. Drop ${fixed.length > 1 ? 'them' : 'it'}, or start again with --no-wait.`,
+      );
+    }
+  }
 }
 
 /** Checks the flags fit together (before anything is asked or started) and picks the flow. */
 function chooseMode(options: LoginOptions): LoginMode {
+  checkTwoStep(options);
   const headless = options.device ? '--device' : options.localhost === false ? '--no-localhost' : undefined;
   if (options.device && options.localhost === false) {
     throw new UserError('Pass either --device or --no-localhost, not both: one logs in by a code typed at Yandex, the other by a code pasted here.');
@@ -128,7 +173,7 @@ function chooseMode(options: LoginOptions): LoginMode {
           `${authorizeOnly.join(' and ')} cannot be passed with --device: the account is whichever is signed in where the code is entered. Drop ${authorizeOnly.length > 1 ? 'them' : 'it'}, or use \`login --no-localhost\`.`,
         );
       }
-      return loginWithDevice;
+      return options.wait === false ? startDeviceLogin : loginWithDevice;
     }
     return loginByPaste;
   }
@@ -153,24 +198,32 @@ async function startSession(options: LoginOptions, ctx: Context): Promise<LoginS
     deviceId,
     deviceName,
     timeoutSeconds: options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS,
-    async save(token) {
-      const account = await fetchAccountInfo(ctx.api, token.access_token).catch(() => undefined);
-      // The account lookup is best effort, but a Ctrl-C or SIGTERM during it still means: store nothing.
-      ctx.signal.throwIfAborted();
-      const record = recordFromResponse(
-        token,
-        { clientId, clientSecret, login: account?.login, deviceId, deviceName, requestedScope: options.scope },
-        ctx.now(),
-      );
-      await ctx.store.update((data) => {
-        data.profiles[options.profile] = record;
-        data.deviceIds[options.profile] = deviceId;
-      });
-      session.record = record;
-      return record.login ?? 'your Yandex account';
-    },
+    save: (token) => saveLogin(ctx, options.profile, token, { clientId, clientSecret, deviceId, deviceName, requestedScope: options.scope }),
   };
   return session;
+}
+
+/**
+ * Stores a token under the profile, as every way of logging in does, and returns the record. `alsoChange`
+ * runs inside the same locked write (--poll drops the pending login there).
+ */
+export async function saveLogin(
+  ctx: Context,
+  profile: string,
+  token: TokenResponse,
+  source: RecordSource & { deviceId: string },
+  alsoChange?: (data: ConfigData) => void,
+): Promise<TokenRecord> {
+  const account = await fetchAccountInfo(ctx.api, token.access_token).catch(() => undefined);
+  // The account lookup is best effort, but a Ctrl-C or SIGTERM during it still means: store nothing.
+  ctx.signal.throwIfAborted();
+  const record = recordFromResponse(token, { ...source, login: account?.login }, ctx.now());
+  await ctx.store.update((data) => {
+    data.profiles[profile] = record;
+    data.deviceIds[profile] = source.deviceId;
+    alsoChange?.(data);
+  });
+  return record;
 }
 
 /**
@@ -200,7 +253,7 @@ function remoteAdvice(target: RedirectTarget, ctx: Context): string[] {
   ];
 }
 
-async function loginWithLoopback(target: RedirectTarget, session: LoginSession, ctx: Context): Promise<string> {
+async function loginWithLoopback(target: RedirectTarget, session: LoginSession, ctx: Context): Promise<TokenRecord> {
   const { options, clientId, clientSecret, deviceId, deviceName, timeoutSeconds } = session;
   const state = createState();
   const pkce = createPkce();
@@ -242,14 +295,29 @@ async function loginWithLoopback(target: RedirectTarget, session: LoginSession, 
       ),
     );
 
-    const params: CallbackParams = await waitFor(
-      listener.callback,
-      timeoutSeconds,
-      () =>
-        new UserError(
-          `No answer from the browser within ${describeTimeout(timeoutSeconds)}. Run \`yandex-token login\` again; if Yandex showed an error page, check that ${target.uri} is registered in the app (or use --device).`,
-        ),
-    );
+    // A wait this long usually means the redirect cannot arrive: say what else to try, once.
+    const hintAfterMs = options.hintAfterMs ?? ctx.settings.browserHintMs;
+    const hint =
+      hintAfterMs < timeoutSeconds * 1000
+        ? setTimeout(() => {
+            err.line(
+              `Still waiting. If the browser shows an error or nothing happens, press Ctrl-C and try \`yandex-token login --device\` or \`--no-localhost\`: apps created "for API access" only redirect to ${ctx.settings.oauthUrl}/verification_code, and a browser on another machine cannot reach ${target.uri}.`,
+            );
+          }, hintAfterMs)
+        : undefined;
+    let params: CallbackParams;
+    try {
+      params = await waitFor(
+        listener.callback,
+        timeoutSeconds,
+        () =>
+          new UserError(
+            `No answer from the browser within ${describeTimeout(timeoutSeconds)}. Run \`yandex-token login\` again; if Yandex showed an error page, check that ${target.uri} is registered in the app (or use --device).`,
+          ),
+      );
+    } finally {
+      clearTimeout(hint);
+    }
 
     if ('error' in params) {
       const message = deniedMessage(params);
@@ -260,9 +328,9 @@ async function loginWithLoopback(target: RedirectTarget, session: LoginSession, 
 
     try {
       const token = await exchangeCode(ctx.api, { code: params.code, codeVerifier: pkce.verifier, clientId, clientSecret, deviceId, deviceName });
-      const who = await session.save(token);
-      await listener.finish({ ok: true, title: 'Logged in', message: `yandex-token is logged in as ${who}. You can close this tab and return to the terminal.` });
-      return who;
+      const record = await session.save(token);
+      await listener.finish({ ok: true, title: 'Logged in', message: `yandex-token is logged in as ${loginName(record)}. You can close this tab and return to the terminal.` });
+      return record;
     } catch (error) {
       await listener.finish({
         ok: false,

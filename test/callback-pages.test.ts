@@ -1,0 +1,133 @@
+// What the browser sees from the loopback listener: every page escaped, locked down by its headers
+// (Content-Security-Policy default-src 'none', Cache-Control no-store, …) and silent about the code and
+// the token; and the hint that login prints when the browser keeps it waiting.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { credentials, fakeYandex, freePort, makeHome, startCli } from './support/harness.ts';
+
+const SCRIPT = '<script>alert(document.cookie)</script>';
+
+function authorizeUrlFrom(stderr: string): URL {
+  return new URL(/(http:\/\/\S+\/authorize\?\S+)/.exec(stderr)![1]!);
+}
+
+/** The headers every callback page must carry. */
+function assertLockedDown(response: Response, what: string): void {
+  const csp = response.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /(^|; )default-src 'none'(;|$)/, `${what}: CSP default-src 'none'`);
+  assert.match(csp, /frame-ancestors 'none'/, `${what}: not frameable`);
+  assert.doesNotMatch(csp, /script-src/, `${what}: no script source allowed`);
+  assert.equal(response.headers.get('cache-control'), 'no-store', `${what}: not cached`);
+  assert.equal(response.headers.get('x-content-type-options'), 'nosniff', what);
+  assert.equal(response.headers.get('referrer-policy'), 'no-referrer', what);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/html; charset=utf-8$/, what);
+}
+
+function assertNoMarkupFrom(html: string, what: string): void {
+  assert.ok(!html.includes('<script'), `${what}: no <script> in the page`);
+  assert.ok(!/<img|onerror|javascript:/i.test(html), `${what}: no injected markup`);
+}
+
+test('forged requests with <script> get a fixed 400 page that echoes nothing; the real error page escapes it', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const port = await freePort();
+  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser'], home.env);
+  const url = authorizeUrlFrom(await running.waitForStderr(/Waiting up to/));
+  const state = url.searchParams.get('state')!;
+  const callback = (params: Record<string, string>, path = '/callback') => {
+    const target = new URL(`http://127.0.0.1:${port}${path}`);
+    for (const [key, value] of Object.entries(params)) target.searchParams.set(key, value);
+    return fetch(target);
+  };
+
+  const forgeries: [Record<string, string>, string?][] = [
+    [{ error: '<img src=x onerror=alert(1)>', error_description: SCRIPT, state: 'forged' }],
+    [{ code: SCRIPT, state: `${state}x` }],
+    [{ error: SCRIPT }],
+    [{ error: SCRIPT, state }, `/${encodeURIComponent(SCRIPT)}`],
+  ];
+  for (const [params, path] of forgeries) {
+    const response = await callback(params, path);
+    const html = await response.text();
+    const what = `${path ?? '/callback'} ${JSON.stringify(params)}`;
+    assert.ok([400, 404].includes(response.status), `${what}: ${response.status}`);
+    assertLockedDown(response, what);
+    assertNoMarkupFrom(html, what);
+    assert.ok(!html.includes('alert'), `${what}: nothing from the request is echoed`);
+    assert.ok(!html.includes(state), `${what}: the state is not shown`);
+  }
+
+  // The real redirect with our state and a hostile description: shown escaped, the wait ends.
+  const real = await callback({ error: 'invalid_request', error_description: SCRIPT, state });
+  const html = await real.text();
+  assert.equal(real.status, 400);
+  assertLockedDown(real, 'the error page');
+  assertNoMarkupFrom(html, 'the error page');
+  assert.ok(html.includes('&#60;script&#62;alert(document.cookie)&#60;/script&#62;'), 'shown as text, escaped');
+  assert.ok(!html.includes(state), 'the state is not shown');
+  const result = await running.done;
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /Yandex returned invalid_request \(<script>alert\(document\.cookie\)<\/script>\) instead of a code\./);
+});
+
+test('the success page says who logged in, and neither the code nor the token', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const port = await freePort();
+  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser'], home.env);
+  const url = authorizeUrlFrom(await running.waitForStderr(/Waiting up to/));
+
+  // The browser's part by hand, so that the callback page's headers can be read.
+  const consent = await (await fetch(`${yandex.url}/authorize${url.search}`)).text();
+  const action = /<form method="post" action="([^"]+)"/.exec(consent)![1]!.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
+  const request = /name="request" value="([^"]+)"/.exec(consent)![1]!;
+  const decided = await fetch(new URL(action, yandex.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ request, decision: 'allow' }),
+    redirect: 'manual',
+  });
+  const location = new URL(decided.headers.get('location')!);
+  const code = location.searchParams.get('code')!;
+  const page = await fetch(location);
+  const html = await page.text();
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+
+  assert.equal(page.status, 200);
+  assertLockedDown(page, 'the success page');
+  assert.match(html, /Logged in/);
+  assert.match(html, /demo\.user/);
+  const stored = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.default;
+  for (const secret of [code, stored.accessToken, stored.refreshToken, url.searchParams.get('state')!]) {
+    assert.ok(!html.includes(secret), 'no code, token or state in the page');
+  }
+  assert.doesNotMatch(result.stderr, /Still waiting/, 'a quick login gets no hint');
+});
+
+test('after a while without the browser, one line suggests --device or --no-localhost and says why', async (t) => {
+  const yandex = await fakeYandex(t);
+  // The hint's delay is 30 s; the environment shortens it so the test need not sit through it.
+  const home = makeHome(t, yandex, { YANDEX_TOKEN_BROWSER_HINT_AFTER: '0.2' });
+  const port = await freePort();
+  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser'], home.env);
+  const stderr = await running.waitForStderr(/Still waiting\..*\n/);
+  const hint = stderr.split('\n').filter((line) => line.startsWith('Still waiting.'));
+  assert.equal(hint.length, 1);
+  assert.match(
+    hint[0]!,
+    new RegExp(
+      `^Still waiting\\. If the browser shows an error or nothing happens, press Ctrl-C and try \`yandex-token login --device\` or \`--no-localhost\`: apps created "for API access" only redirect to ${yandex.url.replace(/\./g, '\\.')}/verification_code, and a browser on another machine cannot reach http://127\\.0\\.0\\.1:${port}/callback\\.$`,
+    ),
+  );
+  // Finish the login: the hint was one line, once, and stdout stays empty.
+  const { visit } = await import('./support/scripted-browser.mjs');
+  const url = authorizeUrlFrom(stderr);
+  await visit(`${yandex.url}/authorize${url.search}`);
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, '');
+  assert.equal(result.stderr.split('\n').filter((line) => line.includes('Still waiting')).length, 1);
+});

@@ -1,0 +1,186 @@
+// The device login in two steps, for CI jobs and programs: `login --device --no-wait --json` keeps the code
+// pending in the config and exits; `login --device --poll` finishes it (0), is still waiting (3), or ends
+// it (1). Against the emulator, with 1 s intervals.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { test, type TestContext } from 'node:test';
+import type { Emulator } from '../src/emulator.ts';
+import type { ConfigData, TokenRecord } from '../src/store.ts';
+import { DEMO_CLIENT, credentials, fakeYandex, makeHome, runCli, startCli, type Home, type RunResult } from './support/harness.ts';
+
+interface CodeJson {
+  user_code: string;
+  verification_url: string;
+  expires_in: number;
+  interval: number;
+}
+
+function readConfig(home: Home): ConfigData {
+  return JSON.parse(readFileSync(home.configFile, 'utf8')) as ConfigData;
+}
+
+function polls(yandex: Emulator) {
+  return yandex.requests.filter((r) => r.path === '/token' && r.form.grant_type === 'device_code');
+}
+
+async function setUp(t: TestContext, extra: string[] = []) {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const started = await runCli(['login', '--device', '--no-wait', '--json', ...credentials(), ...extra], home.env);
+  assert.equal(started.code, 0, started.stderr);
+  const code = JSON.parse(started.stdout) as CodeJson;
+  return { yandex, home, started, code };
+}
+
+function assertExit(result: RunResult, code: number, pattern: RegExp): void {
+  assert.equal(result.code, code, `exit code; stderr:\n${result.stderr}`);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr.trim().split('\n').at(-1) ?? '', pattern);
+  assert.doesNotMatch(result.stderr, /^\s+at |Unexpected error/m);
+}
+
+test('--no-wait --json prints the code as JSON and exits 0; --poll is 3 while pending, then 0 and stores the token', async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  // A working login already in the profile: a pending one must not replace it until it succeeds.
+  const old = yandex.issueToken({ expiresIn: 3600 });
+  const working: TokenRecord = { accessToken: old.access_token, clientId: DEMO_CLIENT.id, obtainedAt: new Date().toISOString() };
+  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
+  writeFileSync(home.configFile, JSON.stringify({ profiles: { default: working }, deviceIds: {} }), { mode: 0o600 });
+
+  const started = await runCli(['login', '--device', '--no-wait', '--json', ...credentials(), '--scope', 'cloud_api:disk.read'], home.env);
+  assert.equal(started.code, 0, started.stderr);
+  const code = JSON.parse(started.stdout) as CodeJson;
+  assert.deepEqual(Object.keys(code).sort(), ['expires_in', 'interval', 'user_code', 'verification_url']);
+  assert.equal(code.verification_url, `${yandex.url}/device`);
+  assert.equal(code.expires_in, 300);
+  assert.equal(code.interval, 1);
+  assert.match(started.stderr, new RegExp(`enter this code:\\n\\n {2}${code.user_code}\\n`));
+  assert.match(started.stderr, /Then run `yandex-token login --device --poll` \(exit 0: logged in, 3: not entered yet\)/);
+  assert.ok(!started.stderr.includes(DEMO_CLIENT.secret));
+  assert.equal(polls(yandex).length, 0, '--no-wait does not poll');
+
+  const config = readConfig(home);
+  assert.equal(config.profiles.default!.accessToken, old.access_token, 'the working token stays');
+  const pending = config.pending!.default!;
+  assert.equal(pending.userCode, code.user_code);
+  assert.equal(pending.clientId, DEMO_CLIENT.id);
+  assert.equal(pending.scope, 'cloud_api:disk.read');
+  assert.equal((await runCli(['print'], home.env)).stdout, `${old.access_token}\n`, 'print keeps printing the working token');
+
+  const waiting = await runCli(['login', '--device', '--poll'], home.env);
+  assertExit(waiting, 3, new RegExp(`^The code ${code.user_code} has not been entered at .* yet \\(it expires in .*\\)\\. Run \`yandex-token login --device --poll\` again`));
+  assert.equal(polls(yandex).length, 1, '--poll polls once');
+  assert.equal(readConfig(home).profiles.default!.accessToken, old.access_token);
+
+  assert.ok(yandex.decideDevice(code.user_code, true));
+  const done = await runCli(['login', '--device', '--poll'], home.env);
+  assert.equal(done.code, 0, done.stderr);
+  assert.equal(done.stdout, '');
+  assert.match(done.stderr, /Logged in as demo\.user\. Token saved to /);
+  const after = readConfig(home);
+  assert.notEqual(after.profiles.default!.accessToken, old.access_token);
+  assert.equal(after.profiles.default!.scope, 'cloud_api:disk.read');
+  assert.equal(after.profiles.default!.deviceId, pending.deviceId);
+  assert.deepEqual(after.pending, {}, 'the pending login is gone');
+  assert.equal((await runCli(['print'], home.env)).stdout, `${after.profiles.default!.accessToken}\n`);
+
+  // The polls kept Yandex's interval across runs (a lower bound, so never flaky).
+  const at = polls(yandex).map((r) => r.at);
+  assert.ok(at[1]! - at[0]! >= 950, `second poll ${at[1]! - at[0]!} ms after the first`);
+
+  assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /^No device login is pending: start one with `yandex-token login --device --no-wait`/);
+});
+
+test('--poll --timeout keeps polling until the code is allowed', async (t) => {
+  const { yandex, home, code } = await setUp(t, ['--profile', 'ci']);
+  const running = startCli(['login', '--device', '--poll', '--timeout', '60', '--profile', 'ci'], home.env, { timeoutMs: 60_000 });
+  const deadline = Date.now() + 15_000;
+  while (polls(yandex).length < 2) {
+    assert.ok(Date.now() < deadline, 'polls arrive');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.ok(yandex.decideDevice(code.user_code, true));
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /Logged in as demo\.user\./);
+  const config = readConfig(home);
+  assert.ok(config.profiles.ci);
+  assert.equal(config.pending?.ci, undefined);
+  assert.equal(config.profiles.default, undefined);
+});
+
+test('declined on the page: --poll exits 1 saying to start again, and the pending code is dropped', async (t) => {
+  const { yandex, home, code } = await setUp(t);
+  assert.ok(yandex.decideDevice(code.user_code, false));
+  const result = await runCli(['login', '--device', '--poll'], home.env);
+  assertExit(result, 1, /^Access was declined on the Yandex page\. Nothing was stored; run `yandex-token login --device --no-wait` again/);
+  const config = readConfig(home);
+  assert.deepEqual(config.pending, {});
+  assert.deepEqual(config.profiles, {});
+  assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /^No device login is pending/);
+});
+
+test('expired, as Yandex says or by the clock: --poll exits 1 saying to start again, and the pending code is dropped', async (t) => {
+  const { yandex, home } = await setUp(t);
+  yandex.expireDeviceCodes();
+  assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /expired.*`yandex-token login --device --no-wait`/);
+  assert.deepEqual(readConfig(home).pending, {});
+
+  // A code whose lifetime has passed is not polled at all.
+  const again = await runCli(['login', '--device', '--no-wait', ...credentials()], home.env);
+  assert.equal(again.code, 0, again.stderr);
+  const config = readConfig(home);
+  config.pending!.default!.expiresAt = new Date(Date.now() - 1000).toISOString();
+  writeFileSync(home.configFile, JSON.stringify(config), { mode: 0o600 });
+  const before = polls(yandex).length;
+  assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /^The code expired \(it lives 5 min\) before access was allowed\. Run `yandex-token login --device --no-wait` again/);
+  assert.equal(polls(yandex).length, before, 'no poll for a dead code');
+  assert.deepEqual(readConfig(home).pending, {});
+});
+
+test('slow_down during --poll: exit 3, and the longer interval is kept for the next run', async (t) => {
+  const { yandex, home } = await setUp(t);
+  yandex.slowDownNextPoll();
+  assertExit(await runCli(['login', '--device', '--poll'], home.env), 3, /again in 6 s or more\.$/);
+  assert.equal(readConfig(home).pending!.default!.interval, 6);
+});
+
+test('--poll with nothing pending, in another profile, and flags that do not fit: exit 1 before any request', async (t) => {
+  const { yandex, home } = await setUp(t);
+  const requests = yandex.requests.length;
+  assertExit(await runCli(['login', '--device', '--poll', '--profile', 'other'], home.env), 1, /^No device login is pending \(profile "other"\): start one with `yandex-token login --device --no-wait --profile other`/);
+  const refused: [string[], RegExp][] = [
+    [['login', '--no-wait', ...credentials()], /^--no-wait is for the two-step device login: pass it with --device/],
+    [['login', '--poll'], /^--poll is for the two-step device login/],
+    [['login', '--device', '--no-wait', '--poll'], /^Pass --no-wait or --poll, not both/],
+    [['login', '--device', '--json', ...credentials()], /^--json goes with --device --no-wait/],
+    [['login', '--device', '--poll', '--json'], /^--json goes with --device --no-wait/],
+    [['login', '--device', '--poll', '--client-id', 'x', '--scope', 'a'], /^--client-id, --scope cannot be passed with --poll/],
+  ];
+  for (const [args, pattern] of refused) assertExit(await runCli(args, home.env), 1, pattern);
+  assert.equal(yandex.requests.length, requests);
+  assert.ok(readConfig(home).pending!.default, 'the pending login is still there');
+});
+
+test('a broken pending entry is dropped, not fatal: print still works and --poll says nothing is pending', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const token = yandex.issueToken({ expiresIn: 3600 });
+  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
+  const record: TokenRecord = { accessToken: token.access_token, clientId: DEMO_CLIENT.id, obtainedAt: new Date().toISOString() };
+  writeFileSync(home.configFile, JSON.stringify({ profiles: { default: record }, deviceIds: {}, pending: { default: { deviceCode: 42 } } }), { mode: 0o600 });
+  const print = await runCli(['print'], home.env);
+  assert.equal(print.code, 0, print.stderr);
+  assert.equal(print.stdout, `${token.access_token}\n`);
+  assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /^No device login is pending/);
+});
+
+test('--help names --no-wait, --poll, --json and exit code 3', async (t) => {
+  const home = makeHome(t);
+  const help = await runCli(['login', '--help'], home.env);
+  for (const text of ['--no-wait', '--poll', '--json', 'login --device --no-wait --json', '3  login --device --poll']) {
+    assert.ok(help.stdout.includes(text), `login --help mentions ${text}`);
+  }
+  assert.match((await runCli(['--help'], home.env)).stdout, /3 {2}login --device --poll: the code has not been entered yet/);
+});
