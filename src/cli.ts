@@ -142,43 +142,30 @@ ${EXIT_CODES}`,
     )
     .action(async (opts, command: Command) => {
       const ctx = getContext();
+      const common = {
+        clientId: opts.clientId,
+        clientSecret: opts.clientSecret,
+        port: opts.port,
+        redirectUri: opts.redirectUri,
+        scope: opts.scope,
+        optionalScope: opts.optionalScope,
+        loginHint: opts.loginHint,
+        forceConfirm: opts.forceConfirm,
+        deviceId: opts.deviceId,
+        deviceName: opts.deviceName,
+        browser: opts.browser,
+        timeoutSeconds: opts.timeout,
+      };
       if (opts.demo) {
         const { loginDemo } = await import('./commands/demo.js');
-        return loginDemo(
-          {
-            profile: opts.profile,
-            clientId: opts.clientId,
-            clientSecret: opts.clientSecret,
-            port: opts.port,
-            redirectUri: opts.redirectUri,
-            scope: opts.scope,
-            optionalScope: opts.optionalScope,
-            loginHint: opts.loginHint,
-            forceConfirm: opts.forceConfirm,
-            deviceId: opts.deviceId,
-            deviceName: opts.deviceName,
-            browser: opts.browser,
-            timeoutSeconds: opts.timeout,
-          },
-          ctx,
-        );
+        // The demo's own profile unless --profile names one: YANDEX_TOKEN_PROFILE never receives a fake token.
+        return loginDemo({ ...common, profile: opts.profile }, ctx);
       }
       const { login } = await import('./commands/login.js');
       await login(
         {
+          ...common,
           profile: profileOf(opts, ctx),
-          clientId: opts.clientId,
-          clientSecret: opts.clientSecret,
-          port: opts.port,
-          redirectUri: opts.redirectUri,
-          scope: opts.scope,
-          optionalScope: opts.optionalScope,
-          loginHint: opts.loginHint,
-          forceConfirm: opts.forceConfirm,
-          deviceId: opts.deviceId,
-          deviceName: opts.deviceName,
-          browser: opts.browser,
-          timeoutSeconds: opts.timeout,
           device: opts.device,
           localhost: opts.localhost,
           wait: opts.wait,

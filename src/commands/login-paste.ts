@@ -4,8 +4,8 @@
 import type { Context } from '../context.js';
 import type { TokenRecord } from '../store.js';
 import { UserError } from '../errors.js';
-import { authorizeUrl, createPkce, createState, exchangeCode } from '../oauth.js';
-import { describeTimeout, waitFor, type LoginSession } from './login.js';
+import { exchangeCode } from '../oauth.js';
+import { describeTimeout, startAuthorization, waitFor, type LoginSession } from './login.js';
 
 const AGAIN = 'run `yandex-token login --no-localhost` again';
 
@@ -35,21 +35,8 @@ export function codeFromPaste(text: string, state: string): string {
 
 export async function loginByPaste(session: LoginSession, ctx: Context): Promise<TokenRecord> {
   const { options, clientId, clientSecret, deviceId, deviceName, timeoutSeconds } = session;
-  const state = createState();
-  const pkce = createPkce();
   const redirectUri = `${ctx.settings.oauthUrl}/verification_code`;
-  const url = authorizeUrl(ctx.settings.oauthUrl, {
-    clientId,
-    redirectUri,
-    state,
-    codeChallenge: pkce.challenge,
-    deviceId,
-    deviceName,
-    scope: options.scope,
-    optionalScope: options.optionalScope,
-    loginHint: options.loginHint,
-    forceConfirm: options.forceConfirm,
-  });
+  const { url, state, verifier } = startAuthorization(session, ctx, redirectUri);
 
   const { err } = ctx;
   err.line('Open this URL in a browser on any machine and log in to Yandex:');
@@ -75,6 +62,6 @@ export async function loginByPaste(session: LoginSession, ctx: Context): Promise
     () => new UserError(`No code was pasted within ${describeTimeout(timeoutSeconds)}. Nothing was stored; ${AGAIN}.`),
   );
   const code = codeFromPaste(pasted, state);
-  const token = await exchangeCode(ctx.api, { code, codeVerifier: pkce.verifier, clientId, clientSecret, deviceId, deviceName, pasted: true });
+  const token = await exchangeCode(ctx.api, { code, codeVerifier: verifier, clientId, clientSecret, deviceId, deviceName, pasted: true });
   return session.save(token);
 }

@@ -73,6 +73,29 @@ export interface LoginSession {
   save(token: TokenResponse): Promise<TokenRecord>;
 }
 
+/**
+ * The authorize URL of the code flows (loopback and paste): a fresh state and PKCE pair, this session's
+ * app, device and options, and the given redirect URI.
+ */
+export function startAuthorization(session: LoginSession, ctx: Context, redirectUri: string): { url: string; state: string; verifier: string } {
+  const { options } = session;
+  const state = createState();
+  const pkce = createPkce();
+  const url = authorizeUrl(ctx.settings.oauthUrl, {
+    clientId: session.clientId,
+    redirectUri,
+    state,
+    codeChallenge: pkce.challenge,
+    deviceId: session.deviceId,
+    deviceName: session.deviceName,
+    scope: options.scope,
+    optionalScope: options.optionalScope,
+    loginHint: options.loginHint,
+    forceConfirm: options.forceConfirm,
+  });
+  return { url, state, verifier: pkce.verifier };
+}
+
 /** Who logged in, for messages: the account's login when Yandex told us. */
 export function loginName(record: TokenRecord): string {
   return record.login ?? 'your Yandex account';
@@ -255,23 +278,9 @@ function remoteAdvice(target: RedirectTarget, ctx: Context): string[] {
 
 async function loginWithLoopback(target: RedirectTarget, session: LoginSession, ctx: Context): Promise<TokenRecord> {
   const { options, clientId, clientSecret, deviceId, deviceName, timeoutSeconds } = session;
-  const state = createState();
-  const pkce = createPkce();
-
+  const { url, state, verifier } = startAuthorization(session, ctx, target.uri);
   const listener = await listenForCallback({ target, state, signal: ctx.signal });
   try {
-    const url = authorizeUrl(ctx.settings.oauthUrl, {
-      clientId,
-      redirectUri: target.uri,
-      state,
-      codeChallenge: pkce.challenge,
-      deviceId,
-      deviceName,
-      scope: options.scope,
-      optionalScope: options.optionalScope,
-      loginHint: options.loginHint,
-      forceConfirm: options.forceConfirm,
-    });
     const { err } = ctx;
     err.line('Open this URL in a browser to log in to Yandex:');
     err.line();
@@ -327,7 +336,7 @@ async function loginWithLoopback(target: RedirectTarget, session: LoginSession, 
     }
 
     try {
-      const token = await exchangeCode(ctx.api, { code: params.code, codeVerifier: pkce.verifier, clientId, clientSecret, deviceId, deviceName });
+      const token = await exchangeCode(ctx.api, { code: params.code, codeVerifier: verifier, clientId, clientSecret, deviceId, deviceName });
       const record = await session.save(token);
       await listener.finish({ ok: true, title: 'Logged in', message: `yandex-token is logged in as ${loginName(record)}. You can close this tab and return to the terminal.` });
       return record;
