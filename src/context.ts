@@ -1,5 +1,4 @@
 // Everything a command may touch from the outside world, in one object that tests build themselves.
-import { isatty } from 'node:tty';
 import { createAsk, type Ask } from './ask.js';
 import { createBrowserOpener, type OpenBrowser } from './browser.js';
 import type { YandexApi } from './oauth.js';
@@ -41,11 +40,16 @@ function proxiedFetch(proxy: ProxySettings): typeof fetch {
   };
 }
 
-export function createContext(proc: ProcessLike, signal: AbortSignal): Context {
+/**
+ * The CLI's Context. Nothing here touches process.stdin, process.stderr or the terminal until a command
+ * needs them, and `signal()` installs the Ctrl-C/SIGTERM handlers on first use: print's happy path pays
+ * for none of it (each costs Node 20 a millisecond or more at start-up).
+ */
+export function createContext(proc: ProcessLike, signal: () => AbortSignal): Context {
   const settings = readSettings(proc.env);
-  // isatty() rather than process.stdin/stderr: creating those streams costs print several milliseconds.
-  const interactive = isatty(0) && isatty(2);
-  const err = createOutput({ write: (text) => proc.stderr.write(text) }, colourWanted(isatty(2), proc.env));
+  let interactive: boolean | undefined;
+  const isInteractive = () => (interactive ??= Boolean(proc.stdin.isTTY && proc.stderr.isTTY));
+  const err = createOutput({ write: (text) => proc.stderr.write(text) }, () => colourWanted(Boolean(proc.stderr.isTTY), proc.env));
   return {
     settings,
     store: new Store(settings.configDir, (text) => err.warn(text)),
@@ -55,15 +59,29 @@ export function createContext(proc: ProcessLike, signal: AbortSignal): Context {
       fetch: settings.proxy ? proxiedFetch(settings.proxy) : globalThis.fetch,
       proxy: settings.proxy,
       timeoutMs: settings.httpTimeoutMs,
-      signal,
+      get signal() {
+        return signal();
+      },
     },
     openBrowser: createBrowserOpener(settings.browser),
-    ask: createAsk({ io: proc, interactive, signal }),
+    ask: createAsk({
+      io: proc,
+      get interactive() {
+        return isInteractive();
+      },
+      get signal() {
+        return signal();
+      },
+    }),
     now: () => new Date(),
     stdout: proc.stdout,
     err,
-    interactive,
-    signal,
+    get interactive() {
+      return isInteractive();
+    },
+    get signal() {
+      return signal();
+    },
   };
 }
 

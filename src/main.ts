@@ -84,14 +84,26 @@ export async function main(argv: string[], makeContext: () => Context, io: { std
 /** The process entry point: wires signals to cancellation, runs, and exits. */
 export async function run(proc: ProcessLike & { argv: string[]; exit(code: number): never; on: NodeJS.Process['on'] }): Promise<void> {
   const controller = new AbortController();
-  const stop = (error: UserError) => () => {
-    if (controller.signal.aborted) return proc.exit(exitCodeFor(error));
-    controller.abort(error);
+  let armed = false;
+  // Ctrl-C and SIGTERM become the signal's abort, so that waits end, nothing half-done is stored and the
+  // exit code says why. print and --version install them only if they come to need the signal (print, to
+  // refresh): the handlers cost start-up time that scripts calling print in a loop would pay every time.
+  const signal = () => {
+    if (!armed) {
+      armed = true;
+      const stop = (error: UserError) => () => {
+        if (controller.signal.aborted) return proc.exit(exitCodeFor(error));
+        controller.abort(error);
+      };
+      proc.on('SIGINT', stop(new CancelledError()));
+      proc.on('SIGTERM', stop(new TerminatedError()));
+    }
+    return controller.signal;
   };
-  proc.on('SIGINT', stop(new CancelledError()));
-  proc.on('SIGTERM', stop(new TerminatedError()));
+  const argv = proc.argv.slice(2);
+  if (!answersAlone(argv)) signal();
   const { createContext } = await import('./context.js');
-  const code = await main(proc.argv.slice(2), () => createContext(proc, controller.signal), proc);
+  const code = await main(argv, () => createContext(proc, signal), proc);
   // Exit now rather than wait on handles a library may leave open (a browser launcher, a prompt).
   proc.stdout.write('', () => proc.exit(code));
 }

@@ -16,8 +16,11 @@ export interface TextSink {
   write(text: string): unknown;
 }
 
-export function createOutput(stream: TextSink, colour: boolean): Output {
-  const paint = (open: number, close: number) => (text: string) => (colour ? `\x1b[${open}m${text}\x1b[${close}m` : text);
+/** `colour` may be a function, asked once on first use, so that nothing probes the terminal before then. */
+export function createOutput(stream: TextSink, colour: boolean | (() => boolean)): Output {
+  let wanted: boolean | undefined = typeof colour === 'boolean' ? colour : undefined;
+  const useColour = () => (wanted ??= (colour as () => boolean)());
+  const paint = (open: number, close: number) => (text: string) => (useColour() ? `\x1b[${open}m${text}\x1b[${close}m` : text);
   const yellow = paint(33, 39);
   let shown = 0;
   return {
