@@ -48,7 +48,7 @@ export function createContext(proc: ProcessLike, signal: AbortSignal): Context {
   const err = createOutput({ write: (text) => proc.stderr.write(text) }, colourWanted(isatty(2), proc.env));
   return {
     settings,
-    store: new Store(settings.configDir, (text) => err.warn(text)),
+    store: new Store(settings.configDir, (text) => err.warn(text), signal),
     api: {
       oauthUrl: settings.oauthUrl,
       loginUrl: settings.loginUrl,
@@ -118,7 +118,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
   const plain = (text: string) => text;
   return {
     settings,
-    store: new Store(settings.configDir),
+    store: new Store(settings.configDir, undefined, signal),
     api: {
       oauthUrl: settings.oauthUrl,
       loginUrl: settings.loginUrl,

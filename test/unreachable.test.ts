@@ -8,12 +8,15 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import type { Emulator } from '../src/emulator.ts';
 import type { ConfigData, PendingDeviceLogin, TokenRecord } from '../src/store.ts';
-import { DEMO_CLIENT, credentials, fakeYandex, freePort, makeHome, runCli, startCli, type Home, type RunResult, type Running } from './support/harness.ts';
+import { DEMO_CLIENT, ROOT, credentials, fakeYandex, freePort, makeHome, runCli, startCli, type Home, type RunResult, type Running } from './support/harness.ts';
 
 const HOUR = 3600 * 1000;
+const MODULE_LOG_HOOK = pathToFileURL(join(ROOT, 'test', 'support', 'module-log.mjs')).href;
 
 /** A run that failed the way a person should see a failure: the exit code, one last sentence, nothing more. */
 function assertCleanExit(result: RunResult, code: number, pattern: RegExp): string {
@@ -323,3 +326,36 @@ for (const [signal, code, sentence] of SIGNALS) {
     assertNoLock(home);
   });
 }
+
+test('Ctrl-C on a print that waits for the lock of a hanging refresh ends it at once; the refresh still holds', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex, { YANDEX_TOKEN_HTTP_TIMEOUT: '120' });
+  const issued = yandex.issueToken({ expiresIn: 0 });
+  const before = writeConfig(home, {
+    profiles: { default: { ...record(-HOUR, issued.access_token), refreshToken: issued.refresh_token } },
+    deviceIds: {},
+  });
+  yandex.fail('/token', 'hang');
+  const refresh = startCli(['refresh'], home.env, { timeoutMs: 90_000 });
+  await until(yandex, (path) => path === '/token', 'the refresh');
+  assert.ok(existsSync(`${home.configFile}.lock`), 'the refresh holds the lock');
+
+  // The print finds the token expired and goes for the lock (the module log shows it loading the lock's
+  // code); Ctrl-C must not wait along with it.
+  const modules = join(home.dir, 'modules.log');
+  const print = startCli(['print'], { ...home.env, NODE_OPTIONS: `--import=${MODULE_LOG_HOOK}`, MODULE_LOG: modules }, { timeoutMs: 90_000 });
+  const deadline = Date.now() + 15_000;
+  while (!(existsSync(modules) && /\/node_modules\/proper-lockfile\//.test(readFileSync(modules, 'utf8')))) {
+    assert.ok(Date.now() < deadline, 'the print never went for the lock');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  print.child.kill('SIGINT');
+  const first = await Promise.race([print.done.then(() => 'print'), refresh.done.then(() => 'refresh')]);
+  assert.equal(first, 'print', 'the print ended while the refresh still held the lock');
+  assertCleanExit(await print.done, 2, /^Cancelled\. Nothing was stored\.$/);
+  assert.ok(existsSync(`${home.configFile}.lock`), "the refresh's lock is untouched");
+
+  assertCleanExit(await interrupt(refresh, 'SIGINT'), 2, /^Cancelled\. Nothing was stored\.$/);
+  assert.deepEqual(readFileSync(home.configFile), before);
+  assertNoLock(home);
+});
