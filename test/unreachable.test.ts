@@ -291,6 +291,23 @@ for (const [signal, code, sentence] of SIGNALS) {
     assertNoLock(home);
   });
 
+  test(`${signal} during a \`logout\` whose revocation hangs: exit ${code}, the login kept, the lock released`, async (t) => {
+    const yandex = await fakeYandex(t);
+    const home = makeHome(t, yandex);
+    const issued = yandex.issueToken({ deviceId: 'yt-stored-device-0001' });
+    const before = writeConfig(home, { profiles: { default: record(HOUR, issued.access_token) }, deviceIds: {} });
+    yandex.fail('/revoke_token', 'hang');
+    const running = startCli(['logout'], home.env);
+    await until(yandex, (path) => path === '/revoke_token', 'the revocation');
+    assertCleanExit(await interrupt(running, signal), code, sentence);
+    assert.deepEqual(readFileSync(home.configFile), before, 'the login is not forgotten half-way');
+    assertNoLock(home);
+    yandex.clearFailures();
+    const logout = await runCli(['logout'], home.env);
+    assert.equal(logout.code, 0, logout.stderr);
+    assert.match(logout.stderr, /the token was revoked at Yandex and removed from/);
+  });
+
   test(`${signal} during \`login --device\`, in the code request or the polls: exit ${code}, nothing stored`, async (t) => {
     // The code request hangs.
     const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
