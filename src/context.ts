@@ -52,7 +52,7 @@ export function createContext(proc: ProcessLike, signal: () => AbortSignal): Con
   const err = createOutput({ write: (text) => proc.stderr.write(text) }, () => colourWanted(Boolean(proc.stderr.isTTY), proc.env));
   return {
     settings,
-    store: new Store(settings.configDir, (text) => err.warn(text)),
+    store: new Store(settings.configDir, (text) => err.warn(text), signal),
     api: {
       oauthUrl: settings.oauthUrl,
       loginUrl: settings.loginUrl,
@@ -136,7 +136,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
   const plain = (text: string) => text;
   return {
     settings,
-    store: new Store(settings.configDir),
+    store: new Store(settings.configDir, undefined, signal),
     api: {
       oauthUrl: settings.oauthUrl,
       loginUrl: settings.loginUrl,

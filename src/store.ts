@@ -123,14 +123,35 @@ function permissionWarning(path: string, kind: 'file' | 'folder', uid: number): 
   return `${path} can be ${who} by other users (mode ${mode}). Fix it with: ${fixMode}`;
 }
 
+/**
+ * The lock, or the signal's reason as soon as it is aborted: the lock's retries (up to a minute while
+ * another process holds it) cannot be cancelled, and Ctrl-C must not wait for them. A lock that is
+ * granted after the abort is given back at once.
+ */
+function unlessAborted(locking: Promise<() => Promise<void>>, signal: AbortSignal | undefined): Promise<() => Promise<void>> {
+  if (!signal) return locking;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      locking.then((release) => release()).catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    locking.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export class Store {
   readonly path: string;
   private checked = false;
 
-  /** `warn` hears, once per process, about a file or folder others can use; without it nothing is checked. */
+  /**
+   * `warn` hears, once per process, about a file or folder others can use; without it nothing is checked.
+   * `signal` (Ctrl-C, SIGTERM) ends a wait for another process's lock with its reason.
+   */
   constructor(
     readonly dir: string,
     private readonly warn?: Warn,
+    private readonly signal?: AbortSignal,
   ) {
     this.path = join(dir, CONFIG_FILE_NAME);
   }
@@ -215,8 +236,10 @@ export class Store {
     const lockfile = await import('proper-lockfile');
     let release: () => Promise<void>;
     try {
-      release = await lockfile.lock(this.path, { ...LOCK_OPTIONS, lockfilePath: `${this.path}.lock` });
+      this.signal?.throwIfAborted();
+      release = await unlessAborted(lockfile.lock(this.path, { ...LOCK_OPTIONS, lockfilePath: `${this.path}.lock` }), this.signal);
     } catch (error) {
+      if (this.signal?.aborted) throw this.signal.reason;
       if (systemErrorCode(error) === 'ELOCKED') {
         throw new UserError(
           `Another yandex-token is still updating ${this.path}. Try again; if it persists, remove ${this.path}.lock.`,

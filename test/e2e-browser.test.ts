@@ -1,11 +1,13 @@
 // End to end in a real browser: `login` runs as a user would, with BROWSER set to a driver that opens the
 // authorize URL in Debian's Chromium (playwright-core, never a downloaded browser) and clicks Allow or Deny
-// on the emulator's consent page. Screenshots of the callback page land in test-artifacts/.
+// on the emulator's consent page. Screenshots of the callback page land in test-artifacts/. For
+// `login --device`, Chromium plays the other device: it types the code shown on stderr into the emulator's
+// device page and allows or denies there.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { credentials, fakeYandex, freePort, makeHome, runCli } from './support/harness.ts';
+import { credentials, fakeYandex, freePort, makeHome, runCli, startCli } from './support/harness.ts';
 import { ARTIFACTS, CHROMIUM, chromiumEnv, requireProgram, waitForFile } from './support/e2e.ts';
 
 interface PageResult {
@@ -85,6 +87,61 @@ test('Deny in Chromium: the page and the terminal say it was declined; nothing i
   assert.equal(page.text, 'Login declined\n\nAccess was declined in the browser. You can close this tab.');
   assertScreenshot(screenshot);
 
+  assert.ok(!existsSync(home.configFile), 'nothing stored');
+  const print = await runCli(['print'], home.env);
+  assert.equal(print.code, 4);
+  assert.equal(print.stdout, '');
+});
+
+/** `login --device` shows a code; Chromium, as the person's other device, enters it and decides. */
+async function deviceLoginInChromium(t: TestContext, decision: 'allow' | 'deny') {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const running = startCli(['login', '--device', ...credentials(), '--no-browser'], home.env, { timeoutMs: 90_000 });
+  const shown = await running.waitForStderr(/enter this code:\n\n {2}\S+\n/);
+  const userCode = /enter this code:\n\n {2}(\S+)\n/.exec(shown)![1]!;
+  const url = /open (\S+) in a browser/.exec(shown)![1]!;
+  assert.equal(url, `${yandex.url}/device`);
+  const screenshot = join(ARTIFACTS, `e2e-browser-device-${decision}.png`);
+  const { enterDeviceCodeInChromium } = await import('./support/chromium-browser.mjs');
+  const page = (await enterDeviceCodeInChromium(url, userCode, { decision, screenshot })) as PageResult & { consent: string };
+  return { home, login: await running.done, page, screenshot, userCode };
+}
+
+test('--device, Allow in Chromium: the code typed on the device page logs in, and print gives the token', { timeout: 120_000 }, async (t) => {
+  if (!requireProgram(t, CHROMIUM, 'apt-get install chromium')) return;
+  const { home, login, page, screenshot } = await deviceLoginInChromium(t, 'allow');
+
+  assert.match(page.consent, /yandex-token demo app/, 'the consent page names the app');
+  assert.equal(page.status, 200);
+  assert.match(page.text!, /Access allowed/);
+  assertScreenshot(screenshot);
+
+  assert.equal(login.code, 0, login.stderr);
+  assert.equal(login.stdout, '');
+  assert.match(login.stderr.trim().split('\n').at(-1)!, /^Logged in as demo\.user\. Token saved to /);
+
+  const print = await runCli(['print'], home.env);
+  assert.equal(print.code, 0, print.stderr);
+  const stored = JSON.parse(readFileSync(home.configFile, 'utf8'));
+  assert.equal(print.stdout, `${stored.profiles.default.accessToken}\n`);
+  assert.match(print.stdout, /^y0_emu_\S+\n$/);
+});
+
+test('--device, Deny in Chromium: the terminal says it was declined; nothing is stored', { timeout: 120_000 }, async (t) => {
+  if (!requireProgram(t, CHROMIUM, 'apt-get install chromium')) return;
+  const { home, login, page, screenshot } = await deviceLoginInChromium(t, 'deny');
+
+  assert.equal(page.status, 200);
+  assert.match(page.text!, /Access denied/);
+  assertScreenshot(screenshot);
+
+  assert.equal(login.code, 1);
+  assert.equal(login.stdout, '');
+  assert.equal(
+    login.stderr.trim().split('\n').at(-1),
+    'Access was declined on the Yandex page. Nothing was stored; run `yandex-token login --device` again to retry.',
+  );
   assert.ok(!existsSync(home.configFile), 'nothing stored');
   const print = await runCli(['print'], home.env);
   assert.equal(print.code, 4);

@@ -1,5 +1,6 @@
 // End to end in a real terminal: `login` under tmux (a real pseudo-terminal), answered by keystrokes and
-// read back with capture-pane: the prompts, the hidden secret, Ctrl-C, and the waiting message.
+// read back with capture-pane: the prompts, the hidden secret, Ctrl-C, and the waiting message; and the
+// logins without a listener: --device's code and countdown, --no-localhost's prompt for the code.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
@@ -122,4 +123,67 @@ test('with the credentials given, the terminal shows the URL and the waiting mes
   assert.equal(await terminal.exitCode(), 1);
   await terminal.waitFor(/No answer from the browser within 2 s\./);
   assertNothingStored(home, terminal);
+});
+
+// The logins without a listener, on a terminal.
+
+test('login --device shows the code and a countdown; Ctrl-C during it exits 2, nothing stored', { timeout: 60_000 }, async (t) => {
+  if (!requireProgram(t, TMUX, 'apt-get install tmux')) return;
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const terminal = Terminal.start(t, ['login', '--device', '--client-id', DEMO_CLIENT.id, '--client-secret', DEMO_CLIENT.secret, '--no-browser'], home.env);
+  const screen = await terminal.waitFor(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the code to be entered… [0-4]:\d\d left/);
+  assert.ok(screen.includes(`To log in, open ${yandex.url}/device in a browser on any device and enter this code:`), screen);
+  const userCode = /enter this code:\n\n {2}(\S+)\n/.exec(screen)?.[1];
+  assert.match(userCode ?? '', /^[a-z]{8}$/, `the code stands alone on its line:\n${screen}`);
+  assert.match(screen, /the code expires in 5 min \(Ctrl-C to abort\)\./);
+  // The clock runs: a later screen shows less time left (the spinner redraws it in place, on one line).
+  await terminal.waitFor(/Waiting for the code to be entered… 4:5[0-8] left/);
+  assert.equal(terminal.screen().match(/Waiting for the code to be entered/g)?.length, 1, 'redrawn in place, not scrolled');
+
+  terminal.press('C-c');
+  assert.equal(await terminal.exitCode(), 2);
+  const after = await terminal.waitFor(/Cancelled\. Nothing was stored\./);
+  assert.doesNotMatch(after, /\d:\d\d left/, 'the countdown is erased before the last line');
+  assertNothingStored(home, terminal);
+  assertTerminalRestored(terminal);
+  assert.ok(!existsSync(`${home.configFile}.lock`));
+});
+
+test('login --no-localhost asks for the code on the terminal, and the code typed there logs in', { timeout: 60_000 }, async (t) => {
+  if (!requireProgram(t, TMUX, 'apt-get install tmux')) return;
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const terminal = Terminal.start(t, ['login', '--no-localhost', '--client-id', DEMO_CLIENT.id, '--client-secret', DEMO_CLIENT.secret, '--no-browser'], home.env);
+  const screen = await terminal.waitFor(/Code from the Yandex page/);
+  assert.doesNotMatch(screen, /Reading the code from stdin/, 'a terminal gets a prompt, not a read from stdin');
+  const url = /(http:\/\/\S+\/authorize\?\S+)/.exec(screen)![1]!;
+  assert.ok(url.includes(encodeURIComponent(`${yandex.url}/verification_code`)), url);
+
+  const { visit } = await import('./support/scripted-browser.mjs');
+  const page = await visit(url);
+  const code = /<code id="code">([^<]+)<\/code>/.exec(page.html)![1]!;
+  terminal.type(code);
+  await terminal.waitFor(new RegExp(code), 5_000);
+  terminal.press('Enter');
+
+  await terminal.waitFor(/Logged in as demo\.user\. Token saved to /);
+  assert.equal(await terminal.exitCode(), 0);
+  assert.equal(terminal.stdout(), '');
+  assertTerminalRestored(terminal);
+  const stored = JSON.parse(readFileSync(home.configFile, 'utf8'));
+  assert.equal((await runCli(['print'], home.env)).stdout, `${stored.profiles.default.accessToken}\n`);
+});
+
+test('Ctrl-C at the --no-localhost code prompt: exit 2, nothing stored', { timeout: 60_000 }, async (t) => {
+  if (!requireProgram(t, TMUX, 'apt-get install tmux')) return;
+  const home = makeHome(t, await fakeYandex(t));
+  const terminal = Terminal.start(t, ['login', '--no-localhost', '--client-id', DEMO_CLIENT.id, '--client-secret', DEMO_CLIENT.secret, '--no-browser'], home.env);
+  await terminal.waitFor(/Code from the Yandex page/);
+  terminal.type('half-pasted');
+  terminal.press('C-c');
+  assert.equal(await terminal.exitCode(), 2);
+  await terminal.waitFor(/Cancelled\. Nothing was stored\./);
+  assertNothingStored(home, terminal);
+  assertTerminalRestored(terminal);
 });

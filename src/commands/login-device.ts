@@ -3,7 +3,7 @@
 // steps for automation: --no-wait keeps the code pending in the config, --poll finishes it later.
 import type { Context } from '../context.js';
 import { ofProfile, profileFlag } from '../credentials.js';
-import { OAuthError, PendingError, UserError } from '../errors.js';
+import { CancelledError, OAuthError, PendingError, TerminatedError, UserError } from '../errors.js';
 import type { Output } from '../output.js';
 import { isToken, pollDeviceToken, requestDeviceCode, type DeviceCode } from '../oauth.js';
 import type { PendingDeviceLogin, TokenRecord } from '../store.js';
@@ -170,6 +170,10 @@ export async function pollDeviceLogin(options: LoginOptions, ctx: Context): Prom
       await ctx.store.update(drop);
       // The messages say to run `login --device` again; here the way to start again is --no-wait.
       throw new UserError(error.message.replace('`yandex-token login --device`', `\`${start}\``), { cause: error });
+    }
+    // Exit 1 from --poll otherwise means "start again": say that this code still stands.
+    if (error instanceof UserError && !(error instanceof CancelledError || error instanceof TerminatedError)) {
+      throw new UserError(`${error.message} The code ${pending.userCode} is still pending: run \`yandex-token login --device --poll${profileFlag(profile)}\` again once Yandex can be reached.`, { cause: error });
     }
     throw error;
   }

@@ -8,6 +8,7 @@
 //   CHROMIUM_BROWSER_SCREENSHOT the PNG to save of the callback page
 //   CHROMIUM_BROWSER_PIDFILE    where to write this process's pid (so a test can stop it)
 // It never downloads a browser: the executable is /usr/bin/chromium (or CHROMIUM_PATH).
+// Imported, enterDeviceCodeInChromium() plays the person who types a `login --device` code on another device.
 import { mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -77,6 +78,39 @@ export async function consentInChromium(url, { decision = 'allow', screenshot } 
       await page.screenshot({ path: screenshot, fullPage: true });
     }
     return { stage: 'callback', url: page.url(), status: callback.status(), title: await page.title(), text };
+  } finally {
+    await context.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The device login as a person does it on another device: opens the verification page, types the code
+ * shown by `login --device`, continues, and clicks Allow or Deny. Returns what the last page said.
+ */
+export async function enterDeviceCodeInChromium(url, userCode, { decision = 'allow', screenshot } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'yandex-token-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: STEP_TIMEOUT_MS,
+  });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await page.goto(url, { waitUntil: 'load' });
+    await page.locator('#user_code').pressSequentially(userCode);
+    await page.locator('#continue').click();
+    const button = page.locator(decision === 'deny' ? '#deny' : '#allow');
+    await button.waitFor();
+    const consent = await page.innerText('body');
+    const [decided] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), button.click()]);
+    if (screenshot) {
+      mkdirSync(dirname(screenshot), { recursive: true });
+      await page.screenshot({ path: screenshot, fullPage: true });
+    }
+    return { stage: 'decided', consent, url: page.url(), status: decided?.status(), title: await page.title(), text: await page.innerText('body') };
   } finally {
     await context.close().catch(() => undefined);
     rmSync(profile, { recursive: true, force: true });
