@@ -136,7 +136,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
   const plain = (text: string) => text;
   return {
     settings,
-    store: new Store(settings.configDir, undefined, signal),
+    store: new Store(settings.configDir, undefined, () => signal),
     api: {
       oauthUrl: settings.oauthUrl,
       loginUrl: settings.loginUrl,

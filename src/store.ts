@@ -151,7 +151,8 @@ export class Store {
   constructor(
     readonly dir: string,
     private readonly warn?: Warn,
-    private readonly signal?: AbortSignal,
+    /** Asked only when a write waits for the lock (print's happy path never does). */
+    private readonly signal?: () => AbortSignal | undefined,
   ) {
     this.path = join(dir, CONFIG_FILE_NAME);
   }
@@ -235,11 +236,12 @@ export class Store {
     this.assertWritable();
     const lockfile = await import('proper-lockfile');
     let release: () => Promise<void>;
+    const signal = this.signal?.();
     try {
-      this.signal?.throwIfAborted();
-      release = await unlessAborted(lockfile.lock(this.path, { ...LOCK_OPTIONS, lockfilePath: `${this.path}.lock` }), this.signal);
+      signal?.throwIfAborted();
+      release = await unlessAborted(lockfile.lock(this.path, { ...LOCK_OPTIONS, lockfilePath: `${this.path}.lock` }), signal);
     } catch (error) {
-      if (this.signal?.aborted) throw this.signal.reason;
+      if (signal?.aborted) throw signal.reason;
       if (systemErrorCode(error) === 'ELOCKED') {
         throw new UserError(
           `Another yandex-token is still updating ${this.path}. Try again; if it persists, remove ${this.path}.lock.`,
