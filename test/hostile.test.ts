@@ -28,6 +28,7 @@ import {
   tempDir,
   type Home,
   type RunResult,
+  assertCleanFailure,
 } from './support/harness.ts';
 
 // Anything unhandled in this process (the in-process listener tests) fails the last test of the file.
@@ -35,18 +36,6 @@ const unhandled: unknown[] = [];
 process.on('unhandledRejection', (reason) => unhandled.push(reason));
 process.on('uncaughtException', (error) => unhandled.push(error));
 
-/** A run that failed the way a person should see a failure: the exit code, one sentence, nothing more. */
-function assertCleanFailure(result: RunResult, code: number, pattern: RegExp): string {
-  assert.equal(result.code, code, `exit code; stderr:\n${result.stderr}`);
-  assert.equal(result.stdout, '', 'stdout stays empty');
-  const last = result.stderr.trim().split('\n').at(-1) ?? '';
-  assert.match(last, pattern);
-  assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
-  assert.doesNotMatch(result.stderr, /Unexpected error|Unhandled|ERR_UNHANDLED_REJECTION/);
-  // eslint-disable-next-line no-control-regex
-  assert.doesNotMatch(result.stderr, /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/, 'no control characters reach the terminal');
-  return last;
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -13,21 +13,11 @@ import { describe, test, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Emulator } from '../src/emulator.ts';
 import type { ConfigData, PendingDeviceLogin, TokenRecord } from '../src/store.ts';
-import { DEMO_CLIENT, ROOT, credentials, fakeYandex, freePort, makeHome, runCli, startCli, type Home, type RunResult, type Running } from './support/harness.ts';
+import { DEMO_CLIENT, ROOT, assertCleanFailure, credentials, fakeYandex, freePort, makeHome, runCli, startCli, type Home, type RunResult, type Running } from './support/harness.ts';
 
 const HOUR = 3600 * 1000;
 const MODULE_LOG_HOOK = pathToFileURL(join(ROOT, 'test', 'support', 'module-log.mjs')).href;
 
-/** A run that failed the way a person should see a failure: the exit code, one last sentence, nothing more. */
-function assertCleanExit(result: RunResult, code: number, pattern: RegExp): string {
-  assert.equal(result.code, code, `exit code; stderr:\n${result.stderr}`);
-  assert.equal(result.stdout, '', 'stdout stays empty');
-  const last = result.stderr.trim().split('\n').at(-1) ?? '';
-  assert.match(last, pattern);
-  assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
-  assert.doesNotMatch(result.stderr, /Unexpected error|Unhandled|ERR_UNHANDLED_REJECTION|Warning: .*(unsettled|rejection)/);
-  return last;
-}
 
 function assertNoLock(home: Home): void {
   assert.ok(!existsSync(`${home.configFile}.lock`), 'no lock is left behind');
@@ -185,14 +175,14 @@ describe('Yandex out of reach', { concurrency: 4 }, () => {
         const { env, sentence } = await outOfReach(t, kind, c.action);
         const result = await runCli(c.args, { ...home.env, ...env }, { input: c.input ?? '' });
         if (c.code === 0) {
-          assertCleanExit(result, 0, c.last!);
+          assertCleanFailure(result, 0, c.last!);
           const warning = result.stderr.split('\n').find((line) => line.startsWith('Warning: '));
           assert.ok(warning, `a warning: ${result.stderr}`);
           const said = warning.replace(/^Warning: Could not revoke the token at Yandex\. /, '');
           assert.match(said, sentence);
           assert.match(said, / It was forgotten here but stays valid until it expires .* https:\/\/id\.yandex\.ru\/personal\/data-access\.$/);
         } else {
-          const last = assertCleanExit(result, 1, sentence);
+          const last = assertCleanFailure(result, 1, sentence);
           if (c.ending) assert.match(last, c.ending);
         }
         (c.kept ?? ((h, b) => assert.deepEqual(readFileSync(h.configFile), b, 'the config file is byte for byte as it was')))(home, before);
@@ -230,7 +220,7 @@ test('`login --device` when Yandex goes away during the polls: exit 1, one sente
   await until(yandex, isPoll, 'the first poll');
   await yandex.close();
   const result = await running.done;
-  assertCleanExit(
+  assertCleanFailure(
     result,
     1,
     /^Could not reach http:\/\/127\.0\.0\.1:\d+ while waiting for the code to be entered on the Yandex page: the connection was (refused|reset)\./,
@@ -244,7 +234,7 @@ test('`login --device` when a poll is never answered: exit 1 after YANDEX_TOKEN_
   await until(yandex, isPoll, 'the first poll');
   yandex.fail('/token', 'hang');
   const result = await running.done;
-  assertCleanExit(result, 1, /^http:\/\/127\.0\.0\.1:\d+ did not answer within 1 s while waiting for the code to be entered on the Yandex page\./);
+  assertCleanFailure(result, 1, /^http:\/\/127\.0\.0\.1:\d+ did not answer within 1 s while waiting for the code to be entered on the Yandex page\./);
   assert.deepEqual(readFileSync(home.configFile), before);
   assertNoLock(home);
 });
@@ -274,7 +264,7 @@ for (const [signal, code, sentence] of SIGNALS) {
     yandex.fail('/token', 'hang');
     const running = startCli(['refresh'], home.env);
     await until(yandex, (path) => path === '/token', 'the refresh');
-    assertCleanExit(await interrupt(running, signal), code, sentence);
+    assertCleanFailure(await interrupt(running, signal), code, sentence);
     assert.deepEqual(readFileSync(home.configFile), before, 'the stored token is kept as it was');
     assertNoLock(home);
 
@@ -299,7 +289,7 @@ for (const [signal, code, sentence] of SIGNALS) {
     yandex.fail('/revoke_token', 'hang');
     const running = startCli(['logout'], home.env);
     await until(yandex, (path) => path === '/revoke_token', 'the revocation');
-    assertCleanExit(await interrupt(running, signal), code, sentence);
+    assertCleanFailure(await interrupt(running, signal), code, sentence);
     assert.deepEqual(readFileSync(home.configFile), before, 'the login is not forgotten half-way');
     assertNoLock(home);
     yandex.clearFailures();
@@ -315,7 +305,7 @@ for (const [signal, code, sentence] of SIGNALS) {
     const home = makeHome(t, yandex);
     const asking = startCli(['login', '--device', ...credentials(), '--no-browser'], home.env);
     await until(yandex, (path) => path === '/device/code', 'the code request');
-    assertCleanExit(await interrupt(asking, signal), code, sentence);
+    assertCleanFailure(await interrupt(asking, signal), code, sentence);
     assert.ok(!existsSync(home.configFile), 'nothing stored');
     assertNoLock(home);
 
@@ -323,7 +313,7 @@ for (const [signal, code, sentence] of SIGNALS) {
     yandex.clearFailures();
     const { yandex: polled, home: other, before, running } = await startDevice(t);
     await until(polled, isPoll, 'the first poll');
-    assertCleanExit(await interrupt(running, signal), code, sentence);
+    assertCleanFailure(await interrupt(running, signal), code, sentence);
     assert.deepEqual(readFileSync(other.configFile), before, 'nothing stored; the config file is as it was');
     assertNoLock(other);
   });
@@ -334,7 +324,7 @@ for (const [signal, code, sentence] of SIGNALS) {
     const args = ['login', '--no-localhost', ...credentials(), '--no-browser'];
     const waiting = startCli(args, home.env);
     await waiting.waitForStderr(/Reading the code from stdin/);
-    assertCleanExit(await interrupt(waiting, signal), code, sentence);
+    assertCleanFailure(await interrupt(waiting, signal), code, sentence);
     assert.ok(!existsSync(home.configFile), 'nothing stored');
     assertNoLock(home);
 
@@ -343,7 +333,7 @@ for (const [signal, code, sentence] of SIGNALS) {
     await exchanging.waitForStderr(/Reading the code from stdin/);
     exchanging.child.stdin!.write('pasted-code-1234\n');
     await until(yandex, (path) => path === '/token', 'the exchange');
-    assertCleanExit(await interrupt(exchanging, signal), code, sentence);
+    assertCleanFailure(await interrupt(exchanging, signal), code, sentence);
     assert.ok(!existsSync(home.configFile), 'nothing stored');
     assertNoLock(home);
   });
@@ -374,10 +364,10 @@ test('Ctrl-C on a print that waits for the lock of a hanging refresh ends it at 
   print.child.kill('SIGINT');
   const first = await Promise.race([print.done.then(() => 'print'), refresh.done.then(() => 'refresh')]);
   assert.equal(first, 'print', 'the print ended while the refresh still held the lock');
-  assertCleanExit(await print.done, 2, /^Cancelled\. Nothing was stored\.$/);
+  assertCleanFailure(await print.done, 2, /^Cancelled\. Nothing was stored\.$/);
   assert.ok(existsSync(`${home.configFile}.lock`), "the refresh's lock is untouched");
 
-  assertCleanExit(await interrupt(refresh, 'SIGINT'), 2, /^Cancelled\. Nothing was stored\.$/);
+  assertCleanFailure(await interrupt(refresh, 'SIGINT'), 2, /^Cancelled\. Nothing was stored\.$/);
   assert.deepEqual(readFileSync(home.configFile), before);
   assertNoLock(home);
 });

@@ -1,5 +1,6 @@
 // Shared test plumbing: temp folders, the emulator as fake Yandex, free loopback ports, running the
 // built CLI as a user would, and in-process contexts. Tests touch only loopback and temp folders.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -156,4 +157,21 @@ export async function browserPage(home: Home, timeoutMs = 10_000): Promise<{ sta
 
 export function credentials(client = DEMO_CLIENT): string[] {
   return ['--client-id', client.id, '--client-secret', client.secret];
+}
+
+/**
+ * A run that failed the way a person should see a failure: the exit code, empty stdout, and a last line on
+ * stderr matching the pattern, with no stack trace, no unhandled rejection and no control characters.
+ * Returns that last line.
+ */
+export function assertCleanFailure(result: RunResult, code: number, pattern: RegExp): string {
+  assert.equal(result.code, code, `exit code; stderr:\n${result.stderr}`);
+  assert.equal(result.stdout, '', 'stdout stays empty');
+  const last = result.stderr.trim().split('\n').at(-1) ?? '';
+  assert.match(last, pattern);
+  assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
+  assert.doesNotMatch(result.stderr, /Unexpected error|Unhandled|ERR_UNHANDLED_REJECTION|Warning: .*(unsettled|rejection)/);
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(result.stderr, /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/, 'no control characters reach the terminal');
+  return last;
 }
