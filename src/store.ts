@@ -233,10 +233,11 @@ export class Store {
    */
   async update<T>(change: (data: ConfigData) => T | Promise<T>): Promise<T> {
     this.ensureDir();
+    // Asked first: for print, this is what installs the Ctrl-C handlers, before anything can wait.
+    const signal = this.signal?.();
     this.assertWritable();
     const lockfile = await import('proper-lockfile');
     let release: () => Promise<void>;
-    const signal = this.signal?.();
     try {
       signal?.throwIfAborted();
       release = await unlessAborted(lockfile.lock(this.path, { ...LOCK_OPTIONS, lockfilePath: `${this.path}.lock` }), signal);
