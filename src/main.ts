@@ -82,7 +82,15 @@ export async function main(argv: string[], makeContext: () => Context, io: { std
 }
 
 /** The process entry point: wires signals to cancellation, runs, and exits. */
-export async function run(proc: ProcessLike & { argv: string[]; exit(code: number): never; on: NodeJS.Process['on'] }): Promise<void> {
+export async function run(
+  proc: ProcessLike & { argv: string[]; title: string; exit(code: number): never; on: NodeJS.Process['on'] },
+): Promise<void> {
+  const argv = proc.argv.slice(2);
+  // A secret on the command line shows in `ps` for as long as the process lives: replace the title (on
+  // Linux and macOS this rewrites the arguments ps reads) so it shows only in the instant before this line.
+  if (argv.some((arg) => arg === '--client-secret' || arg.startsWith('--client-secret='))) {
+    proc.title = `yandex-token ${argv[0] ?? ''}`.trim();
+  }
   const controller = new AbortController();
   let armed = false;
   // Ctrl-C and SIGTERM become the signal's abort, so that waits end, nothing half-done is stored and the
@@ -100,7 +108,6 @@ export async function run(proc: ProcessLike & { argv: string[]; exit(code: numbe
     }
     return controller.signal;
   };
-  const argv = proc.argv.slice(2);
   if (!answersAlone(argv)) signal();
   const { createContext } = await import('./context.js');
   const code = await main(argv, () => createContext(proc, signal), proc);

@@ -269,3 +269,16 @@ test('--help shows the redirect URI to register and the exit codes', async (t) =
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unknown option '--nope'/);
 });
+
+test('a client secret passed as a flag is gone from the process title (ps) while login waits', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+  const home = makeHome(t, await fakeYandex(t));
+  const port = await freePort();
+  const secret = 'flag-secret-visible-to-ps';
+  const running = startCli(['login', '--client-id', DEMO_CLIENT.id, '--client-secret', secret, '--port', String(port), '--no-browser'], home.env);
+  await running.waitForStderr(/Waiting up to/);
+  const cmdline = readFileSync(`/proc/${running.child.pid}/cmdline`, 'utf8');
+  running.child.kill('SIGINT');
+  await running.done;
+  assert.ok(!cmdline.includes(secret), `ps shows: ${cmdline.replace(/\0/g, ' ')}`);
+  assert.match(cmdline, /^yandex-token login/);
+});
