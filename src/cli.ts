@@ -183,7 +183,11 @@ ${EXIT_CODES}`,
     .description('Write the token, and nothing else, to stdout: curl -H "Authorization: OAuth $(yandex-token print)" …')
     .addOption(profileOption())
     .addOption(new Option('--json', 'one JSON object: token, expiresAt, login, scope, profile, source').conflicts('header'))
-    .option('--header', 'write "Authorization: OAuth <token>", for curl -H "$(yandex-token print --header)"')
+    .addOption(
+      new Option('--header [scheme]', 'write "Authorization: OAuth <token>" (bearer: "Authorization: Bearer <token>", for Direct), for curl -H @-')
+        .choices(['oauth', 'bearer'])
+        .preset('oauth'),
+    )
     .addHelpText(
       'after',
       `

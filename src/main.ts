@@ -8,21 +8,23 @@ import type { Context, ProcessLike } from './context.js';
 import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
 import { PROFILE_PATTERN } from './settings.js';
 import { VERSION } from './version.js';
-import type { PrintOptions } from './commands/print.js';
+import type { HeaderScheme, PrintOptions } from './commands/print.js';
 
 type TextSink = { write(text: string): unknown };
 
 /**
- * `print [--json | --header] [--profile NAME]` exactly as cli.ts declares it, or undefined for anything
+ * `print [--json | --header [oauth|bearer]] [--profile NAME]` exactly as cli.ts declares it, or undefined for anything
  * else (help, an unknown flag, a bad profile name), which commander then parses and explains.
  */
 export function fastPrintOptions(argv: string[]): Omit<PrintOptions, 'profile'> & { profile?: string } | undefined {
   if (argv[0] !== 'print') return undefined;
-  const options: { json?: boolean; header?: boolean; profile?: string } = {};
+  const options: { json?: boolean; header?: HeaderScheme; profile?: string } = {};
+  const isScheme = (value: string | undefined): value is HeaderScheme => value === 'oauth' || value === 'bearer';
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--json') options.json = true;
-    else if (arg === '--header') options.header = true;
+    else if (arg === '--header') options.header = isScheme(argv[i + 1]) ? (argv[++i] as HeaderScheme) : 'oauth';
+    else if (arg.startsWith('--header=') && isScheme(arg.slice('--header='.length))) options.header = arg.slice('--header='.length) as HeaderScheme;
     else if (arg === '--profile' && i + 1 < argv.length) options.profile = argv[++i];
     else if (arg.startsWith('--profile=')) options.profile = arg.slice('--profile='.length);
     else return undefined;

@@ -514,6 +514,8 @@ test('print --json and --header', async (t) => {
   assert.equal(header.code, 0);
   assert.equal(header.stdout, `Authorization: OAuth ${record.accessToken}\n`);
   assert.equal(header.stderr, '');
+  const bearer = await runCli(['print', '--header', 'bearer'], home.env);
+  assert.equal(bearer.stdout, `Authorization: Bearer ${record.accessToken}\n`);
 
   const both = await runCli(['print', '--json', '--header'], home.env);
   assert.equal(both.code, 1);

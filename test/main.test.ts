@@ -11,7 +11,9 @@ import { ROOT, fakeYandex, makeHome, runCli } from './support/harness.ts';
 test('print with its usual flags is parsed without commander; anything else is left to commander', () => {
   assert.deepEqual(fastPrintOptions(['print']), {});
   assert.deepEqual(fastPrintOptions(['print', '--json', '--profile', 'work']), { json: true, profile: 'work' });
-  assert.deepEqual(fastPrintOptions(['print', '--profile=client.a', '--header']), { header: true, profile: 'client.a' });
+  assert.deepEqual(fastPrintOptions(['print', '--profile=client.a', '--header']), { header: 'oauth', profile: 'client.a' });
+  assert.deepEqual(fastPrintOptions(['print', '--header', 'bearer', '--profile', 'p']), { header: 'bearer', profile: 'p' });
+  assert.deepEqual(fastPrintOptions(['print', '--header=bearer']), { header: 'bearer' });
   for (const argv of [
     ['status'],
     ['print', '--help'],
@@ -22,6 +24,8 @@ test('print with its usual flags is parsed without commander; anything else is l
     ['print', '--profile', '--json'],
     ['print', 'extra'],
     ['print', '--nope'],
+    ['print', '--header', 'basic'],
+    ['print', '--header=basic'],
   ]) {
     assert.equal(fastPrintOptions(argv), undefined, argv.join(' '));
   }
@@ -44,6 +48,9 @@ test('lines the fast path leaves to commander get commander\'s answers', async (
   const badProfile = await runCli(['print', '--profile', '../etc'], home.env);
   assert.equal(badProfile.code, 1);
   assert.match(badProfile.stderr, /a profile name is 1–64 letters/);
+  const basic = await runCli(['print', '--header', 'basic'], home.env);
+  assert.equal(basic.code, 1);
+  assert.match(basic.stderr, /Allowed choices are oauth, bearer/);
   const help = await runCli(['print', '--help'], home.env);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: yandex-token print/);

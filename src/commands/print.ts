@@ -6,9 +6,12 @@ export interface PrintOptions {
   profile: string;
   /** One JSON object: token, expiresAt, login, scope, profile, source. */
   json?: boolean;
-  /** `Authorization: OAuth <token>`, for curl -H. */
-  header?: boolean;
+  /** `Authorization: OAuth <token>` (Disk, Metrica, most APIs) or `Authorization: Bearer <token>` (Direct). */
+  header?: HeaderScheme;
 }
+
+export const HEADER_SCHEMES = ['oauth', 'bearer'] as const;
+export type HeaderScheme = (typeof HEADER_SCHEMES)[number];
 
 /** What `print --json` writes. Fields Yandex never told us are null. */
 export interface PrintedToken {
@@ -33,7 +36,7 @@ export async function print(options: PrintOptions, ctx: Context): Promise<void> 
     };
     ctx.stdout.write(`${JSON.stringify(printed, null, 2)}\n`);
   } else if (options.header) {
-    ctx.stdout.write(`Authorization: OAuth ${token}\n`);
+    ctx.stdout.write(`Authorization: ${options.header === 'bearer' ? 'Bearer' : 'OAuth'} ${token}\n`);
   } else {
     ctx.stdout.write(`${token}\n`);
   }
