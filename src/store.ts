@@ -1,10 +1,16 @@
 // The token file: where it is, its shape, owner-only permissions, and locked read-modify-write.
 // Reading is plain node:fs (print's fast path); writing loads conf and the lock on demand.
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, UserError, systemErrorCode } from './errors.js';
 
 export const CONFIG_FILE_NAME = 'config.json';
+
+/** A config file larger than this is refused unread: a real one is a few kilobytes. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** A UTF-8 byte-order mark, which some Windows editors put at the start of a file. */
+const BOM = /^\uFEFF/;
 
 /** What login stores for one profile. Times are ISO 8601 strings so the file reads well. */
 export interface TokenRecord {
@@ -179,10 +185,11 @@ export class Store {
   read(): ConfigData {
     let text: string;
     try {
-      text = readFileSync(this.path, 'utf8');
+      text = this.readText();
       // After the read: a file that cannot be read at all gets the error, which names the fix, alone.
       this.checkPermissions();
     } catch (error) {
+      if (error instanceof ConfigError) throw error;
       const code = systemErrorCode(error);
       if (code === 'ENOENT') return { profiles: {}, deviceIds: {} };
       if (code === 'EACCES' || code === 'EPERM') {
@@ -191,11 +198,12 @@ export class Store {
         );
       }
       if (code === 'EISDIR') throw new ConfigError(`${this.path} is a folder, not a file. Move it aside and log in again.`);
+      if (code === 'ENXIO') throw this.notAFile('a socket');
       throw new ConfigError(`Cannot read ${this.path} (${code ?? String(error)}). Check the file and its folder.`);
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(text.replace(BOM, ''));
     } catch {
       throw new ConfigError(
         `${this.path} is not valid JSON. Fix it, or move it aside and run \`yandex-token login\` again; it was left untouched.`,
@@ -220,6 +228,37 @@ export class Store {
       data.pending = isObject(pending) ? (Object.fromEntries(Object.entries(pending).filter(([, entry]) => isPending(entry))) as Record<string, PendingDeviceLogin>) : {};
     }
     return data;
+  }
+
+  /**
+   * The file's text, only if it is a regular file of a sane size: a FIFO, a device (/dev/zero through a
+   * symlink) or a huge file would hang the read or grow without bound. Opened without blocking (a FIFO
+   * with no writer would block the open itself), then one fstat on the descriptor, so the check and the
+   * read see the same file; readFileSync by path does the same open and fstat, so this costs nothing more.
+   */
+  private readText(): string {
+    const fd = openSync(this.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    try {
+      const stat = fstatSync(fd);
+      if (stat.isDirectory()) throw new ConfigError(`${this.path} is a folder, not a file. Move it aside and log in again.`);
+      if (!stat.isFile()) {
+        throw this.notAFile(stat.isFIFO() ? 'a named pipe' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : stat.isSocket() ? 'a socket' : 'something else');
+      }
+      if (stat.size > MAX_CONFIG_BYTES) {
+        throw new ConfigError(
+          `${this.path} is ${stat.size} bytes, too large for a yandex-token config file (at most ${MAX_CONFIG_BYTES}); it was not read. Move it aside and run \`yandex-token login\` again.`,
+        );
+      }
+      return readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private notAFile(what: string): ConfigError {
+    return new ConfigError(
+      `${this.path} is ${what}, not a regular file, so it was not read. Remove it (or the symlink) and run \`yandex-token login\` again, or set YANDEX_TOKEN_CONFIG_DIR to another folder.`,
+    );
   }
 
   get(profile: string): TokenRecord | undefined {
@@ -301,6 +340,8 @@ export class Store {
         configFileMode: 0o600,
         accessPropertiesByDotNotation: false,
         clearInvalidConfig: false,
+        // The file was read (and checked) by read() just before; tolerate the same byte-order mark here.
+        deserialize: (text: string) => JSON.parse(text.replace(BOM, '')) as Record<string, unknown>,
       });
       conf.store = data as unknown as Record<string, unknown>;
       chmodSync(this.path, 0o600);

@@ -4,7 +4,7 @@
 // truncated JSON, no access_token, 10 MB, reset, a hang, a closed port — are in login.test.ts.)
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -418,7 +418,6 @@ const WRONG_SHAPES: [string, string][] = [
   ['a record without a token', '{"profiles": {"default": {"clientId": "x", "obtainedAt": "2024-01-01"}}}'],
   ['a token that is a number', '{"profiles": {"default": {"accessToken": 5, "clientId": "x", "obtainedAt": "2024-01-01"}}}'],
   ['device ids of the wrong type', '{"profiles": {}, "deviceIds": {"default": 7}}'],
-  ['a UTF-8 byte order mark', '\ufeff{"profiles": {}}'],
 ];
 
 for (const [name, content] of WRONG_SHAPES) {
@@ -432,6 +431,78 @@ for (const [name, content] of WRONG_SHAPES) {
     assert.deepEqual(readFileSync(home.configFile), before, 'byte for byte the same');
   });
 }
+
+/** What print says of a config file it must not read: exit 1 at once, naming the file and the fix. */
+const NOT_A_FILE = (home: Home, what: string) =>
+  new RegExp(`^${fileInMessage(home)} is ${what}, not a regular file, so it was not read\\. Remove it .*YANDEX_TOKEN_CONFIG_DIR`);
+
+test('a config file that is a named pipe is not read (it would hang): print and status exit 1 naming it', { skip: process.platform === 'win32' }, async (t) => {
+  const home = makeHome(t, await fakeYandex(t));
+  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
+  const made = spawnSync('mkfifo', [home.configFile]);
+  if (made.error || made.status !== 0) return t.skip('mkfifo is not available here');
+  assertCleanFailure(await runCli(['print'], home.env), 1, NOT_A_FILE(home, 'a named pipe'));
+  assertCleanFailure(await runCli(['status'], home.env), 1, NOT_A_FILE(home, 'a named pipe'));
+  assertCleanFailure(await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, NOT_A_FILE(home, 'a named pipe'));
+  assert.ok(lstatSync(home.configFile).isFIFO(), 'still the pipe, not replaced');
+});
+
+test('a config file that is a symlink to /dev/zero is not read (it never ends): print exits 1 naming it', { skip: !existsSync('/dev/zero') }, async (t) => {
+  const home = makeHome(t, await fakeYandex(t));
+  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
+  symlinkSync('/dev/zero', home.configFile);
+  assertCleanFailure(await runCli(['print'], home.env), 1, NOT_A_FILE(home, 'a device'));
+  assertCleanFailure(await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, NOT_A_FILE(home, 'a device'));
+  assert.equal(readlinkSync(home.configFile), '/dev/zero', 'the symlink is left alone');
+});
+
+test('a config file that is a socket is not read: print exits 1 naming it', { skip: process.platform === 'win32' }, async (t) => {
+  const home = makeHome(t, await fakeYandex(t));
+  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(home.configFile, resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  assertCleanFailure(await runCli(['print'], home.env), 1, NOT_A_FILE(home, 'a socket'));
+});
+
+test('a config file over 1 MiB is refused unread, with its size; one just under is read', async (t) => {
+  const home = makeHome(t, await fakeYandex(t));
+  const body = '{"profiles": {}}';
+  writeConfig(home, body + ' '.repeat(1024 * 1024 - body.length + 1));
+  const before = readFileSync(home.configFile);
+  assertCleanFailure(
+    await runCli(['print'], home.env),
+    1,
+    new RegExp(`^${fileInMessage(home)} is ${1024 * 1024 + 1} bytes, too large for a yandex-token config file \\(at most 1048576\\); it was not read\\.`),
+  );
+  assertCleanFailure(await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, new RegExp(`too large`));
+  assert.deepEqual(readFileSync(home.configFile), before, 'never overwritten');
+  writeConfig(home, body + ' '.repeat(1024 * 1024 - body.length));
+  assertCleanFailure(await runCli(['print'], home.env), 4, /^Not logged in/);
+});
+
+test('a UTF-8 byte-order mark at the start of the file is tolerated; a write leaves it out', async (t) => {
+  const dir = tempDir(t);
+  const store = new Store(dir);
+  const record = { accessToken: 'y0_bom', clientId: 'c', obtainedAt: '2024-01-01T00:00:00.000Z' };
+  writeFileSync(store.path, `\ufeff${JSON.stringify({ profiles: { default: record }, deviceIds: {} }, null, 2)}`, { mode: 0o600 });
+  assert.equal(store.get('default')?.accessToken, 'y0_bom');
+  await store.update((data) => {
+    data.deviceIds.default = 'dev-1';
+  });
+  const text = readFileSync(store.path, 'utf8');
+  assert.notEqual(text.charCodeAt(0), 0xfeff, 'no byte-order mark written');
+  assert.deepEqual(JSON.parse(text), { profiles: { default: record }, deviceIds: { default: 'dev-1' } });
+});
+
+test('print reads a config file that starts with a byte-order mark', async (t) => {
+  const home = makeHome(t, await fakeYandex(t));
+  const record = { accessToken: 'y0_bom', clientId: 'c', obtainedAt: '2024-01-01T00:00:00.000Z' };
+  writeConfig(home, `\ufeff${JSON.stringify({ profiles: { default: record } })}`);
+  const print = await runCli(['print'], home.env);
+  assert.equal(print.code, 0, print.stderr);
+  assert.equal(print.stdout, 'y0_bom\n');
+});
 
 test('a config file that goes bad during the wait is not overwritten; the login fails naming it', async (t) => {
   const yandex = await fakeYandex(t);
