@@ -184,3 +184,64 @@ test('--help names --no-wait, --poll, --json and exit code 3', async (t) => {
   }
   assert.match((await runCli(['--help'], home.env)).stdout, /3 {2}login --device --poll: the code has not been entered yet/);
 });
+
+test('status shows a pending device login (never its device code): alone it is not-logged-in, exit 4', async (t) => {
+  const { home, code } = await setUp(t);
+  const { deviceCode, expiresAt } = readConfig(home).pending!.default!;
+  const human = await runCli(['status'], home.env);
+  assert.equal(human.code, 4, human.stderr);
+  assert.equal(human.stdout, '');
+  const when = expiresAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  assert.ok(
+    human.stderr.includes(`a device login is pending: enter ${code.user_code} at ${code.verification_url} before ${when}, then run \`yandex-token login --device --poll\``),
+    human.stderr,
+  );
+  assert.match(human.stderr.trim().split('\n').at(-1) ?? '', /^Not logged in yet: a device login is pending; enter its code, then run `yandex-token login --device --poll`\.$/);
+
+  const json = await runCli(['status', '--json'], home.env);
+  assert.equal(json.code, 4, json.stderr);
+  const report = JSON.parse(json.stdout) as { profiles: { profile: string; state: string; pendingDeviceLogin: Record<string, unknown> | null }[] };
+  assert.equal(report.profiles.length, 1);
+  const [entry] = report.profiles;
+  assert.equal(entry!.profile, 'default');
+  assert.equal(entry!.state, 'not-logged-in');
+  assert.deepEqual(Object.keys(entry!.pendingDeviceLogin!).sort(), ['expiresAt', 'expiresInSeconds', 'userCode', 'verificationUrl']);
+  assert.equal(entry!.pendingDeviceLogin!.userCode, code.user_code);
+  assert.equal(entry!.pendingDeviceLogin!.verificationUrl, code.verification_url);
+  assert.equal(entry!.pendingDeviceLogin!.expiresAt, expiresAt);
+  assert.ok((entry!.pendingDeviceLogin!.expiresInSeconds as number) > 0);
+  for (const run of [human, json]) assert.ok(!`${run.stdout}${run.stderr}`.includes(deviceCode), 'the device code is never shown');
+
+  // Another profile has nothing pending.
+  const other = await runCli(['status', '--json', '--profile', 'other'], home.env);
+  assert.equal(other.code, 4);
+  assert.equal((JSON.parse(other.stdout) as { profiles: { pendingDeviceLogin: unknown }[] }).profiles[0]!.pendingDeviceLogin, null);
+});
+
+test('status beside a working token: the token is reported as before and the pending login in its profile too', async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const old = yandex.issueToken({ expiresIn: 3600 });
+  const working: TokenRecord = { accessToken: old.access_token, clientId: DEMO_CLIENT.id, obtainedAt: new Date().toISOString() };
+  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
+  writeFileSync(home.configFile, JSON.stringify({ profiles: { ci: working }, deviceIds: {} }), { mode: 0o600 });
+  const started = await runCli(['login', '--device', '--no-wait', '--json', ...credentials(), '--profile', 'ci'], home.env);
+  assert.equal(started.code, 0, started.stderr);
+  const code = JSON.parse(started.stdout) as CodeJson;
+
+  const human = await runCli(['status'], home.env);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stderr, /Profile ci: valid/);
+  assert.ok(human.stderr.includes(`a device login is pending: enter ${code.user_code} at ${code.verification_url} before `), human.stderr);
+  assert.match(human.stderr, /then run `yandex-token login --device --poll --profile ci`/);
+
+  // Expired by the clock: said so, with how to start again.
+  const config = readConfig(home);
+  config.pending!.ci!.expiresAt = new Date(Date.now() - 60_000).toISOString();
+  writeFileSync(home.configFile, JSON.stringify(config), { mode: 0o600 });
+  const expired = await runCli(['status', '--profile', 'ci'], home.env);
+  assert.equal(expired.code, 0, expired.stderr);
+  assert.match(expired.stderr, /a device login is pending, but its code expired at .* UTC; start again with `yandex-token login --device --no-wait --profile ci`/);
+  const json = JSON.parse((await runCli(['status', '--json', '--profile', 'ci'], home.env)).stdout) as { profiles: { pendingDeviceLogin: { expiresInSeconds: number } }[] };
+  assert.ok(json.profiles[0]!.pendingDeviceLogin.expiresInSeconds < 0);
+});

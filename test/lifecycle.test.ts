@@ -272,10 +272,11 @@ test('status of a valid token: account, profile, client id, expiry, scopes and f
   assert.equal(report.profiles.length, 1);
   const entry = report.profiles[0];
   assert.deepEqual(Object.keys(entry).sort(), [
-    'clientId', 'expiresAt', 'expiresInSeconds', 'login', 'message', 'profile', 'refreshable', 'scope', 'source', 'state',
+    'clientId', 'expiresAt', 'expiresInSeconds', 'login', 'message', 'pendingDeviceLogin', 'profile', 'refreshable', 'scope', 'source', 'state',
   ]);
   assert.equal(entry.profile, 'default');
   assert.equal(entry.source, 'config');
+  assert.equal(entry.pendingDeviceLogin, null);
   assert.equal(entry.state, 'valid');
   assert.equal(entry.login, 'demo.user');
   assert.equal(entry.clientId, DEMO_CLIENT.id);

@@ -1,10 +1,10 @@
 // `yandex-token status`: what is stored per profile, and whether Yandex still accepts each token (/info).
 import type { Context } from '../context.js';
-import { isExpired, loginAgain, msUntilExpiry, notLoggedIn, ofProfile } from '../credentials.js';
-import { CancelledError, ExitCode, NotLoggedInError, OAuthError, TerminatedError, UserError } from '../errors.js';
+import { isExpired, loginAgain, msUntilExpiry, notLoggedIn, ofProfile, profileFlag } from '../credentials.js';
+import { CancelledError, ExitCode, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
 import { fetchAccountInfo, type AccountInfo } from '../oauth.js';
-import type { TokenRecord } from '../store.js';
-import { formatExpiry } from '../time.js';
+import type { PendingDeviceLogin, TokenRecord } from '../store.js';
+import { formatExpiry, formatInstant } from '../time.js';
 
 export interface StatusOptions {
   /** One profile; undefined shows every stored profile. */
@@ -33,6 +33,18 @@ export interface StatusEntry {
   refreshable: boolean;
   /** When the token cannot be used as it is: what happened and what to do. */
   message: string | null;
+  /** A `login --device --no-wait` waiting for `--poll` in this profile (never its device code), else null. */
+  pendingDeviceLogin: PendingStatus | null;
+}
+
+/** What status shows of a pending two-step device login: what the person must do, and by when. */
+export interface PendingStatus {
+  userCode: string;
+  verificationUrl: string;
+  /** ISO 8601: when the code stops working. */
+  expiresAt: string;
+  /** Seconds from now; negative once the code has expired. */
+  expiresInSeconds: number;
 }
 
 export interface StatusReport {
@@ -66,7 +78,18 @@ function exitCodeOf(entry: StatusEntry): number {
   }
 }
 
-async function profileEntry(ctx: Context, profile: string, record: TokenRecord | undefined): Promise<StatusEntry> {
+function pendingStatus(ctx: Context, pending: PendingDeviceLogin | undefined): PendingStatus | null {
+  if (!pending) return null;
+  const left = Date.parse(pending.expiresAt) - ctx.now().getTime();
+  return {
+    userCode: pending.userCode,
+    verificationUrl: pending.verificationUrl,
+    expiresAt: pending.expiresAt,
+    expiresInSeconds: Number.isNaN(left) ? 0 : Math.round(left / 1000),
+  };
+}
+
+async function profileEntry(ctx: Context, profile: string, record: TokenRecord | undefined, pending?: PendingDeviceLogin): Promise<StatusEntry> {
   const entry: StatusEntry = {
     profile,
     source: 'config',
@@ -78,7 +101,12 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
     scope: record?.scope ?? null,
     refreshable: Boolean(record?.refreshToken && record.clientSecret),
     message: null,
+    pendingDeviceLogin: pendingStatus(ctx, pending),
   };
+  if (!record && entry.pendingDeviceLogin && entry.pendingDeviceLogin.expiresInSeconds > 0) {
+    const poll = `yandex-token login --device --poll${profileFlag(profile)}`;
+    return { ...entry, message: `Not logged in${ofProfile(profile)} yet: a device login is pending; enter its code, then run \`${poll}\`.` };
+  }
   if (!record) return { ...entry, message: notLoggedIn(profile).message };
   const left = msUntilExpiry(record, ctx.now());
   entry.expiresInSeconds = left === undefined ? null : Math.round(left / 1000);
@@ -112,6 +140,7 @@ async function environmentEntry(ctx: Context, token: string): Promise<StatusEntr
     expiresInSeconds: null,
     scope: null,
     refreshable: false,
+    pendingDeviceLogin: null,
     message:
       check.state === 'rejected'
         ? 'Yandex rejected the token in YANDEX_TOKEN. Replace it, or unset YANDEX_TOKEN to use the stored login.'
@@ -140,6 +169,7 @@ function printEntry(ctx: Context, entry: StatusEntry): void {
   const { err } = ctx;
   const title = entry.source === 'environment' ? 'Token from the environment (YANDEX_TOKEN)' : `Profile ${err.bold(entry.profile ?? '')}`;
   err.line(`${title}: ${describeState(entry)}`);
+  if (entry.pendingDeviceLogin) printPending(ctx, entry.profile ?? 'default', entry.pendingDeviceLogin);
   if (entry.state === 'not-logged-in') return;
   const row = (label: string, value: string) => err.line(`  ${label.padEnd(10)} ${value}`);
   row('Account', entry.login ?? 'unknown');
@@ -151,6 +181,21 @@ function printEntry(ctx: Context, entry: StatusEntry): void {
   row('Expires', entry.expiresAt ? formatExpiry(entry.expiresAt, ctx.now()) : 'unknown (Yandex did not say)');
   row('Scopes', entry.scope ?? "all the app's permissions");
   row('Refresh', entry.refreshable ? 'possible: a refresh token is stored' : 'not possible: no refresh token or client secret stored');
+}
+
+/** The pending device login's line: the code and page come from the file, so they are cleaned first. */
+function printPending(ctx: Context, profile: string, pending: PendingStatus): void {
+  const code = untrusted(pending.userCode, 40);
+  const url = untrusted(pending.verificationUrl);
+  const expiresAt = new Date(pending.expiresAt);
+  const when = Number.isNaN(expiresAt.getTime()) ? untrusted(pending.expiresAt, 40) : formatInstant(expiresAt);
+  if (pending.expiresInSeconds > 0) {
+    const poll = `yandex-token login --device --poll${profileFlag(profile)}`;
+    ctx.err.line(`  a device login is pending: enter ${code} at ${url} before ${when}, then run \`${poll}\``);
+  } else {
+    const start = `yandex-token login --device --no-wait${profileFlag(profile)}`;
+    ctx.err.line(`  a device login is pending, but its code expired at ${when}; start again with \`${start}\``);
+  }
 }
 
 /** The sentence to end on when something needs doing, with the exit code it carries. */
@@ -170,13 +215,17 @@ export async function status(options: StatusOptions, ctx: Context): Promise<void
   if (ctx.settings.token) {
     entries = [await environmentEntry(ctx, ctx.settings.token)];
   } else {
-    const { profiles } = ctx.store.read();
+    const { profiles, pending = {} } = ctx.store.read();
+    // A profile with only a pending device login is listed too: it is one `--poll` away from a token.
+    const stored = [...new Set([...Object.keys(profiles), ...Object.keys(pending)])];
     const names =
       options.profile !== undefined
         ? [options.profile]
-        : Object.keys(profiles).sort((a, b) => (a === 'default' ? -1 : b === 'default' ? 1 : a.localeCompare(b)));
+        : stored.sort((a, b) => (a === 'default' ? -1 : b === 'default' ? 1 : a.localeCompare(b)));
     entries = await Promise.all(
-      names.map((name) => profileEntry(ctx, name, Object.hasOwn(profiles, name) ? profiles[name] : undefined)),
+      names.map((name) =>
+        profileEntry(ctx, name, Object.hasOwn(profiles, name) ? profiles[name] : undefined, Object.hasOwn(pending, name) ? pending[name] : undefined),
+      ),
     );
   }
   const report: StatusReport = { configFile: ctx.store.path, profiles: entries };
