@@ -56,6 +56,8 @@ export function createContext(proc: ProcessLike, signal: () => AbortSignal): Con
     api: {
       oauthUrl: settings.oauthUrl,
       loginUrl: settings.loginUrl,
+      oauthUrlFromEnv: settings.oauthUrlFromEnv,
+      loginUrlFromEnv: settings.loginUrlFromEnv,
       fetch: settings.proxy ? proxiedFetch(settings.proxy) : globalThis.fetch,
       proxy: settings.proxy,
       timeoutMs: settings.httpTimeoutMs,
@@ -140,6 +142,8 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
     api: {
       oauthUrl: settings.oauthUrl,
       loginUrl: settings.loginUrl,
+      oauthUrlFromEnv: settings.oauthUrlFromEnv,
+      loginUrlFromEnv: settings.loginUrlFromEnv,
       fetch: options.fetch ?? globalThis.fetch,
       timeoutMs: settings.httpTimeoutMs,
       signal,

@@ -16,6 +16,11 @@ export interface RecordSource {
   deviceName?: string;
   /** The scope asked for: Yandex names the granted scope only when it is narrower. */
   requestedScope?: string;
+  /** The base URLs the token came from; kept in the record only when they are not Yandex's. */
+  oauthUrl?: string;
+  loginUrl?: string;
+  /** A `login --demo` token. */
+  demo?: boolean;
 }
 
 function withoutUndefined<T extends object>(value: T): T {
@@ -40,6 +45,9 @@ export function recordFromResponse(token: TokenResponse, source: RecordSource, n
     obtainedAt: now.toISOString(),
     deviceId: source.deviceId,
     deviceName: source.deviceId ? source.deviceName : undefined,
+    oauthUrl: source.oauthUrl,
+    loginUrl: source.loginUrl,
+    demo: source.demo || undefined,
   });
 }
 
@@ -58,6 +66,24 @@ export function recordAfterRefresh(current: TokenRecord, token: TokenResponse, n
     scope: token.scope ?? current.scope,
     obtainedAt: now.toISOString(),
   });
+}
+
+/**
+ * The endpoints for requests about a stored token: the ones it was issued by (an emulator's, kept in the
+ * record) unless the environment names others explicitly (YANDEX_OAUTH_URL / YANDEX_LOGIN_URL win).
+ */
+export function apiForRecord(api: YandexApi, record: TokenRecord): YandexApi {
+  const oauthUrl = api.oauthUrlFromEnv ? api.oauthUrl : (record.oauthUrl ?? api.oauthUrl);
+  const loginUrl = api.loginUrlFromEnv ? api.loginUrl : (record.loginUrl ?? api.loginUrl);
+  return oauthUrl === api.oauthUrl && loginUrl === api.loginUrl ? api : { ...api, oauthUrl, loginUrl };
+}
+
+/** Why a `login --demo` token cannot be renewed, and the fix. */
+export function demoCannotRefresh(profile: string): NotLoggedInError {
+  const flag = profile === 'demo' ? '' : ` --profile ${profile}`;
+  return new NotLoggedInError(
+    `The token${ofProfile(profile)} is a demo token from the built-in emulator, which has stopped, so it cannot be refreshed. Run \`yandex-token login --demo${flag}\` again.`,
+  );
 }
 
 /** " --profile NAME" for commands in messages, empty for the default profile. */
@@ -130,6 +156,7 @@ export async function refreshRecord(
     const current = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
     if (!current) throw notLoggedIn(profile);
     if (!options.force && !needsRefresh(current, now())) return { record: current, refreshed: false };
+    if (current.demo) throw demoCannotRefresh(profile);
     if (!current.refreshToken) {
       if (!options.force && !isExpired(current, now())) return { record: current, refreshed: false };
       throw new NotLoggedInError(
@@ -145,7 +172,7 @@ export async function refreshRecord(
     }
     let token: TokenResponse;
     try {
-      token = await oauth.refreshToken(api, {
+      token = await oauth.refreshToken(apiForRecord(api, current), {
         clientId: current.clientId,
         clientSecret: current.clientSecret,
         refreshToken: current.refreshToken,
@@ -175,6 +202,8 @@ export async function getValidToken(store: Store, api: YandexApi, profile: strin
   const record = requireRecord(store, profile);
   if (!needsRefresh(record, now())) return { record, refreshed: false };
   if (!record.refreshToken && !isExpired(record, now())) return { record, refreshed: false };
+  // A demo token is printed while it lasts; its emulator is gone, so no refresh is tried ahead of expiry.
+  if (record.demo && !isExpired(record, now())) return { record, refreshed: false };
   try {
     return await refreshRecord(store, api, profile, now);
   } catch (error) {

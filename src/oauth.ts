@@ -8,6 +8,10 @@ import type { ProxySettings } from './settings.js';
 export interface YandexApi {
   oauthUrl: string;
   loginUrl: string;
+  /** The environment named oauthUrl (YANDEX_OAUTH_URL): it wins over a stored record's own URL. */
+  oauthUrlFromEnv?: boolean;
+  /** The environment named loginUrl (YANDEX_LOGIN_URL), likewise. */
+  loginUrlFromEnv?: boolean;
   fetch: typeof fetch;
   /** The proxies `fetch` routes through, so that a failure names the one in the way. */
   proxy?: ProxySettings;

@@ -18,6 +18,10 @@ export interface Settings {
   oauthUrl: string;
   /** Base of Yandex ID (the /info endpoint), without a trailing slash. */
   loginUrl: string;
+  /** Whether YANDEX_OAUTH_URL set oauthUrl: then it wins over the URL a stored login was made against. */
+  oauthUrlFromEnv: boolean;
+  /** Whether YANDEX_LOGIN_URL set loginUrl, likewise. */
+  loginUrlFromEnv: boolean;
   clientId?: string;
   clientSecret?: string;
   /** A token from the environment (CI): wins over anything stored. */
@@ -126,6 +130,8 @@ export function readSettings(env: Env = process.env, platform: NodeJS.Platform =
   return {
     oauthUrl: baseUrl(env.YANDEX_OAUTH_URL, DEFAULT_OAUTH_URL),
     loginUrl: baseUrl(env.YANDEX_LOGIN_URL, DEFAULT_LOGIN_URL),
+    oauthUrlFromEnv: nonEmpty(env.YANDEX_OAUTH_URL) !== undefined,
+    loginUrlFromEnv: nonEmpty(env.YANDEX_LOGIN_URL) !== undefined,
     clientId: nonEmpty(env.YANDEX_CLIENT_ID),
     clientSecret: nonEmpty(env.YANDEX_CLIENT_SECRET),
     token: nonEmpty(env.YANDEX_TOKEN),

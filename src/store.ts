@@ -29,6 +29,12 @@ export interface TokenRecord {
   obtainedAt: string;
   deviceId?: string;
   deviceName?: string;
+  /** The OAuth base URL the token came from, when it was not Yandex's (an emulator): refresh and revoke go there. */
+  oauthUrl?: string;
+  /** The Yandex ID base URL (/info) of that login, when it was not Yandex's. */
+  loginUrl?: string;
+  /** Issued by `login --demo`'s built-in emulator, which stopped with it: no request is ever made for it. */
+  demo?: boolean;
 }
 
 /**
@@ -79,8 +85,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isRecord(value: unknown): value is TokenRecord {
   if (!isObject(value)) return false;
-  const optionalStrings = ['refreshToken', 'tokenType', 'expiresAt', 'scope', 'clientSecret', 'login', 'deviceId', 'deviceName'];
+  const optionalStrings = ['refreshToken', 'tokenType', 'expiresAt', 'scope', 'clientSecret', 'login', 'deviceId', 'deviceName', 'oauthUrl', 'loginUrl'];
   return (
+    (value.demo === undefined || typeof value.demo === 'boolean') &&
     typeof value.accessToken === 'string' &&
     value.accessToken !== '' &&
     typeof value.clientId === 'string' &&

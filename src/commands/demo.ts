@@ -65,7 +65,7 @@ export async function loginDemo(options: DemoOptions, ctx: Context): Promise<voi
 
     try {
       // The hint about --device and API-access apps is about real apps, not the demo's.
-      await login({ ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret, hintAfterMs: Infinity }, demoCtx);
+      await login({ ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret, hintAfterMs: Infinity, demo: true }, demoCtx);
     } catch (error) {
       if (error instanceof UserError && error.message.startsWith('No answer from the browser')) {
         throw new UserError(

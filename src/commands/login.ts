@@ -14,7 +14,7 @@ import {
   fetchAccountInfo,
   type TokenResponse,
 } from '../oauth.js';
-import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from '../settings.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL, DEFAULT_PORT } from '../settings.js';
 import type { ConfigData, TokenRecord } from '../store.js';
 import { loginWithDevice, pollDeviceLogin, startDeviceLogin } from './login-device.js';
 import { loginByPaste } from './login-paste.js';
@@ -51,6 +51,8 @@ export interface LoginOptions {
    * from settings. Not a flag: tests set it rather than wait.
    */
   hintAfterMs?: number;
+  /** Set by `login --demo` (not a flag of login): the record is marked as the built-in emulator's. */
+  demo?: boolean;
 }
 
 /** The device-code login's instruction to the person: open this page and enter this code. */
@@ -221,7 +223,8 @@ async function startSession(options: LoginOptions, ctx: Context): Promise<LoginS
     deviceId,
     deviceName,
     timeoutSeconds: options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS,
-    save: (token) => saveLogin(ctx, options.profile, token, { clientId, clientSecret, deviceId, deviceName, requestedScope: options.scope }),
+    save: (token) =>
+      saveLogin(ctx, options.profile, token, { clientId, clientSecret, deviceId, deviceName, requestedScope: options.scope, demo: options.demo }),
   };
   return session;
 }
@@ -240,7 +243,12 @@ export async function saveLogin(
   const account = await fetchAccountInfo(ctx.api, token.access_token).catch(() => undefined);
   // The account lookup is best effort, but a Ctrl-C or SIGTERM during it still means: store nothing.
   ctx.signal.throwIfAborted();
-  const record = recordFromResponse(token, { ...source, login: account?.login }, ctx.now());
+  // Endpoints other than Yandex's (an emulator) are kept, so that later commands ask the same server.
+  const endpoints = {
+    oauthUrl: ctx.api.oauthUrl === DEFAULT_OAUTH_URL ? undefined : ctx.api.oauthUrl,
+    loginUrl: ctx.api.loginUrl === DEFAULT_LOGIN_URL ? undefined : ctx.api.loginUrl,
+  };
+  const record = recordFromResponse(token, { ...source, ...endpoints, login: account?.login }, ctx.now());
   await ctx.store.update((data) => {
     data.profiles[profile] = record;
     data.deviceIds[profile] = source.deviceId;

@@ -1,6 +1,6 @@
 // `yandex-token logout`: revoke the profile's token at Yandex when it can be, then forget it here.
 import type { Context } from '../context.js';
-import { isExpired, ofProfile } from '../credentials.js';
+import { apiForRecord, isExpired, ofProfile } from '../credentials.js';
 import { CancelledError, OAuthError, TerminatedError, UserError } from '../errors.js';
 import { revokeToken } from '../oauth.js';
 import type { TokenRecord } from '../store.js';
@@ -21,7 +21,7 @@ async function revoke(ctx: Context, record: TokenRecord): Promise<string | undef
     : `It was forgotten here but stays valid until it expires${record.expiresAt ? ` ${formatExpiry(record.expiresAt, ctx.now())}` : ''} or until ${revokeThere}.`;
   if (!record.clientSecret) return `No client secret is stored, so the token could not be revoked at Yandex. ${stillValid}`;
   try {
-    await revokeToken(ctx.api, { accessToken: record.accessToken, clientId: record.clientId, clientSecret: record.clientSecret });
+    await revokeToken(apiForRecord(ctx.api, record), { accessToken: record.accessToken, clientId: record.clientId, clientSecret: record.clientSecret });
     return undefined;
   } catch (error) {
     if (error instanceof CancelledError || error instanceof TerminatedError) throw error;
@@ -48,12 +48,15 @@ export async function logout(options: LogoutOptions, ctx: Context): Promise<void
   const outcome = await ctx.store.update(async (data) => {
     const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
     if (!record) return undefined;
-    const warning = await revoke(ctx, record);
+    // A demo token's emulator has stopped, and Yandex never issued it: there is nothing to revoke.
+    const warning = record.demo ? undefined : await revoke(ctx, record);
     delete data.profiles[profile];
     return { record, warning };
   });
   if (!outcome) {
     ctx.err.line(`Not logged in${ofProfile(profile)}; nothing to do.`);
+  } else if (outcome.record.demo) {
+    ctx.err.line(`Forgot the demo token${ofProfile(profile)}: it was removed from ${ctx.store.path} (there was nothing to revoke).`);
   } else {
     const who = outcome.record.login ?? 'your Yandex account';
     if (outcome.warning) ctx.err.warn(outcome.warning);

@@ -1,6 +1,6 @@
 // `yandex-token status`: what is stored per profile, and whether Yandex still accepts each token (/info).
 import type { Context } from '../context.js';
-import { isExpired, loginAgain, msUntilExpiry, notLoggedIn, ofProfile, profileFlag } from '../credentials.js';
+import { apiForRecord, isExpired, loginAgain, msUntilExpiry, notLoggedIn, ofProfile, profileFlag } from '../credentials.js';
 import { CancelledError, ExitCode, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
 import { fetchAccountInfo, type AccountInfo } from '../oauth.js';
 import type { PendingDeviceLogin, TokenRecord } from '../store.js';
@@ -15,8 +15,9 @@ export interface StatusOptions {
 /**
  * valid: Yandex accepted the token just now. expired: past its expiry here (not checked online).
  * rejected: Yandex answered 401. unreachable: the check itself failed. not-logged-in: nothing stored.
+ * demo: a `login --demo` token, unexpired; not a Yandex token, and not checked (its emulator has stopped).
  */
-export type TokenState = 'valid' | 'expired' | 'rejected' | 'unreachable' | 'not-logged-in';
+export type TokenState = 'valid' | 'expired' | 'rejected' | 'unreachable' | 'not-logged-in' | 'demo';
 
 /** One entry of `status --json`. Unknown fields are null. */
 export interface StatusEntry {
@@ -31,6 +32,8 @@ export interface StatusEntry {
   scope: string | null;
   /** A refresh token and client secret are stored, so print can renew the token. */
   refreshable: boolean;
+  /** A `login --demo` token (from the built-in emulator, not Yandex): never checked online, never renewed. */
+  demo: boolean;
   /** When the token cannot be used as it is: what happened and what to do. */
   message: string | null;
   /** A `login --device --no-wait` waiting for `--poll` in this profile (never its device code), else null. */
@@ -54,9 +57,9 @@ export interface StatusReport {
 
 type Check = { state: 'valid'; info: AccountInfo } | { state: 'rejected' } | { state: 'unreachable'; message: string };
 
-async function checkOnline(ctx: Context, token: string): Promise<Check> {
+async function checkOnline(ctx: Context, token: string, record?: TokenRecord): Promise<Check> {
   try {
-    return { state: 'valid', info: await fetchAccountInfo(ctx.api, token) };
+    return { state: 'valid', info: await fetchAccountInfo(record ? apiForRecord(ctx.api, record) : ctx.api, token) };
   } catch (error) {
     if (error instanceof CancelledError || error instanceof TerminatedError) throw error;
     if (error instanceof OAuthError && error.code === 'invalid_token') return { state: 'rejected' };
@@ -68,6 +71,7 @@ async function checkOnline(ctx: Context, token: string): Promise<Check> {
 function exitCodeOf(entry: StatusEntry): number {
   switch (entry.state) {
     case 'valid':
+    case 'demo':
       return ExitCode.ok;
     case 'expired':
       return entry.refreshable ? ExitCode.ok : ExitCode.notLoggedIn;
@@ -99,7 +103,8 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
     expiresAt: record?.expiresAt ?? null,
     expiresInSeconds: null,
     scope: record?.scope ?? null,
-    refreshable: Boolean(record?.refreshToken && record.clientSecret),
+    refreshable: Boolean(record?.refreshToken && record.clientSecret && !record.demo),
+    demo: Boolean(record?.demo),
     message: null,
     pendingDeviceLogin: pendingStatus(ctx, pending),
   };
@@ -113,12 +118,20 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
   if (isExpired(record, ctx.now())) {
     // Yandex would only say 401; whether print can renew it is the useful answer.
     entry.state = 'expired';
-    if (!entry.refreshable) {
+    if (record.demo) {
+      entry.message = `The demo token${ofProfile(profile)} has expired, and demo tokens cannot be renewed. Run \`yandex-token login --demo${profile === 'demo' ? '' : ` --profile ${profile}`}\` again.`;
+    } else if (!entry.refreshable) {
       entry.message = `The token${ofProfile(profile)} has expired and cannot be renewed (no refresh token or client secret is stored). ${loginAgain(profile)}`;
     }
     return entry;
   }
-  const check = await checkOnline(ctx, record.accessToken);
+  if (record.demo) {
+    // Nothing to ask: the emulator that issued it stopped with `login --demo`, and Yandex never knew it.
+    entry.state = 'demo';
+    entry.message = 'A demo token from `yandex-token login --demo`: not a real Yandex token. The built-in emulator that issued it has stopped, and no Yandex API accepts it.';
+    return entry;
+  }
+  const check = await checkOnline(ctx, record.accessToken, record);
   entry.state = check.state;
   if (check.state === 'valid') entry.login ??= check.info.login ?? null;
   if (check.state === 'rejected') {
@@ -141,6 +154,7 @@ async function environmentEntry(ctx: Context, token: string): Promise<StatusEntr
     scope: null,
     refreshable: false,
     pendingDeviceLogin: null,
+    demo: false,
     message:
       check.state === 'rejected'
         ? 'Yandex rejected the token in YANDEX_TOKEN. Replace it, or unset YANDEX_TOKEN to use the stored login.'
@@ -162,6 +176,8 @@ function describeState(entry: StatusEntry): string {
       return 'not checked: Yandex could not be reached';
     case 'not-logged-in':
       return 'not logged in';
+    case 'demo':
+      return 'demo token from `login --demo`, not a real Yandex token (not checked: its emulator has stopped)';
   }
 }
 
@@ -180,7 +196,8 @@ function printEntry(ctx: Context, entry: StatusEntry): void {
   }
   row('Expires', entry.expiresAt ? formatExpiry(entry.expiresAt, ctx.now()) : 'unknown (Yandex did not say)');
   row('Scopes', entry.scope ?? "all the app's permissions");
-  row('Refresh', entry.refreshable ? 'possible: a refresh token is stored' : 'not possible: no refresh token or client secret stored');
+  if (entry.state === 'demo') row('Note', 'print prints it until it expires; no Yandex API accepts it');
+  row('Refresh', entry.demo ? 'not possible: demo tokens cannot be renewed' : entry.refreshable ? 'possible: a refresh token is stored' : 'not possible: no refresh token or client secret stored');
 }
 
 /** The pending device login's line: the code and page come from the file, so they are cleaned first. */
