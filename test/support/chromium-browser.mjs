@@ -38,8 +38,8 @@ function writeAtomically(file, text) {
   renameSync(temp, file);
 }
 
-/** Opens `url`, decides on the consent page and returns what the callback page showed. */
-export async function consentInChromium(url, { decision = 'allow', screenshot } = {}) {
+/** Runs `use` with a page of a fresh headless Chromium (its own user-data folder), closed and removed after. */
+async function withChromiumPage(use) {
   const profile = mkdtempSync(join(tmpdir(), 'yandex-token-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -50,6 +50,16 @@ export async function consentInChromium(url, { decision = 'allow', screenshot } 
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    return await use(page);
+  } finally {
+    await context.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/** Opens `url`, decides on the consent page and returns what the callback page showed. */
+export async function consentInChromium(url, { decision = 'allow', screenshot } = {}) {
+  return withChromiumPage(async (page) => {
     // Chromium's own complaints (a CSP violation, a blocked redirect) explain a failure better than a timeout.
     const console = [];
     page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
@@ -78,10 +88,7 @@ export async function consentInChromium(url, { decision = 'allow', screenshot } 
       await page.screenshot({ path: screenshot, fullPage: true });
     }
     return { stage: 'callback', url: page.url(), status: callback.status(), title: await page.title(), text };
-  } finally {
-    await context.close().catch(() => undefined);
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -89,16 +96,7 @@ export async function consentInChromium(url, { decision = 'allow', screenshot } 
  * shown by `login --device`, continues, and clicks Allow or Deny. Returns what the last page said.
  */
 export async function enterDeviceCodeInChromium(url, userCode, { decision = 'allow', screenshot } = {}) {
-  const profile = mkdtempSync(join(tmpdir(), 'yandex-token-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    timeout: STEP_TIMEOUT_MS,
-  });
-  try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  return withChromiumPage(async (page) => {
     await page.goto(url, { waitUntil: 'load' });
     await page.locator('#user_code').pressSequentially(userCode);
     await page.locator('#continue').click();
@@ -111,10 +109,7 @@ export async function enterDeviceCodeInChromium(url, userCode, { decision = 'all
       await page.screenshot({ path: screenshot, fullPage: true });
     }
     return { stage: 'decided', consent, url: page.url(), status: decided?.status(), title: await page.title(), text: await page.innerText('body') };
-  } finally {
-    await context.close().catch(() => undefined);
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
