@@ -4,6 +4,7 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import type { CompletionOption, CompletionSpec } from './commands/completion.js';
 import type { Context } from './context.js';
 import { ExitCode } from './errors.js';
+import type { TextSink } from './output.js';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN } from './settings.js';
 
 import { VERSION } from './version.js';
@@ -328,9 +329,9 @@ Profile names are read from the config file each time you press Tab.`,
  * are already written to stderr/stdout and come back as an exit code; every other error is thrown to the
  * one catch-all in main.ts.
  */
-export async function runCommandLine(argv: string[], getContext: () => Context, stderr: { write(text: string): unknown }): Promise<number> {
+export async function runCommandLine(argv: string[], getContext: () => Context, io: { stdout: TextSink; stderr: TextSink }): Promise<number> {
   const program = buildProgram(getContext).exitOverride();
-  program.configureOutput({ writeErr: (text) => void stderr.write(text) });
+  program.configureOutput({ writeOut: (text) => void io.stdout.write(text), writeErr: (text) => void io.stderr.write(text) });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ExitCode.ok;

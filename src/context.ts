@@ -45,7 +45,7 @@ function proxiedFetch(proxy: ProxySettings): typeof fetch {
  * needs them, and `signal()` installs the Ctrl-C/SIGTERM handlers on first use: print's happy path pays
  * for none of it (each costs Node 20 a millisecond or more at start-up).
  */
-export function createContext(proc: ProcessLike, signal: () => AbortSignal): Context {
+export function createContext(proc: ProcessLike, signal: () => AbortSignal, stdout: TextSink): Context {
   const settings = readSettings(proc.env);
   let interactive: boolean | undefined;
   const isInteractive = () => (interactive ??= Boolean(proc.stdin.isTTY && proc.stderr.isTTY));
@@ -76,7 +76,7 @@ export function createContext(proc: ProcessLike, signal: () => AbortSignal): Con
       },
     }),
     now: () => new Date(),
-    stdout: proc.stdout,
+    stdout,
     err,
     get interactive() {
       return isInteractive();

@@ -7,6 +7,7 @@
 import type { Context, ProcessLike } from './context.js';
 import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
 import { PROFILE_PATTERN } from './settings.js';
+import { createStdout } from './stdout.js';
 import { VERSION } from './version.js';
 import type { HeaderScheme, PrintOptions } from './commands/print.js';
 
@@ -56,7 +57,7 @@ async function dispatch(argv: string[], getContext: () => Context, io: { stdout:
     return ExitCode.ok;
   }
   const { runCommandLine } = await import('./cli.js');
-  return runCommandLine(argv, getContext, io.stderr);
+  return runCommandLine(argv, getContext, io);
 }
 
 /** Runs one command line. Never throws: every failure becomes a message on stderr and an exit code. */
@@ -93,17 +94,17 @@ export async function run(
   if (argv.some((arg) => arg === '--client-secret' || arg.startsWith('--client-secret='))) {
     proc.title = `yandex-token ${argv[0] ?? ''}`.trim();
   }
-  const controller = new AbortController();
-  let armed = false;
+  let controller: AbortController | undefined;
   // Ctrl-C and SIGTERM become the signal's abort, so that waits end, nothing half-done is stored and the
-  // exit code says why. print and --version install them only if they come to need the signal (print, to
-  // refresh): the handlers cost start-up time that scripts calling print in a loop would pay every time.
+  // exit code says why. print and --version create it only if they come to need it (print, to refresh):
+  // the controller and the handlers cost start-up time that scripts calling print in a loop would pay
+  // every time.
   const signal = () => {
-    if (!armed) {
-      armed = true;
+    if (!controller) {
+      const armed = (controller = new AbortController());
       const stop = (error: UserError) => () => {
-        if (controller.signal.aborted) return proc.exit(exitCodeFor(error));
-        controller.abort(error);
+        if (armed.signal.aborted) return proc.exit(exitCodeFor(error));
+        armed.abort(error);
       };
       proc.on('SIGINT', stop(new CancelledError()));
       proc.on('SIGTERM', stop(new TerminatedError()));
@@ -111,8 +112,9 @@ export async function run(
     return controller.signal;
   };
   if (!answersAlone(argv)) signal();
+  const stdout = createStdout(1, () => proc.stdout);
   const { createContext } = await import('./context.js');
-  const code = await main(argv, () => createContext(proc, signal), proc);
+  const code = await main(argv, () => createContext(proc, signal, stdout), { stdout, stderr: { write: (text) => proc.stderr.write(text) } });
   // Exit now rather than wait on handles a library may leave open (a browser launcher, a prompt).
-  proc.stdout.write('', () => proc.exit(code));
+  stdout.end(() => proc.exit(code));
 }

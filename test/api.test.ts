@@ -20,7 +20,7 @@ import {
   type TokenRecord,
 } from 'yandex-token';
 import { browseConsent, type Emulator } from '../src/emulator.ts';
-import { browserEnv, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, ROOT, runCli, type Home } from './support/harness.ts';
+import { browserEnv, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, writeConfig, ROOT, runCli, type Home } from './support/harness.ts';
 
 const HOUR = 3600 * 1000;
 
@@ -38,11 +38,6 @@ function storedRecord(yandex: Emulator, expiresInMs = HOUR, overrides: Partial<T
     obtainedAt: new Date(Date.now() - HOUR).toISOString(),
     ...overrides,
   };
-}
-
-function writeConfig(home: Home, profiles: Record<string, TokenRecord>): void {
-  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
-  writeFileSync(home.configFile, `${JSON.stringify({ profiles, deviceIds: {} }, null, 2)}\n`, { mode: 0o600 });
 }
 
 function stored(home: Home, profile = 'default'): TokenRecord {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Emulator } from '../src/emulator.ts';
 import type { TokenRecord } from '../src/store.ts';
-import { browserEnv, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, ROOT, runCli, type Home } from './support/harness.ts';
+import { browserEnv, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, writeConfig, ROOT, runCli, type Home } from './support/harness.ts';
 
 const HOUR = 3600 * 1000;
 
@@ -38,11 +38,6 @@ function storedRecord(yandex: Emulator, setup: Setup = {}): TokenRecord {
   if (setup.scope) record.scope = setup.scope;
   if (deviceId) Object.assign(record, { deviceId, deviceName: 'test box' });
   return record;
-}
-
-function writeConfig(home: Home, profiles: Record<string, TokenRecord>): void {
-  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
-  writeFileSync(home.configFile, `${JSON.stringify({ profiles, deviceIds: {} }, null, 2)}\n`, { mode: 0o600 });
 }
 
 function readConfig(home: Home): { profiles: Record<string, TokenRecord> } {

@@ -29,8 +29,8 @@ function npmEnv(): Record<string, string | undefined> {
 }
 
 /** What the tarball may hold: the bin, JavaScript and declarations under dist/, and npm's own files. */
-const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/yandex-token\.js$/, /^bin\/package\.json$/, /^dist\/[\w/-]+\.c?js$/, /^dist\/[\w/-]+\.d\.ts$/];
-const REQUIRED = ['package.json', 'README.md', 'bin/yandex-token.js', 'bin/package.json', 'dist/cli.cjs', 'dist/print.cjs', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/errors.d.ts'];
+const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/yandex-token\.cjs$/, /^dist\/[\w/-]+\.c?js$/, /^dist\/[\w/-]+\.d\.ts$/];
+const REQUIRED = ['package.json', 'README.md', 'bin/yandex-token.cjs', 'dist/cli.cjs', 'dist/print.cjs', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/errors.d.ts'];
 
 test('npm pack ships the bin, dist (JavaScript and .d.ts) and the README, and no tests, sources, maps or secrets', { timeout: 90_000 }, async (t) => {
   const out = tempDir(t);
@@ -43,12 +43,12 @@ test('npm pack ships the bin, dist (JavaScript and .d.ts) and the README, and no
   for (const path of REQUIRED) assert.ok(files.includes(path), `${path} is missing from the package`);
   assert.ok(!files.some((p) => /(^|\/)(test|src)\//.test(p) || p.endsWith('.map') || /\.ts$/.test(p.replace(/\.d\.ts$/, ''))), files.join('\n'));
   assert.ok(!files.some((p) => /(^|\/)(\.npmrc|\.env|config\.json)$|\.(tgz|pem|key)$/.test(p)), files.join('\n'));
-  const bin = report.files.find((f) => f.path === 'bin/yandex-token.js')!;
+  const bin = report.files.find((f) => f.path === 'bin/yandex-token.cjs')!;
   assert.equal(bin.mode & 0o111, 0o111, 'the bin is executable');
 
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   assert.deepEqual(manifest.exports['.'], { types: './dist/index.d.ts', default: './dist/index.js' });
-  assert.equal(manifest.bin['yandex-token'], 'bin/yandex-token.js');
+  assert.equal(manifest.bin['yandex-token'], 'bin/yandex-token.cjs');
 });
 
 test('a temp project installs the tarball, logs in with its CLI, and imports getToken to get the token', { timeout: 180_000 }, async (t) => {

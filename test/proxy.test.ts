@@ -13,7 +13,7 @@ import type { Emulator } from '../src/emulator.ts';
 import { proxyRoute } from '../src/proxy.ts';
 import { readSettings } from '../src/settings.ts';
 import type { TokenRecord } from '../src/store.ts';
-import { DEMO_CLIENT, ROOT, credentials, fakeYandex, freePort, makeHome, runCli, tempDir, type Home, type RunResult } from './support/harness.ts';
+import { DEMO_CLIENT, ROOT, credentials, fakeYandex, freePort, makeHome, writeConfig, runCli, tempDir, type Home, type RunResult } from './support/harness.ts';
 import { requireProgram } from './support/e2e.ts';
 
 const TINYPROXY = '/usr/bin/tinyproxy';
@@ -119,11 +119,6 @@ function expiredRecord(yandex: Emulator): TokenRecord {
     deviceId: 'yt-test-device-0001',
     deviceName: 'test box',
   };
-}
-
-function writeConfig(home: Home, profiles: Record<string, TokenRecord>): void {
-  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
-  writeFileSync(home.configFile, `${JSON.stringify({ profiles, deviceIds: {} }, null, 2)}\n`, { mode: 0o600 });
 }
 
 function hostOf(yandex: Emulator): string {

@@ -2,16 +2,17 @@
 // built CLI as a user would, and in-process contexts. Tests touch only loopback and temp folders.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { startEmulator, DEMO_CLIENT, type Emulator, type EmulatorOptions } from '../../src/emulator.ts';
+import type { TokenRecord } from '../../src/store.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BIN = join(ROOT, 'bin', 'yandex-token.js');
+export const BIN = join(ROOT, 'bin', 'yandex-token.cjs');
 export const SCRIPTED_BROWSER = join(ROOT, 'test', 'support', 'scripted-browser.mjs');
 export { DEMO_CLIENT };
 
@@ -72,6 +73,12 @@ export function makeHome(t: TestContext, emulator?: Emulator, extra: Record<stri
     ...extra,
   };
   return { dir, configDir, configFile: join(configDir, 'config.json'), env };
+}
+
+/** Writes config.json as the CLI would (owner-only folder and file) with these profiles. */
+export function writeConfig(home: Home, profiles: Record<string, TokenRecord>): void {
+  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
+  writeFileSync(home.configFile, `${JSON.stringify({ profiles, deviceIds: {} }, null, 2)}\n`, { mode: 0o600 });
 }
 
 export interface RunResult {

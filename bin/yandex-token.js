@@ -1,7 +1,0 @@
-#!/usr/bin/env node
-// CommonJS on purpose (see bin/package.json): Node 20 starts a CommonJS entry several milliseconds faster
-// than an ES module, and `print` is called from scripts in loops. Both files are esbuild bundles of
-// src/main.ts; print.cjs leaves out commander and every command but print (see src/main.ts).
-const print = require('../dist/print.cjs');
-const entry = print.answersAlone(process.argv.slice(2)) ? print : require('../dist/cli.cjs');
-entry.run(process);
