@@ -1,9 +1,8 @@
 // The entry point and the only catch-all: argv in, exit code out. The commonest calls from scripts
 // (`print` with its usual flags, `--version`) are answered here without loading commander; everything
 // else, including every malformed or unusual `print` line, goes to cli.ts.
-// The build bundles this file twice: dist/cli.cjs with everything, and dist/print.cjs without cli.ts and
-// the commands only it reaches. bin/ asks answersAlone() which one a command line needs, so that `print`
-// compiles a fifth of the code at start-up (see the README's figures).
+// In the built CLI this file and what print needs are dist/print.cjs; cli.ts and what only it needs are
+// dist/cli.cjs, loaded by the import below when a command line needs it (see src/build.mjs).
 import type { Context, ProcessLike } from './context.js';
 import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
 import { PROFILE_PATTERN } from './settings.js';
@@ -39,7 +38,7 @@ function isVersion(argv: string[]): boolean {
   return argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v');
 }
 
-/** Whether this command line is answered here without commander (bin/ then loads only the small bundle). */
+/** Whether this command line is answered here without commander (and so without cli.cjs). */
 export function answersAlone(argv: string[]): boolean {
   return isVersion(argv) || fastPrintOptions(argv) !== undefined;
 }
