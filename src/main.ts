@@ -3,12 +3,12 @@
 // else, including every malformed or unusual `print` line, goes to cli.ts.
 // In the built CLI this file and what print needs are dist/print.cjs; cli.ts and what only it needs are
 // dist/cli.cjs, loaded by the import below when a command line needs it (see src/build.mjs).
-import type { Context, ProcessLike } from './context.js';
+import { createContext, type Context, type ProcessLike } from './context.js';
 import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
 import { PROFILE_PATTERN } from './settings.js';
 import { createStdout } from './stdout.js';
 import { VERSION } from './version.js';
-import type { HeaderScheme, PrintOptions } from './commands/print.js';
+import { print as printToken, type HeaderScheme, type PrintOptions } from './commands/print.js';
 
 type TextSink = { write(text: string): unknown };
 
@@ -51,8 +51,7 @@ async function dispatch(argv: string[], getContext: () => Context, io: { stdout:
   const print = fastPrintOptions(argv);
   if (print) {
     const ctx = getContext();
-    const { print: run } = await import('./commands/print.js');
-    await run({ ...print, profile: print.profile ?? ctx.settings.profile }, ctx);
+    await printToken({ ...print, profile: print.profile ?? ctx.settings.profile }, ctx);
     return ExitCode.ok;
   }
   const { runCommandLine } = await import('./cli.js');
@@ -112,7 +111,6 @@ export async function run(
   };
   if (!answersAlone(argv)) signal();
   const stdout = createStdout(1, () => proc.stdout);
-  const { createContext } = await import('./context.js');
   const code = await main(argv, () => createContext(proc, signal, stdout), { stdout, stderr: { write: (text) => proc.stderr.write(text) } });
   // Exit now rather than wait on handles a library may leave open (a browser launcher, a prompt).
   stdout.end(() => proc.exit(code));

@@ -55,3 +55,12 @@ test('lines the fast path leaves to commander get commander\'s answers', async (
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: yandex-token print/);
 });
+
+test('each module of the CLI is in exactly one of its two bundles, and print.cjs holds no commander', () => {
+  const modulesIn = (file: string) => new Set([...readFileSync(join(ROOT, 'dist', file), 'utf8').matchAll(/^\/\/ (src\/\S+|node_modules\/\S+)$/gm)].map((m) => m[1]!));
+  const print = modulesIn('print.cjs');
+  const cli = modulesIn('cli.cjs');
+  assert.ok(print.has('src/main.ts') && print.has('src/store.ts') && cli.has('src/cli.ts') && cli.has('src/oauth.ts'), [...print, ...cli].join(' '));
+  assert.deepEqual([...print].filter((m) => cli.has(m)), []);
+  assert.deepEqual([...print].filter((m) => m.startsWith('node_modules/')), []);
+});
