@@ -6,11 +6,9 @@
 import { createContext, type Context, type ProcessLike } from './context.js';
 import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
 import { PROFILE_PATTERN } from './settings.js';
-import { createStdout } from './stdout.js';
+import { columnsOf, createStdout, type Sink } from './stdout.js';
 import { VERSION } from './version.js';
 import { print as printToken, type HeaderScheme, type PrintOptions } from './commands/print.js';
-
-type TextSink = { write(text: string): unknown };
 
 /**
  * `print [--json | --header [oauth|bearer]] [--profile NAME]` exactly as cli.ts declares it, or undefined for anything
@@ -43,7 +41,7 @@ export function answersAlone(argv: string[]): boolean {
   return isVersion(argv) || fastPrintOptions(argv) !== undefined;
 }
 
-async function dispatch(argv: string[], getContext: () => Context, io: { stdout: TextSink; stderr: TextSink }): Promise<number> {
+async function dispatch(argv: string[], getContext: () => Context, io: { stdout: Sink; stderr: Sink }): Promise<number> {
   if (isVersion(argv)) {
     io.stdout.write(`${VERSION}\n`);
     return ExitCode.ok;
@@ -59,7 +57,7 @@ async function dispatch(argv: string[], getContext: () => Context, io: { stdout:
 }
 
 /** Runs one command line. Never throws: every failure becomes a message on stderr and an exit code. */
-export async function main(argv: string[], makeContext: () => Context, io: { stdout: TextSink; stderr: TextSink }): Promise<number> {
+export async function main(argv: string[], makeContext: () => Context, io: { stdout: Sink; stderr: Sink }): Promise<number> {
   let ctx: Context | undefined;
   const getContext = () => (ctx ??= makeContext());
   try {
@@ -111,7 +109,10 @@ export async function run(
   };
   if (!answersAlone(argv)) signal();
   const stdout = createStdout(1, () => proc.stdout);
-  const code = await main(argv, () => createContext(proc, signal, stdout), { stdout, stderr: { write: (text) => proc.stderr.write(text) } });
+  const code = await main(argv, () => createContext(proc, signal, stdout), {
+    stdout,
+    stderr: { write: (text) => void proc.stderr.write(text), columns: () => columnsOf(2, () => proc.stderr) },
+  });
   // Exit now rather than wait on handles a library may leave open (a browser launcher, a prompt).
   stdout.end(() => proc.exit(code));
 }

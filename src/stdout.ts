@@ -4,10 +4,18 @@
 // a socket and the whole streams stack: about 3 ms, as much as everything else print does). A synchronous
 // write(2) needs none of it, and leaves nothing pending when the process exits.
 
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 
-export interface Stdout {
+/** What may stand behind a descriptor: process.stdout or process.stderr, built only when asked for. */
+type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+/** Writes text to people or programs; `columns` is the terminal's width, when it is a terminal. */
+export interface Sink {
   write(text: string): void;
+  columns(): number | undefined;
+}
+
+export interface Stdout extends Sink {
   /** Calls `done` once everything written has left the process. */
   end(done: () => void): void;
 }
@@ -17,8 +25,8 @@ export interface Stdout {
  * full): from then on every write goes through it, in order. A reader that has gone away (EPIPE) ends the
  * output quietly, as it did when process.stdout wrote it.
  */
-export function createStdout(fd: number, stream: () => NodeJS.WritableStream): Stdout {
-  let fallback: NodeJS.WritableStream | undefined;
+export function createStdout(fd: number, stream: () => Stream): Stdout {
+  let fallback: Stream | undefined;
   let closed = false;
   return {
     write(text) {
@@ -42,9 +50,24 @@ export function createStdout(fd: number, stream: () => NodeJS.WritableStream): S
         }
       }
     },
+    columns: () => columnsOf(fd, stream),
     end(done) {
       if (fallback && !closed) fallback.write('', () => done());
       else done();
     },
   };
+}
+
+/**
+ * The width of the terminal on `fd`, or undefined when it is not a terminal. fstat tells a file or a pipe
+ * apart without building the stream; only a character device (a terminal, or /dev/null) is asked.
+ */
+export function columnsOf(fd: number, stream: () => Stream): number | undefined {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const terminal = stream();
+  return terminal.isTTY ? terminal.columns : undefined;
 }
