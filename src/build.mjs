@@ -11,9 +11,13 @@
 // CommonJS because Node 20 starts it several milliseconds faster than an ES module; esbuild cannot split
 // CommonJS output itself, hence these plugins.
 //
+// `--help` is answered from help pages commander rendered at build time (step 5), in print.cjs.
+//
 // Commander requires node:child_process at load (for stand-alone subcommand executables, which we do not
 // use), and loading that costs more than commander itself: cli.cjs loads it when something calls it.
 import { build } from 'esbuild';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -120,7 +124,8 @@ const table = [];
   }
 });
 lines.push('export const modules = {', ...table, '};');
-await build({ ...common, stdin: stdin('print-entry.js', lines), outfile: 'dist/print.cjs', plugins: [laterFromCli] });
+const buildPrint = (plugins = []) => build({ ...common, stdin: stdin('print-entry.js', lines), outfile: 'dist/print.cjs', plugins: [...plugins, laterFromCli] });
+await buildPrint();
 
 // 4. cli.cjs: the LATER modules, each initialised (its top level run) when first asked for.
 await build({
@@ -129,3 +134,27 @@ await build({
   outfile: 'dist/cli.cjs',
   plugins: [lazyChildProcess, fromTable('./print.cjs', (path) => core.includes(key(path)))],
 });
+
+// 5. The help pages, rendered by commander in the CLI just built, in dist/help.json; print.cjs reads them
+// in place of the empty src/help-pages.ts, so that `--help` needs neither commander nor cli.cjs.
+const { modules } = createRequire(import.meta.url)(resolve(root, 'dist', 'cli.cjs'));
+writeFileSync(resolve(root, 'dist', 'help.json'), `${JSON.stringify(await modules['cli.ts'].renderHelpPages(), null, 2)}\n`);
+await buildPrint([
+  {
+    name: 'help pages',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]src[\\/]help-pages\.ts$/ }, () => ({
+        contents: `import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+export function helpPages() {
+  try {
+    return JSON.parse(readFileSync(join(__dirname, 'help.json'), 'utf8'));
+  } catch {
+    return {};
+  }
+}`,
+        loader: 'js',
+      }));
+    },
+  },
+]);

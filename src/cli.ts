@@ -4,6 +4,7 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import type { CompletionOption, CompletionSpec } from './commands/completion.js';
 import type { Context } from './context.js';
 import { ExitCode } from './errors.js';
+import { HELP_WIDTH } from './help.js';
 import type { Sink } from './stdout.js';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN } from './settings.js';
 
@@ -80,8 +81,29 @@ function completionSpec(program: Command): CompletionSpec {
   return { program: program.name(), commands: [...commands, help], options: optionsOf(program) };
 }
 
-function buildProgram(getContext: () => Context): Command {
+type CommandLineIo = { stdout: Sink; stderr: Sink };
+
+/**
+ * Commander writes and measures through our sinks only, so that it never builds process.stdout or
+ * process.stderr just to measure them (for a pipe that costs Node 20 about 3 ms), and ends by throwing,
+ * not by process.exit. Help has no colour, so there is none to keep.
+ */
+function outputFor(io: CommandLineIo) {
+  return {
+    writeOut: (text: string) => io.stdout.write(text),
+    writeErr: (text: string) => io.stderr.write(text),
+    getOutHelpWidth: () => Math.min(io.stdout.columns() ?? HELP_WIDTH, HELP_WIDTH),
+    getErrHelpWidth: () => Math.min(io.stderr.columns() ?? HELP_WIDTH, HELP_WIDTH),
+    getOutHasColors: () => false,
+    getErrHasColors: () => false,
+  };
+}
+
+/** The program; set before any command is added, as commands copy these settings when they are. */
+function buildProgram(getContext: () => Context, io: CommandLineIo): Command {
   const program = new Command('yandex-token')
+    .exitOverride()
+    .configureOutput(outputFor(io))
     .description('Get a Yandex OAuth token once, then hand it to your scripts.')
     .version(VERSION, '-v, --version')
     .showHelpAfterError('(run `yandex-token --help` for usage)')
@@ -329,18 +351,8 @@ Profile names are read from the config file each time you press Tab.`,
  * are already written to stderr/stdout and come back as an exit code; every other error is thrown to the
  * one catch-all in main.ts.
  */
-export async function runCommandLine(argv: string[], getContext: () => Context, io: { stdout: Sink; stderr: Sink }): Promise<number> {
-  const program = buildProgram(getContext).exitOverride();
-  // All of it, so that commander never builds process.stdout or process.stderr just to measure them (for
-  // a pipe that costs Node 20 about 3 ms). Help has no colour, so there is none to keep.
-  program.configureOutput({
-    writeOut: (text) => io.stdout.write(text),
-    writeErr: (text) => io.stderr.write(text),
-    getOutHelpWidth: () => io.stdout.columns() ?? 80,
-    getErrHelpWidth: () => io.stderr.columns() ?? 80,
-    getOutHasColors: () => false,
-    getErrHasColors: () => false,
-  });
+export async function runCommandLine(argv: string[], getContext: () => Context, io: CommandLineIo): Promise<number> {
+  const program = buildProgram(getContext, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ExitCode.ok;
@@ -348,4 +360,27 @@ export async function runCommandLine(argv: string[], getContext: () => Context, 
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.failure;
     throw error;
   }
+}
+
+/**
+ * Every help page as `<command> --help` writes it where the output is no narrower than HELP_WIDTH, keyed
+ * by command ('' for the program): what src/build.mjs puts in dist/print.cjs for main.ts to answer from.
+ */
+export async function renderHelpPages(): Promise<Record<string, string>> {
+  const noContext = (): Context => {
+    throw new Error('a help page needs no context');
+  };
+  const quiet = { write: () => {}, columns: () => undefined };
+  const render = async (argv: string[]) => {
+    let page = '';
+    const stdout = { write: (text: string) => void (page += text), columns: () => undefined };
+    const stderr = { write: (text: string) => void process.stderr.write(text), columns: () => undefined };
+    if ((await runCommandLine([...argv, '--help'], noContext, { stdout, stderr })) !== ExitCode.ok) throw new Error(`${argv.join(' ')} --help failed`);
+    return page;
+  };
+  const pages: Record<string, string> = { '': await render([]) };
+  for (const command of buildProgram(noContext, { stdout: quiet, stderr: quiet }).commands) {
+    if (!command.name().startsWith('__')) pages[command.name()] = await render([command.name()]);
+  }
+  return pages;
 }

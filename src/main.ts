@@ -8,6 +8,8 @@ import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } fro
 import { PROFILE_PATTERN } from './settings.js';
 import { columnsOf, createStdout, type Sink } from './stdout.js';
 import { VERSION } from './version.js';
+import { HELP_WIDTH, helpRequest } from './help.js';
+import { helpPages } from './help-pages.js';
 import { print as printToken, type HeaderScheme, type PrintOptions } from './commands/print.js';
 
 /**
@@ -32,18 +34,33 @@ export function fastPrintOptions(argv: string[]): Omit<PrintOptions, 'profile'> 
   return options;
 }
 
+let pages: Readonly<Record<string, string>> | undefined;
+/** The help page this command line asks for, if it was rendered at build time. */
+function helpPage(argv: string[]): string | undefined {
+  const command = helpRequest(argv);
+  if (command === undefined) return undefined;
+  pages ??= helpPages();
+  return Object.hasOwn(pages, command) ? pages[command] : undefined;
+}
+
 function isVersion(argv: string[]): boolean {
   return argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v');
 }
 
 /** Whether this command line is answered here without commander (and so without cli.cjs). */
 export function answersAlone(argv: string[]): boolean {
-  return isVersion(argv) || fastPrintOptions(argv) !== undefined;
+  return isVersion(argv) || fastPrintOptions(argv) !== undefined || helpPage(argv) !== undefined;
 }
 
 async function dispatch(argv: string[], getContext: () => Context, io: { stdout: Sink; stderr: Sink }): Promise<number> {
   if (isVersion(argv)) {
     io.stdout.write(`${VERSION}\n`);
+    return ExitCode.ok;
+  }
+  // A help page as commander rendered it at build time, unless the terminal is too narrow for it.
+  const page = helpPage(argv);
+  if (page !== undefined && (io.stdout.columns() ?? HELP_WIDTH) >= HELP_WIDTH) {
+    io.stdout.write(page);
     return ExitCode.ok;
   }
   const print = fastPrintOptions(argv);

@@ -187,3 +187,28 @@ test('Ctrl-C at the --no-localhost code prompt: exit 2, nothing stored', { timeo
   assertNothingStored(home, terminal);
   assertTerminalRestored(terminal);
 });
+
+test('help in a terminal narrower than 80 columns is wrapped to it; in a wider one it is the 80-column page', { timeout: 60_000 }, async (t) => {
+  if (!requireProgram(t, TMUX, 'apt-get install tmux')) return;
+  const home = makeHome(t);
+  const page = (await runCli(['login', '--help'], home.env)).stdout;
+  // The Options: section, which commander lays out (the text after it is written as it is).
+  const optionRows = (text: string) => {
+    const lines = text.split('\n');
+    const start = lines.indexOf('Options:') + 1;
+    return lines.slice(start, lines.indexOf('', start)).map((line) => line.trimEnd());
+  };
+
+  // 72: commander wraps only where at least 40 columns are left for the descriptions.
+  const narrow = Terminal.start(t, ['login', '--help'], home.env, { columns: 72, stdoutOnTerminal: true });
+  assert.equal(await narrow.exitCode(), 0);
+  const rows = optionRows(narrow.screen());
+  assert.ok(rows.length > 10, narrow.screen());
+  for (const row of rows) assert.ok(row.length <= 72, `wrapped to the terminal: ${row}`);
+  assert.ok(optionRows(page).some((row) => row.length > 72), 'the 80-column page would not have fitted');
+
+  const wide = Terminal.start(t, ['login', '--help'], home.env, { columns: 120, stdoutOnTerminal: true });
+  assert.equal(await wide.exitCode(), 0);
+  const screen = wide.screen();
+  for (const row of optionRows(page)) assert.ok(screen.includes(row), `the 80-column page's row is on screen: ${row}`);
+});

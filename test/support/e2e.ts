@@ -83,10 +83,11 @@ export class Terminal {
   }
 
   /**
-   * Starts `yandex-token <args>` with exactly `env` in an 80×24 terminal. Its stdout goes to a file
-   * (stdout is data only; everything the person sees must be on stderr, the terminal).
+   * Starts `yandex-token <args>` with exactly `env` in a terminal of `columns`×24 (80 unless given). Its
+   * stdout goes to a file (stdout is data only; everything the person sees must be on stderr, the
+   * terminal), unless `stdoutOnTerminal` keeps it there too, as a person's shell does.
    */
-  static start(t: TestContext, args: string[], env: Record<string, string>): Terminal {
+  static start(t: TestContext, args: string[], env: Record<string, string>, options: { columns?: number; stdoutOnTerminal?: boolean } = {}): Terminal {
     // Not tempDir(): the server must be killed before its socket's folder goes.
     const dir = mkdtempSync(join(tmpdir(), 'yandex-token-tmux-'));
     const terminal = new Terminal(dir);
@@ -104,7 +105,7 @@ export class Terminal {
         // Ctrl-C in cooked mode signals the whole foreground group: like an interactive shell, this one
         // survives it to record the exit code. TERM is passed on as tmux set it for the pane.
         'trap : INT',
-        `env -i TERM="$TERM" ${assignments.join(' ')} ${command} >${shellQuote(terminal.stdoutFile)}`,
+        `env -i TERM="$TERM" ${assignments.join(' ')} ${command}${options.stdoutOnTerminal ? '' : ` >${shellQuote(terminal.stdoutFile)}`}`,
         'code=$?',
         // The terminal's modes once the command is gone, from inside it (the pane closes its tty after).
         `stty -a >${shellQuote(terminal.ttyFile)} 2>&1`,
@@ -112,7 +113,7 @@ export class Terminal {
         '',
       ].join('\n'),
     );
-    terminal.tmux('new-session', '-d', '-s', 'main', '-x', '80', '-y', '24', `/bin/sh ${shellQuote(script)}`);
+    terminal.tmux('new-session', '-d', '-s', 'main', '-x', String(options.columns ?? 80), '-y', '24', `/bin/sh ${shellQuote(script)}`);
     return terminal;
   }
 
