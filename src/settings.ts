@@ -1,7 +1,14 @@
 // The only reader of process.env: endpoints, credentials, profile, folders and timeouts.
-import { homedir, hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { UserError } from './errors.js';
+
+/**
+ * The user's home as os.homedir() says when HOME does not. node:os is loaded only then: loading it costs
+ * every print a little start-up time, and HOME is nearly always set.
+ */
+function homedir(): string {
+  return process.getBuiltinModule('node:os').homedir();
+}
 
 export const DEFAULT_OAUTH_URL = 'https://oauth.yandex.ru';
 export const DEFAULT_LOGIN_URL = 'https://login.yandex.ru';
@@ -34,7 +41,6 @@ export interface Settings {
   /** A command line to open URLs with, instead of the system's browser. */
   browser?: string;
   httpTimeoutMs: number;
-  hostname: string;
   debug: boolean;
   /** Facts about the session used to pick advice for headless machines. */
   display: { ssh: boolean; graphical: boolean };
@@ -141,7 +147,6 @@ export function readSettings(env: Env = process.env, platform: NodeJS.Platform =
     browser: nonEmpty(env.BROWSER),
     httpTimeoutMs:
       seconds(env.YANDEX_TOKEN_HTTP_TIMEOUT, DEFAULT_HTTP_TIMEOUT_SECONDS, 'YANDEX_TOKEN_HTTP_TIMEOUT') * 1000,
-    hostname: hostname(),
     debug,
     display: {
       ssh: Boolean(nonEmpty(env.SSH_CONNECTION) ?? nonEmpty(env.SSH_TTY)),

@@ -40,16 +40,17 @@ const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_CONFIG_
 const rssProbe = join(home, 'rss-probe.mjs');
 writeFileSync(rssProbe, "import { writeSync } from 'node:fs';\nprocess.on('exit', () => { try { writeSync(3, String(process.resourceUsage().maxRSS)); } catch {} });\n");
 
-// The floor: a dependency-free CommonJS script that reads the same file and prints the token.
+// The floor: a dependency-free CommonJS script that reads the same file and writes the token the way
+// print does (one write(2) on fd 1; process.stdout alone would cost it about 3 ms).
 const floor = join(home, 'floor.cjs');
 writeFileSync(
   floor,
-  "const f = require('node:path').join(process.env.XDG_CONFIG_HOME, 'yandex-token', 'config.json');\nprocess.stdout.write(JSON.parse(require('node:fs').readFileSync(f, 'utf8')).profiles.default.accessToken + '\\n');\n",
+  "const fs = require('node:fs');\nconst f = require('node:path').join(process.env.XDG_CONFIG_HOME, 'yandex-token', 'config.json');\nfs.writeSync(1, JSON.parse(fs.readFileSync(f, 'utf8')).profiles.default.accessToken + '\\n');\n",
 );
 
 const cases: { name: string; args: string[] }[] = [
   { name: 'node -e 0', args: ['-e', '0'] },
-  { name: 'floor (fs+JSON)', args: [floor] },
+  { name: 'floor', args: [floor] },
   { name: 'print', args: [BIN, 'print'] },
   { name: 'print --json', args: [BIN, 'print', '--json'] },
   { name: '--help', args: [BIN, '--help'] },
@@ -73,22 +74,40 @@ const quantile = (values: number[], q: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 };
 
+/** The cases in a new random order each round, so that no case always follows the same one. */
+function shuffled<T>(items: T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
 for (let i = 0; i < warmup; i++) for (const c of cases) once(c.args);
 const times = new Map(cases.map((c) => [c.name, [] as number[]]));
+// Each case's time over bare Node's in the same round: the machine's drift over the run cancels out.
+const ratios = new Map(cases.map((c) => [c.name, [] as number[]]));
 const rss = new Map(cases.map((c) => [c.name, [] as number[]]));
-for (let i = 0; i < runs; i++) for (const c of cases) times.get(c.name)!.push(once(c.args).ms);
-for (let i = 0; i < Math.min(runs, 15); i++) for (const c of cases) rss.get(c.name)!.push(once(c.args, true).rssKiB!);
+for (let i = 0; i < runs; i++) {
+  const round = new Map(shuffled(cases).map((c) => [c.name, once(c.args).ms]));
+  for (const c of cases) {
+    times.get(c.name)!.push(round.get(c.name)!);
+    ratios.get(c.name)!.push(round.get(c.name)! / round.get('node -e 0')!);
+  }
+}
+for (let i = 0; i < Math.min(runs, 15); i++) for (const c of shuffled(cases)) rss.get(c.name)!.push(once(c.args, true).rssKiB!);
 
-const baseMs = quantile(times.get('node -e 0')!, 0.5);
 const baseRss = quantile(rss.get('node -e 0')!, 0.5);
-console.log(`yandex-token start-up, ${runs} alternating runs each after ${warmup} warm-up rounds (node ${process.version})\n`);
+console.log(`yandex-token start-up, ${runs} rounds of every case in random order after ${warmup} warm-up rounds (node ${process.version})`);
+console.log('× node: the median over rounds of the case\'s time over bare Node\'s in the same round\n');
 console.log('command          median ms  p10–p90 ms     × node   peak RSS MiB  × node');
 for (const c of cases) {
   const t = times.get(c.name)!;
   const median = quantile(t, 0.5);
   const r = quantile(rss.get(c.name)!, 0.5);
   console.log(
-    `${c.name.padEnd(16)} ${median.toFixed(1).padStart(9)}  ${`${quantile(t, 0.1).toFixed(1)}–${quantile(t, 0.9).toFixed(1)}`.padEnd(13)}  ${(median / baseMs).toFixed(2).padStart(5)}   ${(r / 1024).toFixed(1).padStart(12)}  ${(r / baseRss).toFixed(2).padStart(6)}`,
+    `${c.name.padEnd(16)} ${median.toFixed(1).padStart(9)}  ${`${quantile(t, 0.1).toFixed(1)}–${quantile(t, 0.9).toFixed(1)}`.padEnd(13)}  ${quantile(ratios.get(c.name)!, 0.5).toFixed(2).padStart(5)}   ${(r / 1024).toFixed(1).padStart(12)}  ${(r / baseRss).toFixed(2).padStart(6)}`,
   );
 }
 

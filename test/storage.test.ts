@@ -4,10 +4,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Emulator } from '../src/emulator.ts';
-import { configDirFor } from '../src/settings.ts';
+import { configDirFor, readSettings } from '../src/settings.ts';
 import type { TokenRecord } from '../src/store.ts';
 import { DEMO_CLIENT, browserEnv, credentials, fakeYandex, freePort, makeHome, runCli, tempDir, type Home } from './support/harness.ts';
 
@@ -160,6 +161,11 @@ test('configDirFor: YANDEX_TOKEN_CONFIG_DIR first, then an absolute XDG_CONFIG_H
   assert.equal(configDirFor({ XDG_CONFIG_HOME: 'relative/config' }, 'linux', '/home/u'), '/home/u/.config/yandex-token');
   assert.equal(configDirFor({ XDG_CONFIG_HOME: ' ' }, 'linux', '/home/u'), '/home/u/.config/yandex-token');
   assert.equal(configDirFor({}, 'darwin', '/Users/u'), '/Users/u/Library/Preferences/yandex-token');
+});
+
+test('without HOME the home folder is the one os.homedir() gives, as conf would use', () => {
+  assert.equal(readSettings({}, 'linux').configDir, join(homedir(), '.config', 'yandex-token'));
+  assert.equal(readSettings({ HOME: '/home/u' }, 'linux').configDir, '/home/u/.config/yandex-token');
 });
 
 test('a relative XDG_CONFIG_HOME is ignored by the CLI too: the token lands in ~/.config', async (t) => {

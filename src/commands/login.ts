@@ -1,5 +1,6 @@
 // `yandex-token login`: picks the way in (loopback listener, --device, --no-localhost), runs what they
 // share (client, device id, storing the record) and the loopback authorization-code flow with PKCE.
+import { hostname } from 'node:os';
 import type { Context } from '../context.js';
 import { recordFromResponse, type RecordSource } from '../credentials.js';
 import { OAuthError, UserError, untrusted } from '../errors.js';
@@ -215,7 +216,7 @@ async function startSession(options: LoginOptions, ctx: Context): Promise<LoginS
   ctx.store.assertWritable();
   const { clientId, clientSecret } = await resolveClient(options, ctx);
   const deviceId = options.deviceId ?? ctx.store.read().deviceIds[options.profile] ?? createDeviceId();
-  const deviceName = options.deviceName ?? defaultDeviceName(ctx.settings.hostname);
+  const deviceName = options.deviceName ?? defaultDeviceName(hostname());
   const session: LoginSession = {
     options,
     clientId,
