@@ -63,12 +63,14 @@ function readLine(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<strin
 
 export type Ask = (question: Question) => Promise<string>;
 
-export function createAsk(options: {
+export interface AskOptions {
   /** Read only when a question is asked: touching process.stdin costs start-up time print does not need. */
   io: { readonly stdin: NodeJS.ReadStream; readonly stderr: NodeJS.WriteStream };
   interactive: boolean;
   signal?: AbortSignal;
-}): Ask {
+}
+
+export function createAsk(options: AskOptions): Ask {
   return async (question) => {
     const { stdin, stderr } = options.io;
     if (!options.interactive && question.fromStdin) {

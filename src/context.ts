@@ -1,6 +1,6 @@
 // Everything a command may touch from the outside world, in one object that tests build themselves.
-import { createAsk, type Ask } from './ask.js';
-import { createBrowserOpener, type OpenBrowser } from './browser.js';
+import type { Ask, AskOptions } from './ask.js';
+import type { OpenBrowser } from './browser.js';
 import type { YandexApi } from './oauth.js';
 import { colourWanted, createOutput, type Output, type TextSink } from './output.js';
 import { UserError } from './errors.js';
@@ -40,6 +40,14 @@ function proxiedFetch(proxy: ProxySettings): typeof fetch {
   };
 }
 
+// Loaded when first used, as prompts and open are themselves: print never asks or opens anything.
+function lazyAsk(options: AskOptions): Ask {
+  return async (question) => (await import('./ask.js')).createAsk(options)(question);
+}
+function systemBrowser(command: string | undefined): OpenBrowser {
+  return async (url) => (await import('./browser.js')).createBrowserOpener(command)(url);
+}
+
 /**
  * The CLI's Context. Nothing here touches process.stdin, process.stderr or the terminal until a command
  * needs them, and `signal()` installs the Ctrl-C/SIGTERM handlers on first use: print's happy path pays
@@ -65,8 +73,8 @@ export function createContext(proc: ProcessLike, signal: () => AbortSignal, stdo
         return signal();
       },
     },
-    openBrowser: createBrowserOpener(settings.browser),
-    ask: createAsk({
+    openBrowser: systemBrowser(settings.browser),
+    ask: lazyAsk({
       io: proc,
       get interactive() {
         return isInteractive();
@@ -134,7 +142,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
             }
             return true;
           }
-        : createBrowserOpener(settings.browser);
+        : systemBrowser(settings.browser);
   const plain = (text: string) => text;
   return {
     settings,
