@@ -2,8 +2,8 @@
 //
 //   dist/print.cjs  src/main.ts and what it imports statically: what `print` and `--version` run.
 //   dist/cli.cjs    the modules print.cjs imports lazily for anything else (LATER below: commander and
-//                   the commands, the OAuth protocol, the proxy support, the prompts, the browser
-//                   launcher) and what only they import.
+//                   the commands, the OAuth protocol, the refresh, the proxy support, the prompts,
+//                   the browser launcher) and what only they import.
 //
 // Each module is in exactly one of them. cli.cjs takes what it imports from print.cjs's modules out of a
 // table print.cjs exports, and print.cjs its lazy imports of LATER modules out of cli.cjs's table. So a
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
 const src = resolve(root, 'src');
-const LATER = ['cli.ts', 'oauth.ts', 'proxy.ts', 'ask.ts', 'browser.ts'];
+const LATER = ['cli.ts', 'oauth.ts', 'proxy.ts', 'ask.ts', 'browser.ts', 'refresh.ts'];
 const key = (path) => relative(src, path).split('\\').join('/');
 
 const common = {
@@ -78,6 +78,9 @@ const lazyChildProcess = {
     }));
   },
 };
+// The bundles as shipped: minified (about 1 ms less for every print), with maps beside them that turn
+// a stack trace back into src/ lines when DEBUG is set (bin/ enables them then).
+const shipped = { minify: true, sourcemap: 'linked', sourcesContent: false };
 const stdin = (sourcefile, lines) => ({ contents: lines.join('\n'), resolveDir: src, sourcefile, loader: 'js' });
 const laterFromCli = fromTable('./cli.cjs', (path, kind) => kind === 'dynamic-import' && LATER.includes(key(path)));
 
@@ -125,12 +128,13 @@ const table = [];
   }
 });
 lines.push('export const modules = {', ...table, '};');
-const buildPrint = (plugins = []) => build({ ...common, stdin: stdin('print-entry.js', lines), outfile: 'dist/print.cjs', plugins: [...plugins, laterFromCli] });
+const buildPrint = (plugins = []) => build({ ...common, ...shipped, stdin: stdin('print-entry.js', lines), outfile: 'dist/print.cjs', plugins: [...plugins, laterFromCli] });
 await buildPrint();
 
 // 4. cli.cjs: the LATER modules, each initialised (its top level run) when first asked for.
 await build({
   ...common,
+  ...shipped,
   stdin: stdin('cli-entry.js', ['exports.modules = {', ...LATER.map((m) => `  get ${JSON.stringify(m)}() { return require(${JSON.stringify(`./${m}`)}); },`), '};']),
   outfile: 'dist/cli.cjs',
   plugins: [lazyChildProcess, fromTable('./print.cjs', (path) => core.includes(key(path)))],

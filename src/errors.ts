@@ -10,17 +10,21 @@ export const ExitCode = {
   terminated: 143,
 } as const;
 
+// Each class names itself: a name taken from the class (new.target.name) would be whatever a minifier
+// made of it, as in the CLI's bundles, and programs using the Node API may compare names.
+
 /** An expected failure: its message is a sentence that names the fix, shown without a stack trace. */
 export class UserError extends Error {
+  override name: string = 'UserError';
   readonly exitCode: number = ExitCode.failure;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
 /** The person stopped us: Ctrl-C at a prompt or during a wait. */
 export class CancelledError extends UserError {
+  override name = 'CancelledError';
   override readonly exitCode: number = ExitCode.cancelled;
   constructor(message = 'Cancelled. Nothing was stored.') {
     super(message);
@@ -29,6 +33,7 @@ export class CancelledError extends UserError {
 
 /** SIGTERM: stop cleanly, store nothing. */
 export class TerminatedError extends UserError {
+  override name = 'TerminatedError';
   override readonly exitCode: number = ExitCode.terminated;
   constructor() {
     super('Terminated. Nothing was stored.');
@@ -37,16 +42,19 @@ export class TerminatedError extends UserError {
 
 /** A two-step device login is still waiting for the code to be entered: not a failure, not done. */
 export class PendingError extends UserError {
+  override name = 'PendingError';
   override readonly exitCode: number = ExitCode.pending;
 }
 
 /** No usable token: nothing stored, or it can no longer be refreshed. */
 export class NotLoggedInError extends UserError {
+  override name = 'NotLoggedInError';
   override readonly exitCode: number = ExitCode.notLoggedIn;
 }
 
 /** Yandex answered with an OAuth error object: {"error": code, "error_description": text}. */
 export class OAuthError extends UserError {
+  override name = 'OAuthError';
   constructor(
     message: string,
     readonly code: string,
@@ -58,13 +66,17 @@ export class OAuthError extends UserError {
 }
 
 /** The config file cannot be read or has the wrong content. The message names the file. */
-export class ConfigError extends UserError {}
+export class ConfigError extends UserError {
+  override name = 'ConfigError';
+}
 
 /**
  * Yandex could not be reached, or what answered was not Yandex's usual answer: a timeout, a refused or
  * reset connection, a server error, an HTML page from a proxy or captive portal. Worth retrying later.
  */
-export class NetworkError extends UserError {}
+export class NetworkError extends UserError {
+  override name = 'NetworkError';
+}
 
 export function exitCodeFor(error: unknown): number {
   return error instanceof UserError ? error.exitCode : ExitCode.failure;

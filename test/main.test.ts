@@ -57,10 +57,26 @@ test('lines the fast path leaves to commander get commander\'s answers', async (
 });
 
 test('each module of the CLI is in exactly one of its two bundles, and print.cjs holds no commander', () => {
-  const modulesIn = (file: string) => new Set([...readFileSync(join(ROOT, 'dist', file), 'utf8').matchAll(/^\/\/ (src\/\S+|node_modules\/\S+)$/gm)].map((m) => m[1]!));
+  // Read off the bundles' source maps (the bundles themselves are minified).
+  const modulesIn = (file: string) =>
+    new Set(
+      (JSON.parse(readFileSync(join(ROOT, 'dist', `${file}.map`), 'utf8')) as { sources: string[] }).sources
+        .filter((source) => source.startsWith('../'))
+        .map((source) => source.slice(3)),
+    );
   const print = modulesIn('print.cjs');
   const cli = modulesIn('cli.cjs');
   assert.ok(print.has('src/main.ts') && print.has('src/store.ts') && cli.has('src/cli.ts') && cli.has('src/oauth.ts'), [...print, ...cli].join(' '));
   assert.deepEqual([...print].filter((m) => cli.has(m)), []);
   assert.deepEqual([...print].filter((m) => m.startsWith('node_modules/')), []);
+});
+
+test('with DEBUG set, a stack trace from the minified bundles names the src/ lines', async (t) => {
+  const home = makeHome(t);
+  const result = await runCli(['print'], { ...home.env, DEBUG: 'yandex-token' });
+  assert.equal(result.code, 4);
+  assert.match(result.stderr, /^NotLoggedInError: Not logged in/m);
+  assert.match(result.stderr, /at \S+ \(\S+\/src\/credentials\.ts:\d+:\d+\)/);
+  const quiet = await runCli(['print'], home.env);
+  assert.equal(quiet.stderr, 'Not logged in. Run `yandex-token login` first.\n');
 });

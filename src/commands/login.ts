@@ -2,7 +2,7 @@
 // share (client, device id, storing the record) and the loopback authorization-code flow with PKCE.
 import { hostname } from 'node:os';
 import type { Context } from '../context.js';
-import { recordFromResponse, type RecordSource } from '../credentials.js';
+import { recordFromResponse, type RecordSource } from '../refresh.js';
 import { OAuthError, UserError, untrusted } from '../errors.js';
 import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams, type RedirectTarget } from '../loopback.js';
 import {
