@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { startEmulator, DEMO_CLIENT } from '../src/emulator.ts';
 import { BIN, SCRIPTED_BROWSER, freePort } from './support/harness.ts';
 
-const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 40);
+const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 60);
 const warmup = 5;
 const home = mkdtempSync(join(tmpdir(), 'yandex-token-bench-'));
 const configDir = join(home, 'config', 'yandex-token');
