@@ -497,6 +497,13 @@ function deviceCodeExpired(device: DeviceCode): UserError {
   );
 }
 
+function deviceCodeExpiredUnreachable(device: DeviceCode, unreachable: NetworkError): UserError {
+  return new NetworkError(
+    `The code ${device.userCode} expired while Yandex could not be reached. The last try: ${unreachable.message} Then run \`yandex-token login --device\` again.`,
+    { cause: unreachable },
+  );
+}
+
 /** Where a device-code poll stands when it stops without a token (pollDeviceToken with a deadline). */
 export interface DevicePending {
   /** Seconds between polls now in force (raised by slow_down). */
@@ -522,24 +529,38 @@ export async function pollDeviceToken(
     lastPollAt?: number;
     /** Date.now() value after which no poll starts; absent: poll until the code expires. */
     deadline?: number;
+    /**
+     * Told when a poll could not reach Yandex (error) and when one reaches it again (undefined). The code
+     * outlives a network outage, so polling goes on until it expires or the deadline comes.
+     */
+    onReachable?: (unreachable: NetworkError | undefined) => void;
   },
 ): Promise<TokenResponse | DevicePending> {
   const { device } = params;
   let interval = device.interval;
   let lastPollAt = params.lastPollAt ?? Date.now();
   let polled = false;
+  let unreachable: NetworkError | undefined;
+  const reached = (now: NetworkError | undefined) => {
+    if (Boolean(now) !== Boolean(unreachable)) params.onReachable?.(now);
+    unreachable = now;
+  };
   for (;;) {
     const at = Math.max(Date.now(), lastPollAt + interval * 1000);
-    if (polled && params.deadline !== undefined && at > params.deadline) return { interval, lastPollAt };
+    // Where the last poll did not reach Yandex, that is the news, not that the code is still pending.
+    if (polled && params.deadline !== undefined && at > params.deadline) {
+      if (unreachable) throw unreachable;
+      return { interval, lastPollAt };
+    }
     if (device.expiresAt < at) {
       await sleep(Math.max(0, device.expiresAt - Date.now()), api.signal);
-      throw deviceCodeExpired(device);
+      throw unreachable ? deviceCodeExpiredUnreachable(device, unreachable) : deviceCodeExpired(device);
     }
     await sleep(at - Date.now(), api.signal);
     lastPollAt = Date.now();
     polled = true;
     try {
-      return await tokenRequest(
+      const token = await tokenRequest(
         api,
         {
           grant_type: 'device_code',
@@ -551,8 +572,15 @@ export async function pollDeviceToken(
         },
         'poll',
       );
+      reached(undefined);
+      return token;
     } catch (error) {
+      if (error instanceof NetworkError) {
+        reached(error);
+        continue;
+      }
       if (!(error instanceof OAuthError)) throw error;
+      reached(undefined);
       if (error.code === 'authorization_pending') continue;
       if (error.code === 'slow_down') {
         interval += 5;

@@ -195,13 +195,14 @@ describe('Yandex out of reach', { concurrency: 4 }, () => {
 // ---------------------------------------------------------------------------------------------------
 // The device login's polls, once the code is shown.
 
-async function startDevice(t: TestContext, extraEnv: Record<string, string> = {}) {
-  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+async function startDevice(t: TestContext, extraEnv: Record<string, string> = {}, codeSeconds = 300) {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, deviceExpiresInSeconds: codeSeconds });
   const home = makeHome(t, yandex, extraEnv);
   const before = writeConfig(home, storedData());
   const running = startCli(['login', '--device', ...credentials(), '--no-browser'], home.env);
-  await running.waitForStderr(/enter this code:\n\n {2}\S+\n/);
-  return { yandex, home, before, running };
+  const shown = await running.waitForStderr(/enter this code:\n\n {2}(\S+)\n/);
+  const userCode = /enter this code:\n\n {2}(\S+)\n/.exec(shown)![1]!;
+  return { yandex, home, before, running, userCode };
 }
 
 /** Waits (bounded) until the emulator has seen a request matching `what`. */
@@ -214,29 +215,44 @@ async function until(yandex: Emulator, what: (path: string, grant?: string) => b
 }
 
 const isPoll = (path: string, grant?: string) => path === '/token' && grant === 'device_code';
+const POLL_UNREACHABLE = /^Warning: Could not reach http:\/\/127\.0\.0\.1:\d+ while waiting for the code to be entered on the Yandex page: the connection was (refused|reset)\..* Still trying until the code expires \(Ctrl-C to stop\)\.$/m;
 
-test('`login --device` when Yandex goes away during the polls: exit 1, one sentence, the config kept', async (t) => {
-  const { yandex, home, before, running } = await startDevice(t);
+test('`login --device` when Yandex goes away during the polls: it says so, keeps trying, and fails when the code expires', async (t) => {
+  const { yandex, home, before, running, userCode } = await startDevice(t, {}, 4);
   await until(yandex, isPoll, 'the first poll');
   await yandex.close();
   const result = await running.done;
   assertCleanFailure(
     result,
     1,
-    /^Could not reach http:\/\/127\.0\.0\.1:\d+ while waiting for the code to be entered on the Yandex page: the connection was (refused|reset)\./,
+    new RegExp(`^The code ${userCode} expired while Yandex could not be reached\\. The last try: Could not reach http://127\\.0\\.0\\.1:\\d+ while waiting .*\\. Then run \`yandex-token login --device\` again\\.$`),
   );
+  assert.equal(result.stderr.match(new RegExp(POLL_UNREACHABLE.source, 'gm'))?.length, 1, `said once:\n${result.stderr}`);
   assert.deepEqual(readFileSync(home.configFile), before);
   assertNoLock(home);
 });
 
-test('`login --device` when a poll is never answered: exit 1 after YANDEX_TOKEN_HTTP_TIMEOUT, the config kept', async (t) => {
-  const { yandex, home, before, running } = await startDevice(t, { YANDEX_TOKEN_HTTP_TIMEOUT: '1' });
+test('`login --device` when polls are never answered: each ends after YANDEX_TOKEN_HTTP_TIMEOUT, and the login when the code expires', async (t) => {
+  const { yandex, home, before, running } = await startDevice(t, { YANDEX_TOKEN_HTTP_TIMEOUT: '1' }, 4);
   await until(yandex, isPoll, 'the first poll');
   yandex.fail('/token', 'hang');
   const result = await running.done;
-  assertCleanFailure(result, 1, /^http:\/\/127\.0\.0\.1:\d+ did not answer within 1 s while waiting for the code to be entered on the Yandex page\./);
+  assertCleanFailure(result, 1, /^The code \S+ expired while Yandex could not be reached\. The last try: http:\/\/127\.0\.0\.1:\d+ did not answer within 1 s while waiting for the code to be entered on the Yandex page\./);
   assert.deepEqual(readFileSync(home.configFile), before);
   assertNoLock(home);
+});
+
+test('`login --device` through an outage: the code entered meanwhile still logs in, and the end of the outage is said', async (t) => {
+  const { yandex, home, running, userCode } = await startDevice(t);
+  await until(yandex, isPoll, 'the first poll');
+  yandex.fail('/token', 'server-error', 2);
+  assert.ok(yandex.decideDevice(userCode, true));
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^Warning: http:\/\/127\.0\.0\.1:\d+ answered HTTP 503 .* Still trying until the code expires \(Ctrl-C to stop\)\.$/m);
+  assert.match(result.stderr, /^Yandex can be reached again; still waiting for the code to be entered\.$/m);
+  assert.match(result.stderr, /Logged in/);
+  assert.equal(readConfig(home).profiles.default?.login, 'demo.user');
 });
 
 // ---------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // steps for automation: --no-wait keeps the code pending in the config, --poll finishes it later.
 import type { Context } from '../context.js';
 import { ofProfile, profileFlag } from '../credentials.js';
-import { CancelledError, OAuthError, PendingError, TerminatedError, UserError } from '../errors.js';
+import { CancelledError, NetworkError, OAuthError, PendingError, TerminatedError, UserError } from '../errors.js';
 import type { Output } from '../output.js';
 import { isToken, pollDeviceToken, requestDeviceCode, type DeviceCode } from '../oauth.js';
 import type { PendingDeviceLogin, TokenRecord } from '../store.js';
@@ -57,8 +57,14 @@ export async function loginWithDevice(session: LoginSession, ctx: Context): Prom
   err.line(`Waiting for access to be allowed; the code expires in ${describeTimeout(device.expiresIn)} (Ctrl-C to abort).`);
 
   const countdown = ctx.interactive ? startCountdown(err, device.expiresAt) : undefined;
+  // An outage is said once, and its end too; the person may be entering the code meanwhile.
+  const onReachable = (unreachable: NetworkError | undefined) => {
+    if (countdown) err.status();
+    if (unreachable) err.warn(`${unreachable.message} Still trying until the code expires (Ctrl-C to stop).`);
+    else err.line('Yandex can be reached again; still waiting for the code to be entered.');
+  };
   try {
-    const token = await pollDeviceToken(ctx.api, { device, clientId, clientSecret, deviceId, deviceName });
+    const token = await pollDeviceToken(ctx.api, { device, clientId, clientSecret, deviceId, deviceName, onReachable });
     countdown?.stop();
     // Without a deadline the poll ends with a token or an error.
     if (!isToken(token)) throw new Error('device poll stopped without a deadline');
