@@ -20,10 +20,12 @@ Exit codes:
 
 const FILES_AND_NETWORK = `
 Files and network:
-  The token is kept in config.json under $YANDEX_TOKEN_CONFIG_DIR, else $XDG_CONFIG_HOME/yandex-token
-  (an absolute XDG_CONFIG_HOME only), else ~/.config/yandex-token; written 0600 in a 0700 folder. A file
-  or folder others can use, or that belongs to another user, is a warning on stderr naming the fix.
-  Requests to Yandex go through HTTPS_PROXY / HTTP_PROXY (lower case too), except hosts in NO_PROXY.`;
+  The token is kept in config.json under $YANDEX_TOKEN_CONFIG_DIR, else
+  $XDG_CONFIG_HOME/yandex-token (an absolute XDG_CONFIG_HOME only), else
+  ~/.config/yandex-token; written 0600 in a 0700 folder. A file or folder
+  others can use, or that belongs to another user, is a warning on stderr
+  naming the fix. Requests to Yandex go through HTTPS_PROXY / HTTP_PROXY
+  (lower case too), except hosts in NO_PROXY.`;
 
 function positiveInt(name: string, max: number) {
   return (value: string): number => {
@@ -141,26 +143,35 @@ function buildProgram(getContext: () => Context, io: CommandLineIo): Command {
     .addHelpText(
       'after',
       `
-Register this Redirect URI in your app at https://oauth.yandex.ru (Platforms → Web services):
+Register this Redirect URI in your app at https://oauth.yandex.ru
+(Platforms → Web services):
   http://127.0.0.1:${DEFAULT_PORT}/callback
-(with --port N: http://127.0.0.1:N/callback; with --redirect-uri: exactly that URI)
+(with --port N: http://127.0.0.1:N/callback; with --redirect-uri: exactly that)
 
-When the browser cannot reach this machine (SSH, containers, CI), or the app was created "for API access":
-  --device        prints a code to type at Yandex's device page on any device; nothing to register.
-                  Waits as long as the code lives (Yandex says how long, usually 5 min).
-  --no-localhost  Yandex shows a code on its verification page; paste it (or the page's address) here,
-                  or pipe it in as one line. The app needs this Redirect URI (API-access apps have it):
+When the browser cannot reach this machine (SSH, containers, CI), or the app
+was created "for API access":
+  --device        prints a code to type at Yandex's device page on any device;
+                  nothing to register. Waits as long as the code lives (Yandex
+                  says how long, usually 5 min).
+  --no-localhost  Yandex shows a code on its verification page; paste it (or
+                  the page's address) here, or pipe it in as one line. The app
+                  needs this Redirect URI (API-access apps have it):
                   ${DEFAULT_OAUTH_URL}/verification_code
 After 30 s without an answer from the browser, login itself suggests these two.
-Over SSH you can also keep the loopback login by forwarding the port from your computer:
+Over SSH you can also keep the loopback login by forwarding the port from your
+computer:
   ssh -N -L ${DEFAULT_PORT}:127.0.0.1:${DEFAULT_PORT} <remote host>
 
 In two steps, for CI jobs and programs that cannot sit in a wait:
-  yandex-token login --device --no-wait --json   # prints the code as JSON, keeps it pending, exits 0
-  yandex-token login --device --poll             # later: 0 logged in, 3 not entered yet, 1 declined/expired
-The pending code is kept beside the profile's token, which stays in use until --poll succeeds.
+  yandex-token login --device --no-wait --json
+      prints the code as JSON, keeps it pending, exits 0
+  yandex-token login --device --poll
+      later: 0 logged in, 3 not entered yet, 1 declined or expired
+The pending code is kept beside the profile's token, which stays in use until
+--poll succeeds.
 
-Requests to Yandex go through HTTPS_PROXY / HTTP_PROXY except for hosts in NO_PROXY (lower-case too).
+Requests to Yandex go through HTTPS_PROXY / HTTP_PROXY except for hosts in
+NO_PROXY (lower-case too).
 ${EXIT_CODES}`,
     )
     .action(async (opts, command: Command) => {
@@ -214,8 +225,9 @@ ${EXIT_CODES}`,
     .addHelpText(
       'after',
       `
-A token that has expired or expires within a minute is refreshed first (once, however many print run at
-the same moment). When YANDEX_TOKEN is set, print writes it and reads nothing.
+A token that has expired or expires within a minute is refreshed first (once,
+however many print run at the same moment). When YANDEX_TOKEN is set, print
+writes it and reads nothing.
 ${EXIT_CODES}`,
     )
     .action(async (opts) => {
@@ -232,14 +244,15 @@ ${EXIT_CODES}`,
     .addHelpText(
       'after',
       `
-Without --profile (or YANDEX_TOKEN_PROFILE) every stored profile is shown. With YANDEX_TOKEN set, that
-token is checked instead.
+Without --profile (or YANDEX_TOKEN_PROFILE) every stored profile is shown. With
+YANDEX_TOKEN set, that token is checked instead.
 
 Exit codes:
   0  every token is valid (or expired but renewable by print)
   1  Yandex could not be reached to check
   2  cancelled (Ctrl-C)
-  4  not logged in, or a token was rejected or cannot be renewed: run \`yandex-token login\``,
+  4  not logged in, or a token was rejected or cannot be renewed:
+     run \`yandex-token login\``,
     )
     .action(async (opts) => {
       const ctx = getContext();
@@ -266,8 +279,8 @@ Exit codes:
     .addHelpText(
       'after',
       `
-A failed revocation is a warning: the login is removed here anyway. Logging out when logged out is not an
-error (exit 0).
+A failed revocation is a warning: the login is removed here anyway. Logging out
+when logged out is not an error (exit 0).
 ${EXIT_CODES}`,
     )
     .action(async (opts) => {
@@ -292,10 +305,12 @@ ${EXIT_CODES}`,
       'after',
       `
 Endpoints: authorize, token, device/code, revoke_token, info
-Failure modes: server-error (503 HTML), html (200 HTML), truncated (half a JSON), no-access-token,
-  huge (10 MB), reset (connection dropped), hang (never answers)
+Failure modes: server-error (503 HTML), html (200 HTML), truncated (half a
+  JSON), no-access-token, huge (10 MB), reset (connection dropped), hang (never
+  answers)
 
-The emulator is for trying things and for tests. It is never a stand-in for Yandex in production.
+The emulator is for trying things and for tests. It is never a stand-in for
+Yandex in production.
 Ctrl-C or SIGTERM stops it (exit 0).`,
     )
     .action(async (opts) => {
@@ -323,9 +338,12 @@ Ctrl-C or SIGTERM stops it (exit 0).`,
       'after',
       `
 Install (see the README for more):
-  bash  yandex-token completion bash > ~/.local/share/bash-completion/completions/yandex-token
-  zsh   yandex-token completion zsh > ~/.zsh/completions/_yandex-token   (with fpath=(~/.zsh/completions $fpath) before compinit)
-  fish  yandex-token completion fish > ~/.config/fish/completions/yandex-token.fish
+  bash  yandex-token completion bash \\
+          > ~/.local/share/bash-completion/completions/yandex-token
+  zsh   yandex-token completion zsh > ~/.zsh/completions/_yandex-token
+          (with fpath=(~/.zsh/completions $fpath) before compinit)
+  fish  yandex-token completion fish \\
+          > ~/.config/fish/completions/yandex-token.fish
 Profile names are read from the config file each time you press Tab.`,
     )
     .action(async (shell: string) => {

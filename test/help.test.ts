@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { renderHelpPages } from '../src/cli.ts';
-import { helpRequest } from '../src/help.ts';
+import { HELP_WIDTH, helpRequest } from '../src/help.ts';
 import { ROOT, makeHome, runCli } from './support/harness.ts';
 
 test('which command lines ask only for a help page', () => {
@@ -23,6 +23,9 @@ test('every stored page is the one commander renders from the source, and is wha
   const rendered = await renderHelpPages();
   assert.deepEqual(stored, rendered, 'dist/help.json is current (npm run build)');
   assert.ok(Object.keys(rendered).includes('') && Object.keys(rendered).includes('print'), Object.keys(rendered).join(' '));
+  for (const [command, page] of Object.entries(rendered)) {
+    for (const line of page.split('\n')) assert.ok(line.length <= HELP_WIDTH, `${command || 'yandex-token'} --help: a line over ${HELP_WIDTH} columns: ${line}`);
+  }
   const home = makeHome(t);
   for (const [command, page] of Object.entries(rendered)) {
     const argv = command ? [command, '--help'] : ['--help'];
