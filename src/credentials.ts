@@ -9,10 +9,11 @@ import type { ConfigData, Store, TokenRecord } from './store.js';
 export const REFRESH_MARGIN_MS = 60_000;
 
 /**
- * The endpoints for requests about a stored token: the ones it was issued by (an emulator's, kept in the
- * record) unless the environment names others explicitly (YANDEX_OAUTH_URL / YANDEX_LOGIN_URL win).
+ * The endpoints for requests about a stored token (or a pending device login): the ones it was issued by
+ * (an emulator's, kept in the record) unless the environment names others explicitly (YANDEX_OAUTH_URL /
+ * YANDEX_LOGIN_URL win).
  */
-export function apiForRecord(api: YandexApi, record: TokenRecord): YandexApi {
+export function apiForRecord(api: YandexApi, record: Pick<TokenRecord, 'oauthUrl' | 'loginUrl'>): YandexApi {
   const oauthUrl = api.oauthUrlFromEnv ? api.oauthUrl : (record.oauthUrl ?? api.oauthUrl);
   const loginUrl = api.loginUrlFromEnv ? api.loginUrl : (record.loginUrl ?? api.loginUrl);
   return oauthUrl === api.oauthUrl && loginUrl === api.loginUrl ? api : { ...api, oauthUrl, loginUrl };

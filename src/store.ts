@@ -60,6 +60,9 @@ export interface PendingDeviceLogin {
   deviceName?: string;
   /** The scope asked for, kept for the record as the other logins keep it. */
   scope?: string;
+  /** The base URLs the code came from, when they are not Yandex's (an emulator's): --poll asks them. */
+  oauthUrl?: string;
+  loginUrl?: string;
 }
 
 export interface ConfigData {
@@ -99,7 +102,7 @@ function isRecord(value: unknown): value is TokenRecord {
 function isPending(value: unknown): value is PendingDeviceLogin {
   if (!isObject(value)) return false;
   const strings = ['deviceCode', 'userCode', 'verificationUrl', 'expiresAt', 'lastPollAt', 'clientId', 'deviceId'];
-  const optionalStrings = ['clientSecret', 'deviceName', 'scope'];
+  const optionalStrings = ['clientSecret', 'deviceName', 'scope', 'oauthUrl', 'loginUrl'];
   return (
     strings.every((key) => typeof value[key] === 'string' && value[key] !== '') &&
     optionalStrings.every((key) => value[key] === undefined || typeof value[key] === 'string') &&

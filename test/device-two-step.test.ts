@@ -245,3 +245,17 @@ test('status beside a working token: the token is reported as before and the pen
   const json = JSON.parse((await runCli(['status', '--json', '--profile', 'ci'], home.env)).stdout) as { profiles: { pendingDeviceLogin: { expiresInSeconds: number } }[] };
   assert.ok(json.profiles[0]!.pendingDeviceLogin.expiresInSeconds < 0);
 });
+
+test('a pending login keeps the server its code came from: --poll asks it even when the environment no longer names it', async (t) => {
+  const { yandex, home, code } = await setUp(t);
+  assert.equal(readConfig(home).pending!.default!.oauthUrl, yandex.url);
+  assert.ok(yandex.decideDevice(code.user_code, true));
+  const { YANDEX_OAUTH_URL: _oauth, YANDEX_LOGIN_URL: _login, ...withoutUrls } = home.env;
+  const done = await runCli(['login', '--device', '--poll'], withoutUrls);
+  assert.equal(done.code, 0, done.stderr);
+  assert.equal(polls(yandex).length, 1, 'the emulator was polled, not Yandex');
+  const record = readConfig(home).profiles.default!;
+  assert.equal(record.login, 'demo.user');
+  assert.equal(record.oauthUrl, yandex.url);
+  assert.equal(record.loginUrl, yandex.url);
+});

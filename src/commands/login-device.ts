@@ -2,13 +2,13 @@
 // short code at Yandex on any device, and we poll until they allow or deny it or the code expires. In two
 // steps for automation: --no-wait keeps the code pending in the config, --poll finishes it later.
 import type { Context } from '../context.js';
-import { ofProfile, profileFlag } from '../credentials.js';
+import { apiForRecord, ofProfile, profileFlag } from '../credentials.js';
 import { CancelledError, NetworkError, OAuthError, PendingError, TerminatedError, UserError } from '../errors.js';
 import type { Output } from '../output.js';
 import { isToken, pollDeviceToken, requestDeviceCode, type DeviceCode } from '../oauth.js';
 import type { PendingDeviceLogin, TokenRecord } from '../store.js';
 import { formatRelative } from '../time.js';
-import { describeTimeout, saveLogin, type LoginOptions, type LoginSession } from './login.js';
+import { describeTimeout, nonDefaultEndpoints, saveLogin, type LoginOptions, type LoginSession } from './login.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -104,6 +104,7 @@ export async function startDeviceLogin(session: LoginSession, ctx: Context): Pro
     deviceId,
     deviceName,
     scope: options.scope,
+    ...nonDefaultEndpoints(ctx.api),
   };
   await ctx.store.update((data) => {
     // A newer --no-wait replaces an older pending code: only the newest one is polled.
@@ -152,6 +153,8 @@ export async function pollDeviceLogin(options: LoginOptions, ctx: Context): Prom
     throw new UserError(`No device login is pending${ofProfile(profile)}: start one with \`${start}\`, then run this again.`);
   }
   const device = deviceFrom(pending);
+  // The server the code came from (an emulator's, say), unless the environment names another.
+  const api = apiForRecord(ctx.api, pending);
   // Drops this pending login, unless a newer --no-wait has replaced it meanwhile.
   const isThis = (data: { pending?: Record<string, PendingDeviceLogin> }) => data.pending?.[profile]?.deviceCode === pending.deviceCode;
   const drop = (data: { pending?: Record<string, PendingDeviceLogin> }) => {
@@ -160,7 +163,7 @@ export async function pollDeviceLogin(options: LoginOptions, ctx: Context): Prom
 
   let result: Awaited<ReturnType<typeof pollDeviceToken>>;
   try {
-    result = await pollDeviceToken(ctx.api, {
+    result = await pollDeviceToken(api, {
       device,
       clientId: pending.clientId,
       clientSecret: pending.clientSecret,
@@ -201,5 +204,5 @@ export async function pollDeviceLogin(options: LoginOptions, ctx: Context): Prom
     deviceName: pending.deviceName,
     requestedScope: pending.scope,
   };
-  return saveLogin(ctx, profile, result, source, drop);
+  return saveLogin(ctx, api, profile, result, source, drop);
 }

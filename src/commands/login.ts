@@ -14,6 +14,7 @@ import {
   exchangeCode,
   fetchAccountInfo,
   type TokenResponse,
+  type YandexApi,
 } from '../oauth.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL, DEFAULT_PORT } from '../settings.js';
 import type { ConfigData, TokenRecord } from '../store.js';
@@ -225,7 +226,7 @@ async function startSession(options: LoginOptions, ctx: Context): Promise<LoginS
     deviceName,
     timeoutSeconds: options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS,
     save: (token) =>
-      saveLogin(ctx, options.profile, token, { clientId, clientSecret, deviceId, deviceName, requestedScope: options.scope, demo: options.demo }),
+      saveLogin(ctx, ctx.api, options.profile, token, { clientId, clientSecret, deviceId, deviceName, requestedScope: options.scope, demo: options.demo }),
   };
   return session;
 }
@@ -236,19 +237,18 @@ async function startSession(options: LoginOptions, ctx: Context): Promise<LoginS
  */
 export async function saveLogin(
   ctx: Context,
+  /** The server the token came from: ctx.api, or the one a pending device login was started with. */
+  api: YandexApi,
   profile: string,
   token: TokenResponse,
   source: RecordSource & { deviceId: string },
   alsoChange?: (data: ConfigData) => void,
 ): Promise<TokenRecord> {
-  const account = await fetchAccountInfo(ctx.api, token.access_token).catch(() => undefined);
+  const account = await fetchAccountInfo(api, token.access_token).catch(() => undefined);
   // The account lookup is best effort, but a Ctrl-C or SIGTERM during it still means: store nothing.
   ctx.signal.throwIfAborted();
   // Endpoints other than Yandex's (an emulator) are kept, so that later commands ask the same server.
-  const endpoints = {
-    oauthUrl: ctx.api.oauthUrl === DEFAULT_OAUTH_URL ? undefined : ctx.api.oauthUrl,
-    loginUrl: ctx.api.loginUrl === DEFAULT_LOGIN_URL ? undefined : ctx.api.loginUrl,
-  };
+  const endpoints = nonDefaultEndpoints(api);
   const record = recordFromResponse(token, { ...source, ...endpoints, login: account?.login }, ctx.now());
   await ctx.store.update((data) => {
     data.profiles[profile] = record;
@@ -256,6 +256,14 @@ export async function saveLogin(
     alsoChange?.(data);
   });
   return record;
+}
+
+/** The base URLs a record or a pending login keeps: only those that are not Yandex's (an emulator's). */
+export function nonDefaultEndpoints(api: YandexApi): { oauthUrl?: string; loginUrl?: string } {
+  return {
+    oauthUrl: api.oauthUrl === DEFAULT_OAUTH_URL ? undefined : api.oauthUrl,
+    loginUrl: api.loginUrl === DEFAULT_LOGIN_URL ? undefined : api.loginUrl,
+  };
 }
 
 /**
