@@ -4,7 +4,7 @@
 // a socket and the whole streams stack: about 3 ms, as much as everything else print does). A synchronous
 // write(2) needs none of it, and leaves nothing pending when the process exits.
 
-import { fstatSync, writeSync } from 'node:fs';
+import { fstatSync, statSync, writeSync } from 'node:fs';
 
 /** What may stand behind a descriptor: process.stdout or process.stderr, built only when asked for. */
 type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -59,12 +59,14 @@ export function createStdout(fd: number, stream: () => Stream): Stdout {
 }
 
 /**
- * The width of the terminal on `fd`, or undefined when it is not a terminal. fstat tells a file or a pipe
- * apart without building the stream; only a character device (a terminal, or /dev/null) is asked.
+ * The width of the terminal on `fd`, or undefined when it is not a terminal. fstat tells a file, a pipe
+ * or /dev/null apart without building the stream (or loading node:tty, which costs as much): only
+ * another character device, in practice a terminal, is asked.
  */
 export function columnsOf(fd: number, stream: () => Stream): number | undefined {
   try {
-    if (!fstatSync(fd).isCharacterDevice()) return undefined;
+    const stat = fstatSync(fd);
+    if (!stat.isCharacterDevice() || stat.rdev === statSync('/dev/null', { throwIfNoEntry: false })?.rdev) return undefined;
   } catch {
     return undefined;
   }

@@ -3,7 +3,7 @@
 // against the emulator with the scripted browser. Prints medians, spread, ratios and peak RSS.
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -109,6 +109,22 @@ for (const c of cases) {
   console.log(
     `${c.name.padEnd(16)} ${median.toFixed(1).padStart(9)}  ${`${quantile(t, 0.1).toFixed(1)}–${quantile(t, 0.9).toFixed(1)}`.padEnd(13)}  ${quantile(ratios.get(c.name)!, 0.5).toFixed(2).padStart(5)}   ${(r / 1024).toFixed(1).padStart(12)}  ${(r / baseRss).toFixed(2).padStart(6)}`,
   );
+}
+
+// A second opinion from hyperfine, when it is installed: the same cases, each in one block of rounds
+// (hyperfine does not interleave them, so the machine's drift is not cancelled; compare with care).
+if (spawnSync('hyperfine', ['--version'], { stdio: 'ignore' }).status === 0) {
+  const report = join(home, 'hyperfine.json');
+  const commands = cases.map((c) => [process.execPath, ...c.args].map((word) => JSON.stringify(word)).join(' '));
+  const result = spawnSync('hyperfine', ['-N', '--warmup', String(warmup), '--runs', String(runs), '--export-json', report, ...commands], { env, stdio: 'ignore' });
+  if (result.status === 0) {
+    const { results } = JSON.parse(readFileSync(report, 'utf8')) as { results: { median: number }[] };
+    console.log(`\nhyperfine -N, ${runs} runs each in one block per command`);
+    console.log('command          median ms  × node');
+    cases.forEach((c, i) => {
+      console.log(`${c.name.padEnd(16)} ${(results[i]!.median * 1000).toFixed(1).padStart(9)}  ${(results[i]!.median / results[0]!.median).toFixed(2).padStart(6)}`);
+    });
+  }
 }
 
 // A full login: emulator in this process, the CLI and the scripted browser as separate processes.

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { createStdout } from '../src/stdout.ts';
+import { columnsOf, createStdout } from '../src/stdout.ts';
 import { BIN, DEMO_CLIENT, makeHome, writeConfig } from './support/harness.ts';
 
 /** Both ends of a named pipe, opened non-blocking, as a pipe shared with a Node process often is. */
@@ -100,4 +100,15 @@ test('print into a pipe nobody reads: exit 0 and nothing on stderr, as before', 
   const code = await new Promise((resolve) => child.on('close', resolve));
   assert.equal(code, 0);
   assert.equal(stderr, '');
+});
+
+test('columnsOf asks for the stream only where a terminal may be: not for a pipe, a file or /dev/null', (t) => {
+  const { writer } = fifo(t);
+  const devNull = openSync('/dev/null', 'w');
+  t.after(() => closeSync(devNull));
+  const dir = mkdtempSync(join(tmpdir(), 'yandex-token-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = openSync(join(dir, 'out'), 'w');
+  t.after(() => closeSync(file));
+  for (const fd of [writer, devNull, file]) assert.equal(columnsOf(fd, () => assert.fail('no stream is built')), undefined);
 });
