@@ -114,6 +114,9 @@ test('a login against an emulator keeps using it without YANDEX_OAUTH_URL; an ex
   const [entry] = JSON.parse(status.stdout).profiles;
   assert.equal(entry.state, 'valid', 'checked against the emulator that issued it');
   assert.equal(entry.login, 'demo.user');
+  assert.equal(entry.server, emulator.url);
+  const human = await runCli(['status'], env);
+  assert.match(human.stderr, new RegExp(`^ {2}Server {5}${emulator.url.replace(/\./g, '\\.')} \\(not Yandex\\)$`, 'm'));
 
   const refresh = await runCli(['refresh'], env);
   assert.equal(refresh.code, 0, refresh.stderr);
@@ -125,6 +128,7 @@ test('a login against an emulator keeps using it without YANDEX_OAUTH_URL; an ex
   const overridden = await runCli(['status', '--json'], { ...env, YANDEX_OAUTH_URL: other.url, YANDEX_LOGIN_URL: other.url });
   assert.equal(overridden.code, 4, overridden.stderr);
   assert.equal(JSON.parse(overridden.stdout).profiles[0].state, 'rejected');
+  assert.equal(JSON.parse(overridden.stdout).profiles[0].server, other.url);
 
   const logout = await runCli(['logout'], env);
   assert.equal(logout.code, 0, logout.stderr);

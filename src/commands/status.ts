@@ -2,7 +2,8 @@
 import type { Context } from '../context.js';
 import { apiForRecord, isExpired, loginAgain, msUntilExpiry, notLoggedIn, ofProfile, profileFlag } from '../credentials.js';
 import { CancelledError, ExitCode, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
-import { fetchAccountInfo, type AccountInfo } from '../oauth.js';
+import { fetchAccountInfo, type AccountInfo, type YandexApi } from '../oauth.js';
+import { DEFAULT_OAUTH_URL } from '../settings.js';
 import type { PendingDeviceLogin, TokenRecord } from '../store.js';
 import { formatExpiry, formatInstant } from '../time.js';
 
@@ -38,6 +39,11 @@ export interface StatusEntry {
   message: string | null;
   /** A `login --device --no-wait` waiting for `--poll` in this profile (never its device code), else null. */
   pendingDeviceLogin: PendingStatus | null;
+  /**
+   * The server this token belongs to when it is not Yandex (an emulator: kept in the record, or named by
+   * YANDEX_OAUTH_URL), else null. The states and messages say "Yandex" for whichever server answers.
+   */
+  server: string | null;
 }
 
 /** What status shows of a pending two-step device login: what the person must do, and by when. */
@@ -93,6 +99,10 @@ function pendingStatus(ctx: Context, pending: PendingDeviceLogin | undefined): P
   };
 }
 
+function serverOf(api: YandexApi): string | null {
+  return api.oauthUrl === DEFAULT_OAUTH_URL ? null : api.oauthUrl;
+}
+
 async function profileEntry(ctx: Context, profile: string, record: TokenRecord | undefined, pending?: PendingDeviceLogin): Promise<StatusEntry> {
   const entry: StatusEntry = {
     profile,
@@ -107,6 +117,7 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
     demo: Boolean(record?.demo),
     message: null,
     pendingDeviceLogin: pendingStatus(ctx, pending),
+    server: serverOf(record ? apiForRecord(ctx.api, record) : ctx.api),
   };
   if (!record && entry.pendingDeviceLogin && entry.pendingDeviceLogin.expiresInSeconds > 0) {
     const poll = `yandex-token login --device --poll${profileFlag(profile)}`;
@@ -154,6 +165,7 @@ async function environmentEntry(ctx: Context, token: string): Promise<StatusEntr
     scope: null,
     refreshable: false,
     pendingDeviceLogin: null,
+    server: serverOf(ctx.api),
     demo: false,
     message:
       check.state === 'rejected'
@@ -190,6 +202,7 @@ function printEntry(ctx: Context, entry: StatusEntry): void {
   const row = (label: string, value: string) => err.line(`  ${label.padEnd(10)} ${value}`);
   row('Account', entry.login ?? 'unknown');
   row('Client ID', entry.clientId ?? 'unknown');
+  if (entry.server) row('Server', `${untrusted(entry.server)} (not Yandex)`);
   if (entry.source === 'environment') {
     row('Note', 'print prints this token; stored logins are not used while YANDEX_TOKEN is set');
     return;
