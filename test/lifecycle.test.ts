@@ -267,7 +267,7 @@ test('status of a valid token: account, profile, client id, expiry, scopes and f
   assert.equal(report.profiles.length, 1);
   const entry = report.profiles[0];
   assert.deepEqual(Object.keys(entry).sort(), [
-    'clientId', 'demo', 'expiresAt', 'expiresInSeconds', 'login', 'message', 'pendingDeviceLogin', 'profile', 'refreshable', 'scope', 'source', 'state',
+    'clientId', 'demo', 'expiresAt', 'expiresInSeconds', 'login', 'message', 'pendingDeviceLogin', 'profile', 'refreshable', 'scope', 'server', 'source', 'state',
   ]);
   assert.equal(entry.profile, 'default');
   assert.equal(entry.source, 'config');
