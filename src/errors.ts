@@ -7,6 +7,8 @@ export const ExitCode = {
   /** `login --device --poll`: the code has not been entered yet; poll again later. */
   pending: 3,
   notLoggedIn: 4,
+  /** SIGHUP: the terminal went away (128 + 1, as a shell reports a process the signal ended). */
+  hungUp: 129,
   terminated: 143,
 } as const;
 
@@ -35,8 +37,17 @@ export class CancelledError extends UserError {
 export class TerminatedError extends UserError {
   override name = 'TerminatedError';
   override readonly exitCode: number = ExitCode.terminated;
+  constructor(message = 'Terminated. Nothing was stored.') {
+    super(message);
+  }
+}
+
+/** SIGHUP (the terminal was closed): stop as for SIGTERM, so that locks are released and nothing is half-stored. */
+export class HungUpError extends TerminatedError {
+  override name = 'HungUpError';
+  override readonly exitCode: number = ExitCode.hungUp;
   constructor() {
-    super('Terminated. Nothing was stored.');
+    super('Hung up (the terminal was closed). Nothing was stored.');
   }
 }
 

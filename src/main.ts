@@ -4,7 +4,7 @@
 // In the built CLI this file and what print needs are dist/print.cjs; cli.ts and what only it needs are
 // dist/cli.cjs, loaded by the import below when a command line needs it (see src/build.mjs).
 import { createContext, type Context, type ProcessLike } from './context.js';
-import { CancelledError, ExitCode, TerminatedError, UserError, exitCodeFor } from './errors.js';
+import { CancelledError, ExitCode, HungUpError, TerminatedError, UserError, exitCodeFor } from './errors.js';
 import { PROFILE_PATTERN } from './settings.js';
 import { columnsOf, createStdout, type Sink } from './stdout.js';
 import { VERSION } from './version.js';
@@ -108,10 +108,10 @@ export async function run(
     proc.title = `yandex-token ${argv[0] ?? ''}`.trim();
   }
   let controller: AbortController | undefined;
-  // Ctrl-C and SIGTERM become the signal's abort, so that waits end, nothing half-done is stored and the
-  // exit code says why. print and --version create it only if they come to need it (print, to refresh):
-  // the controller and the handlers cost start-up time that scripts calling print in a loop would pay
-  // every time.
+  // Ctrl-C, SIGTERM and SIGHUP become the signal's abort, so that waits end, locks are released, nothing
+  // half-done is stored and the exit code says why. print and --version create it only if they come to
+  // need it (print, to refresh): the controller and the handlers cost start-up time that scripts calling
+  // print in a loop would pay every time.
   const signal = () => {
     if (!controller) {
       const armed = (controller = new AbortController());
@@ -121,6 +121,7 @@ export async function run(
       };
       proc.on('SIGINT', stop(new CancelledError()));
       proc.on('SIGTERM', stop(new TerminatedError()));
+      proc.on('SIGHUP', stop(new HungUpError()));
     }
     return controller.signal;
   };

@@ -261,6 +261,7 @@ test('`login --device` through an outage: the code entered meanwhile still logs 
 const SIGNALS = [
   ['SIGINT', 2, /^Cancelled\. Nothing was stored\.$/],
   ['SIGTERM', 143, /^Terminated\. Nothing was stored\.$/],
+  ['SIGHUP', 129, /^Hung up \(the terminal was closed\)\. Nothing was stored\.$/],
 ] as const;
 
 async function interrupt(running: Running, signal: NodeJS.Signals): Promise<RunResult> {
