@@ -76,6 +76,9 @@ export interface ConfigData {
 /** Hands a warning about the file to the person (stderr); the store never writes to a stream itself. */
 export type Warn = (text: string) => void;
 
+/** How long a write waits for another run's lock before it says so. */
+const LOCK_NOTICE_MS = 2_000;
+
 const LOCK_OPTIONS = {
   realpath: false,
   stale: 15_000,
@@ -161,7 +164,8 @@ export class Store {
   private checked = false;
 
   /**
-   * `warn` hears, once per process, about a file or folder others can use; without it nothing is checked.
+   * `warn` hears, once per process, about a file or folder others can use (without it nothing is checked),
+   * and about a write that has waited a while for another run's lock.
    * `signal` (Ctrl-C, SIGTERM) ends a wait for another process's lock with its reason.
    */
   constructor(
@@ -287,6 +291,13 @@ export class Store {
     this.assertWritable();
     const lockfile = await import('proper-lockfile');
     let release: () => Promise<void>;
+    // Said once the wait is long enough to notice: another run is writing, or one that was killed left
+    // its lock behind (taken over once it is LOCK_OPTIONS.stale old).
+    const waiting = setTimeout(
+      () => this.warn?.(`Waiting for another yandex-token to finish with ${this.path}; a lock left by a run that was killed (${this.path}.lock) is taken over within ${LOCK_OPTIONS.stale / 1000} s.`),
+      LOCK_NOTICE_MS,
+    );
+    waiting.unref();
     try {
       signal?.throwIfAborted();
       release = await unlessAborted(lockfile.lock(this.path, { ...LOCK_OPTIONS, lockfilePath: `${this.path}.lock` }), signal);
@@ -298,6 +309,8 @@ export class Store {
         );
       }
       throw this.writeError(error);
+    } finally {
+      clearTimeout(waiting);
     }
     try {
       const data = this.read();

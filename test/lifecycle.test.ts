@@ -559,3 +559,19 @@ test('--help of every new command names its options and exit codes', async (t) =
   assert.match(print.stdout, /--header/);
   assert.match(print.stdout, /YANDEX_TOKEN/);
 });
+
+test('a write that waits for another run\'s lock says so after 2 s, then goes on when the lock is given back', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  writeConfig(home, { default: storedRecord(yandex) });
+  const { lock } = await import('proper-lockfile');
+  const release = await lock(home.configFile, { realpath: false, lockfilePath: `${home.configFile}.lock` });
+  const held = setTimeout(() => void release(), 3_000);
+  t.after(() => clearTimeout(held));
+  const refresh = await runCli(['refresh'], home.env);
+  assert.equal(refresh.code, 0, refresh.stderr);
+  assert.match(refresh.stderr, /^Warning: Waiting for another yandex-token to finish with \S+config\.json; a lock left by a run that was killed \(\S+config\.json\.lock\) is taken over within 15 s\.$/m);
+  assert.match(refresh.stderr, /Refreshed the token/);
+  const quick = await runCli(['refresh'], home.env);
+  assert.doesNotMatch(quick.stderr, /Waiting for another/);
+});
