@@ -128,7 +128,7 @@ function buildProgram(getContext: () => Context, io: CommandLineIo): Command {
     .option('--device-id <id>', 'device id shown in Yandex ID (default: a random id kept per profile)')
     .option('--device-name <name>', 'device name shown in Yandex ID (default: "yandex-token on <hostname>")')
     .option('--no-browser', 'do not open a browser; only print the URL')
-    .option('--demo', 'try the whole login against a built-in Yandex emulator, no app needed; stores a fake token in profile "demo"')
+    .option('--demo', 'try the whole login (with --device: the device login) against a built-in Yandex emulator, no app needed; stores a fake token in profile "demo"')
     .option('--device', 'no listener: enter a code shown here at Yandex, on any device (SSH, containers, CI)')
     .option('--no-localhost', 'no listener: paste back the code Yandex shows on its verification_code page')
     .option('--no-wait', 'with --device: print the code, keep it pending in the config and exit 0; finish with --poll')
@@ -193,7 +193,7 @@ ${EXIT_CODES}`,
       if (opts.demo) {
         const { loginDemo } = await import('./commands/demo.js');
         // The demo's own profile unless --profile names one: YANDEX_TOKEN_PROFILE never receives a fake token.
-        return loginDemo({ ...common, profile: opts.profile }, ctx);
+        return loginDemo({ ...common, profile: opts.profile, device: opts.device, localhost: opts.localhost, wait: opts.wait, poll: opts.poll, json: opts.json }, ctx);
       }
       const { login } = await import('./commands/login.js');
       await login(

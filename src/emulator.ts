@@ -813,6 +813,21 @@ function formValue(html: string, pattern: RegExp): string | undefined {
 }
 
 /**
+ * What a person does on the device page for `login --device`: enters the user code at `verificationUrl`
+ * (the emulator's /device) and presses Allow or Deny. Over plain HTTP, as browseConsent does for /authorize.
+ */
+export async function enterDeviceCode(verificationUrl: string, userCode: string, decision: 'allow' | 'deny' = 'allow'): Promise<BrowsedPage> {
+  const post = (path: string, form: Record<string, string>) =>
+    fetch(new URL(path, verificationUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+  const entered = await post('/device', { user_code: userCode });
+  const consent = await entered.text();
+  const request = formValue(consent, /name="request" value="([^"]+)"/);
+  if (entered.status !== 200 || !request) return { stage: 'authorize', status: entered.status, html: consent };
+  const decided = await post('/device/decision', { request, decision });
+  return { stage: 'consent', status: decided.status, html: await decided.text() };
+}
+
+/**
  * Plays a person's browser against the emulator: opens the authorize URL, presses Allow or Deny on the
  * consent page, and follows the redirect to the app, returning the page the app answered with. The
  * tests' scripted browser and `login --demo` on a machine without a display both use it.

@@ -187,6 +187,34 @@ test('login --demo on a machine with no display and no BROWSER plays the browser
   assert.match(print.stdout, /^y0_emu_\S+\n$/);
 });
 
+test('login --demo --device: the device login against the emulator, the code entered by the demo itself on a machine with no display', async (t) => {
+  const home = makeHome(t);
+  delete home.env.BROWSER;
+  const result = await runCli(['login', '--demo', '--device'], home.env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /the real device login/);
+  assert.match(result.stderr, /the demo plays the person too: it enters the code at the device page/);
+  assert.match(result.stderr, /To log in, open http:\/\/127\.0\.0\.1:\d+\/device in a browser on any device and enter this code:/);
+  assert.match(result.stderr, /Logged in as demo\.user\./);
+  const stored = JSON.parse(readFileSync(home.configFile, 'utf8'));
+  assert.equal(stored.profiles.demo.demo, true);
+  assert.ok(stored.profiles.demo.deviceId, 'a device login stores its device');
+});
+
+test('login --demo refuses what takes two runs or needs a real app\'s pages: --no-wait, --poll, --no-localhost', async (t) => {
+  const home = makeHome(t);
+  for (const [flags, sentence] of [
+    [['--device', '--no-wait'], /--no-wait takes two runs, and the demo's emulator lives only as long as one `login --demo`: try `login --demo --device`/],
+    [['--device', '--poll'], /--poll takes two runs/],
+    [['--no-localhost'], /--no-localhost is not part of the demo/],
+  ] as const) {
+    const result = await runCli(['login', '--demo', ...flags], home.env);
+    assert.equal(result.code, 1, flags.join(' '));
+    assert.match(result.stderr, sentence);
+    assert.ok(!existsSync(home.configFile), 'nothing stored');
+  }
+});
+
 test('login --demo refuses client credentials', async (t) => {
   const home = makeHome(t);
   const result = await runCli(['login', '--demo', '--client-id', 'x'], home.env);

@@ -1,7 +1,7 @@
 // `yandex-token login --demo`: the real loopback login, end to end, against a Yandex OAuth emulator started
 // inside this process, so a fresh machine shows the whole flow before any Yandex app is registered.
 import type { Context } from '../context.js';
-import { DEMO_CLIENT, browseConsent, startEmulator } from '../emulator.js';
+import { DEMO_CLIENT, browseConsent, enterDeviceCode, startEmulator } from '../emulator.js';
 import { UserError } from '../errors.js';
 import { parseRedirectUri } from '../loopback.js';
 import { DEFAULT_PORT } from '../settings.js';
@@ -18,11 +18,18 @@ export async function loginDemo(options: DemoOptions, ctx: Context): Promise<voi
   if (options.port !== undefined && options.redirectUri !== undefined) {
     throw new UserError('Pass either --port or --redirect-uri, not both: the redirect URI already names its port.');
   }
+  if (options.wait === false || options.poll) {
+    throw new UserError(`${options.poll ? '--poll' : '--no-wait'} takes two runs, and the demo's emulator lives only as long as one \`login --demo\`: try \`login --demo --device\` to see the device login.`);
+  }
+  if (options.localhost === false) {
+    throw new UserError('--demo shows the loopback login, or with --device the device login; --no-localhost is not part of the demo. Drop --no-localhost, or use it with your own app.');
+  }
   // A fake token never lands in the profile YANDEX_TOKEN_PROFILE names: only --profile overrides "demo".
   const profile = options.profile ?? DEMO_PROFILE;
   const callbackPort = options.redirectUri ? parseRedirectUri(options.redirectUri).port : (options.port ?? DEFAULT_PORT);
 
-  const emulator = await startEmulator({ host: '127.0.0.1', port: 0 });
+  // Polls every 2 s rather than Yandex's 5: a demo of --device need not keep anyone waiting.
+  const emulator = await startEmulator({ host: '127.0.0.1', port: 0, deviceIntervalSeconds: 2 });
   try {
     const { url } = emulator;
     // The login's own view of the world, pointed at the emulator; process.env stays as it was. The
@@ -42,13 +49,26 @@ export async function loginDemo(options: DemoOptions, ctx: Context): Promise<voi
     };
     const { err } = ctx;
     err.line(`${err.bold('Demo:')} a Yandex OAuth emulator is running inside this command at ${url}. It is not Yandex.`);
-    err.line('The login below is the real one (browser, loopback listener, PKCE, token exchange); only the other');
-    err.line('side is the emulator, so the token it gives is not a real Yandex token.');
+    err.line(
+      options.device
+        ? 'The login below is the real device login (a code to enter at the device page, polling, token); only the'
+        : 'The login below is the real one (browser, loopback listener, PKCE, token exchange); only the other',
+    );
+    err.line(options.device ? 'other side is the emulator, so the token it gives is not a real Yandex token.' : 'side is the emulator, so the token it gives is not a real Yandex token.');
     const { display } = ctx.settings;
     // With no display and no BROWSER there is nobody to click Allow: the demo plays that part itself, over
     // plain HTTP, so the first command in the README succeeds on any machine. --no-browser keeps it manual.
     const playBrowser = !display.graphical && !ctx.settings.browser && options.browser !== false;
-    if (playBrowser) {
+    let onDeviceCode = options.onDeviceCode;
+    if (playBrowser && options.device) {
+      demoCtx.openBrowser = async () => true;
+      onDeviceCode = (code) => {
+        options.onDeviceCode?.(code);
+        void enterDeviceCode(code.verificationUrl, code.userCode, 'allow').catch(() => undefined);
+      };
+      err.line('This machine has no display, so the demo plays the person too: it enters the code at the device page');
+      err.line('and presses Allow, as you would on your phone (pass --no-browser to enter it yourself, e.g. in w3m or lynx).');
+    } else if (playBrowser) {
       demoCtx.openBrowser = async (authorizeUrl) => {
         void browseConsent(authorizeUrl, 'allow').catch(() => undefined);
         return true;
@@ -58,14 +78,16 @@ export async function loginDemo(options: DemoOptions, ctx: Context): Promise<voi
     } else if (!display.graphical || display.ssh) {
       const emulatorPort = new URL(url).port;
       err.line(
-        `No browser here? The pages are plain HTML forms, so a text browser on this machine works too (w3m or lynx with the URL below). From another machine, forward both ports: ssh -L ${callbackPort}:127.0.0.1:${callbackPort} -L ${emulatorPort}:127.0.0.1:${emulatorPort} <this host>.`,
+        options.device
+          ? `No browser here? The device page is a plain HTML form, so a text browser on this machine works too (w3m or lynx with the page below). From another machine, forward the emulator's port: ssh -L ${emulatorPort}:127.0.0.1:${emulatorPort} <this host>.`
+          : `No browser here? The pages are plain HTML forms, so a text browser on this machine works too (w3m or lynx with the URL below). From another machine, forward both ports: ssh -L ${callbackPort}:127.0.0.1:${callbackPort} -L ${emulatorPort}:127.0.0.1:${emulatorPort} <this host>.`,
       );
     }
     err.line();
 
     try {
       // The hint about --device and API-access apps is about real apps, not the demo's.
-      await login({ ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret, hintAfterMs: Infinity, demo: true }, demoCtx);
+      await login({ ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret, hintAfterMs: Infinity, demo: true, onDeviceCode }, demoCtx);
     } catch (error) {
       if (error instanceof UserError && error.message.startsWith('No answer from the browser')) {
         throw new UserError(
