@@ -12,7 +12,7 @@
 // CommonJS because Node 20 starts it several milliseconds faster than an ES module; esbuild cannot split
 // CommonJS output itself, hence these plugins.
 //
-// `--help` is answered from help pages commander rendered at build time (step 5), in print.cjs.
+// `--help` is answered by print.cjs from the pages commander renders at build time (step 5: dist/help.json).
 //
 // Commander requires node:child_process at load (for stand-alone subcommand executables, which we do not
 // use), and loading that costs more than commander itself: cli.cjs loads it when something calls it.
@@ -128,8 +128,26 @@ const table = [];
   }
 });
 lines.push('export const modules = {', ...table, '};');
-const buildPrint = (plugins = []) => build({ ...common, ...shipped, stdin: stdin('print-entry.js', lines), outfile: 'dist/print.cjs', plugins: [...plugins, laterFromCli] });
-await buildPrint();
+// Its src/help-pages.ts (none) is replaced by a reader of the pages step 5 renders into dist/help.json,
+// so that `--help` needs neither commander nor cli.cjs.
+const helpPagesFromFile = {
+  name: 'help pages from dist/help.json',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]help-pages\.ts$/ }, () => ({
+      contents: `import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+export function helpPages() {
+  try {
+    return JSON.parse(readFileSync(join(__dirname, 'help.json'), 'utf8'));
+  } catch {
+    return {};
+  }
+}`,
+      loader: 'js',
+    }));
+  },
+};
+await build({ ...common, ...shipped, stdin: stdin('print-entry.js', lines), outfile: 'dist/print.cjs', plugins: [helpPagesFromFile, laterFromCli] });
 
 // 4. cli.cjs: the LATER modules, each initialised (its top level run) when first asked for.
 await build({
@@ -140,26 +158,6 @@ await build({
   plugins: [lazyChildProcess, fromTable('./print.cjs', (path) => core.includes(key(path)))],
 });
 
-// 5. The help pages, rendered by commander in the CLI just built, in dist/help.json; print.cjs reads them
-// in place of the empty src/help-pages.ts, so that `--help` needs neither commander nor cli.cjs.
+// 5. The help pages, rendered by commander in the CLI just built.
 const { modules } = createRequire(import.meta.url)(resolve(root, 'dist', 'cli.cjs'));
 writeFileSync(resolve(root, 'dist', 'help.json'), `${JSON.stringify(await modules['cli.ts'].renderHelpPages(), null, 2)}\n`);
-await buildPrint([
-  {
-    name: 'help pages',
-    setup(b) {
-      b.onLoad({ filter: /[\\/]src[\\/]help-pages\.ts$/ }, () => ({
-        contents: `import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-export function helpPages() {
-  try {
-    return JSON.parse(readFileSync(join(__dirname, 'help.json'), 'utf8'));
-  } catch {
-    return {};
-  }
-}`,
-        loader: 'js',
-      }));
-    },
-  },
-]);
