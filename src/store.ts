@@ -1,6 +1,6 @@
 // The token file: where it is, its shape, owner-only permissions, and locked read-modify-write.
 // Reading is plain node:fs (print's fast path); writing loads conf and the lock on demand.
-import { accessSync, chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, UserError, systemErrorCode } from './errors.js';
 
@@ -203,25 +203,14 @@ export class Store {
       // After the read: a file that cannot be read at all gets the error, which names the fix, alone.
       this.checkPermissions();
     } catch (error) {
-      if (error instanceof ConfigError) throw error;
-      const code = systemErrorCode(error);
-      if (code === 'ENOENT') return { profiles: {}, deviceIds: {} };
-      if (code === 'EACCES' || code === 'EPERM') {
-        throw new ConfigError(
-          `Cannot read ${this.path}: permission denied. It may belong to another user (after sudo); fix it with: sudo chown "$(id -un)" ${this.path} && chmod 600 ${this.path}`,
-        );
-      }
-      if (code === 'EISDIR') throw new ConfigError(`${this.path} is a folder, not a file. Move it aside and log in again.`);
-      if (code === 'ENXIO') throw this.notAFile('a socket');
-      throw new ConfigError(`Cannot read ${this.path} (${code ?? String(error)}). Check the file and its folder.`);
+      if (systemErrorCode(error) === 'ENOENT' && !(error instanceof ConfigError)) return { profiles: {}, deviceIds: {} };
+      throw this.unreadable(error);
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text.replace(BOM, ''));
     } catch {
-      throw new ConfigError(
-        `${this.path} is not valid JSON. Fix it, or move it aside and run \`yandex-token login\` again; it was left untouched.`,
-      );
+      throw this.malformed('is not valid JSON');
     }
     const profiles = isObject(parsed) ? (parsed.profiles ?? {}) : undefined;
     const deviceIds = isObject(parsed) ? (parsed.deviceIds ?? {}) : undefined;
@@ -231,9 +220,7 @@ export class Store {
       !Object.values(profiles).every(isRecord) ||
       !Object.values(deviceIds).every((id) => typeof id === 'string')
     ) {
-      throw new ConfigError(
-        `${this.path} does not look like a yandex-token config file. Fix it, or move it aside and run \`yandex-token login\` again; it was left untouched.`,
-      );
+      throw this.malformed('does not look like a yandex-token config file');
     }
     const data = { ...(parsed as object), profiles, deviceIds } as ConfigData;
     // A pending device login is disposable: a malformed one is dropped rather than making the file unusable.
@@ -242,6 +229,30 @@ export class Store {
       data.pending = isObject(pending) ? (Object.fromEntries(Object.entries(pending).filter(([, entry]) => isPending(entry))) as Record<string, PendingDeviceLogin>) : {};
     }
     return data;
+  }
+
+  // The sentences for a file that cannot be used live in functions of their own, apart from read(): the
+  // happy path then compiles none of them (print runs read() once per call).
+
+  private unreadable(error: unknown): ConfigError {
+    if (error instanceof ConfigError) return error;
+    const code = systemErrorCode(error);
+    if (code === 'EACCES' || code === 'EPERM') {
+      return new ConfigError(
+        `Cannot read ${this.path}: permission denied. It may belong to another user (after sudo); fix it with: sudo chown "$(id -un)" ${this.path} && chmod 600 ${this.path}`,
+      );
+    }
+    if (code === 'EISDIR') return this.isAFolder();
+    if (code === 'ENXIO') return this.notAFile('a socket');
+    return new ConfigError(`Cannot read ${this.path} (${code ?? String(error)}). Check the file and its folder.`);
+  }
+
+  private malformed(what: string): ConfigError {
+    return new ConfigError(`${this.path} ${what}. Fix it, or move it aside and run \`yandex-token login\` again; it was left untouched.`);
+  }
+
+  private isAFolder(): ConfigError {
+    return new ConfigError(`${this.path} is a folder, not a file. Move it aside and log in again.`);
   }
 
   /**
@@ -254,19 +265,21 @@ export class Store {
     const fd = openSync(this.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
       const stat = fstatSync(fd);
-      if (stat.isDirectory()) throw new ConfigError(`${this.path} is a folder, not a file. Move it aside and log in again.`);
-      if (!stat.isFile()) {
-        throw this.notAFile(stat.isFIFO() ? 'a named pipe' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : stat.isSocket() ? 'a socket' : 'something else');
-      }
-      if (stat.size > MAX_CONFIG_BYTES) {
-        throw new ConfigError(
-          `${this.path} is ${stat.size} bytes, too large for a yandex-token config file (at most ${MAX_CONFIG_BYTES}); it was not read. Move it aside and run \`yandex-token login\` again.`,
-        );
-      }
+      if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) throw this.refused(stat);
       return readFileSync(fd, 'utf8');
     } finally {
       closeSync(fd);
     }
+  }
+
+  private refused(stat: Stats): ConfigError {
+    if (stat.isDirectory()) return this.isAFolder();
+    if (!stat.isFile()) {
+      return this.notAFile(stat.isFIFO() ? 'a named pipe' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : stat.isSocket() ? 'a socket' : 'something else');
+    }
+    return new ConfigError(
+      `${this.path} is ${stat.size} bytes, too large for a yandex-token config file (at most ${MAX_CONFIG_BYTES}); it was not read. Move it aside and run \`yandex-token login\` again.`,
+    );
   }
 
   private notAFile(what: string): ConfigError {
