@@ -259,3 +259,15 @@ test('a pending login keeps the server its code came from: --poll asks it even w
   assert.equal(record.oauthUrl, yandex.url);
   assert.equal(record.loginUrl, yandex.url);
 });
+
+test('--poll --timeout through an outage: it says so, keeps polling, and logs in when Yandex answers again', async (t) => {
+  const { yandex, home, code } = await setUp(t);
+  assert.ok(yandex.decideDevice(code.user_code, true));
+  yandex.fail('/token', 'server-error', 1);
+  const done = await runCli(['login', '--device', '--poll', '--timeout', '10'], home.env);
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stderr, /^Warning: http:\/\/127\.0\.0\.1:\d+ answered HTTP 503 \(a server error\) while waiting for the code to be entered on the Yandex page\. Still trying for up to 10 s \(--timeout\)\.$/m);
+  assert.match(done.stderr, /^Yandex can be reached again; still waiting for the code to be entered\.$/m);
+  assert.match(done.stderr, /Logged in as demo\.user\./);
+  assert.equal(polls(yandex).length, 2);
+});

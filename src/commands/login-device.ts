@@ -45,6 +45,19 @@ function showCode(err: Output, device: DeviceCode): void {
   err.line();
 }
 
+/**
+ * Says when polls stop reaching Yandex, and when they reach it again: once each, since the person may be
+ * entering the code meanwhile. Only the first sentence of the error: its advice is for giving up, which
+ * the final error (the code expired meanwhile) repeats in full.
+ */
+function reportReachability(err: Output, until: string, countdown?: { stop(): void }) {
+  return (unreachable: NetworkError | undefined) => {
+    if (countdown) err.status();
+    if (unreachable) err.warn(`${unreachable.message.split('. ')[0]!.replace(/\.?$/, '.')} Still trying ${until}.`);
+    else err.line('Yandex can be reached again; still waiting for the code to be entered.');
+  };
+}
+
 export async function loginWithDevice(session: LoginSession, ctx: Context): Promise<TokenRecord> {
   const { options, clientId, clientSecret, deviceId, deviceName } = session;
   const device = await askForDeviceCode(session, ctx);
@@ -57,13 +70,8 @@ export async function loginWithDevice(session: LoginSession, ctx: Context): Prom
   err.line(`Waiting for access to be allowed; the code expires in ${describeTimeout(device.expiresIn)} (Ctrl-C to abort).`);
 
   const countdown = ctx.interactive ? startCountdown(err, device.expiresAt) : undefined;
-  // An outage is said once, and its end too; the person may be entering the code meanwhile.
-  const onReachable = (unreachable: NetworkError | undefined) => {
-    if (countdown) err.status();
-    if (unreachable) err.warn(`${unreachable.message} Still trying until the code expires (Ctrl-C to stop).`);
-    else err.line('Yandex can be reached again; still waiting for the code to be entered.');
-  };
   try {
+    const onReachable = reportReachability(err, 'until the code expires (Ctrl-C to stop)', countdown);
     const token = await pollDeviceToken(ctx.api, { device, clientId, clientSecret, deviceId, deviceName, onReachable });
     countdown?.stop();
     // Without a deadline the poll ends with a token or an error.
@@ -171,6 +179,8 @@ export async function pollDeviceLogin(options: LoginOptions, ctx: Context): Prom
       deviceName: pending.deviceName,
       lastPollAt: Date.parse(pending.lastPollAt) || undefined,
       deadline: Date.now() + (options.timeoutSeconds ?? 0) * 1000,
+      // A single poll reports an outage as its error; a --timeout's polls say it as they go.
+      onReachable: options.timeoutSeconds ? reportReachability(ctx.err, `for up to ${options.timeoutSeconds} s (--timeout)`) : undefined,
     });
   } catch (error) {
     // Yandex's answer (declined, expired, a refused client) or the code's own expiry end this login for
