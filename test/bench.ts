@@ -101,13 +101,21 @@ for (let i = 0; i < Math.min(runs, 15); i++) for (const c of shuffled(cases)) rs
 const baseRss = quantile(rss.get('node -e 0')!, 0.5);
 console.log(`yandex-token start-up, ${runs} rounds of every case in random order after ${warmup} warm-up rounds (node ${process.version})`);
 console.log('× node: the median over rounds of the case\'s time over bare Node\'s in the same round\n');
-console.log('command          median ms  p10–p90 ms     × node   peak RSS MiB  × node');
+console.log('command          median ms  p10–p90 ms     × node  (95% CI)      peak RSS MiB  × node');
+// The median's 95% confidence interval without assuming a distribution: the order statistics
+// n/2 ± 0.98·√n of the sorted per-round ratios.
+const medianInterval = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const half = 0.98 * Math.sqrt(sorted.length);
+  const at = (i: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(i)))]!;
+  return `${at(sorted.length / 2 - half).toFixed(2)}–${at(sorted.length / 2 + half - 1).toFixed(2)}`;
+};
 for (const c of cases) {
   const t = times.get(c.name)!;
   const median = quantile(t, 0.5);
   const r = quantile(rss.get(c.name)!, 0.5);
   console.log(
-    `${c.name.padEnd(16)} ${median.toFixed(1).padStart(9)}  ${`${quantile(t, 0.1).toFixed(1)}–${quantile(t, 0.9).toFixed(1)}`.padEnd(13)}  ${quantile(ratios.get(c.name)!, 0.5).toFixed(2).padStart(5)}   ${(r / 1024).toFixed(1).padStart(12)}  ${(r / baseRss).toFixed(2).padStart(6)}`,
+    `${c.name.padEnd(16)} ${median.toFixed(1).padStart(9)}  ${`${quantile(t, 0.1).toFixed(1)}–${quantile(t, 0.9).toFixed(1)}`.padEnd(13)}  ${quantile(ratios.get(c.name)!, 0.5).toFixed(2).padStart(5)}  (${medianInterval(ratios.get(c.name)!)})  ${(r / 1024).toFixed(1).padStart(12)}  ${(r / baseRss).toFixed(2).padStart(6)}`,
   );
 }
 
