@@ -87,6 +87,12 @@ export class ConfigError extends UserError {
  */
 export class NetworkError extends UserError {
   override name = 'NetworkError';
+  /** The sentence that says what happened, without the advice after it (a retrying caller shows only this). */
+  readonly what: string;
+  constructor(what: string, advice?: string, options?: { cause?: unknown }) {
+    super(advice ? `${what} ${advice}` : what, options);
+    this.what = what;
+  }
 }
 
 export function exitCodeFor(error: unknown): number {

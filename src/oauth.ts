@@ -195,7 +195,8 @@ function networkError(error: unknown, origin: string, action: Action, api: Yande
   if (error instanceof UserError) return error;
   if (timeout.aborted) {
     return new NetworkError(
-      `${origin} did not answer${through(route)} within ${api.timeoutMs / 1000} s while ${ACTION_TEXT[action]}. Check your network or proxy, or raise YANDEX_TOKEN_HTTP_TIMEOUT.`,
+      `${origin} did not answer${through(route)} within ${api.timeoutMs / 1000} s while ${ACTION_TEXT[action]}.`,
+      'Check your network or proxy, or raise YANDEX_TOKEN_HTTP_TIMEOUT.',
     );
   }
   const code = systemErrorCode(error);
@@ -238,10 +239,11 @@ function networkError(error: unknown, origin: string, action: Action, api: Yande
             ? `the request failed (${code})`
             : 'the request failed';
   if (route) {
-    return new NetworkError(`Could not reach ${origin}${through(route)} while ${ACTION_TEXT[action]}: ${why}. Check the proxy, ${bypass(route)}.`);
+    return new NetworkError(`Could not reach ${origin}${through(route)} while ${ACTION_TEXT[action]}: ${why}.`, `Check the proxy, ${bypass(route)}.`);
   }
   return new NetworkError(
-    `Could not reach ${origin} while ${ACTION_TEXT[action]}: ${why}. Check your network, proxy or VPN, and YANDEX_OAUTH_URL / YANDEX_LOGIN_URL if you set them.`,
+    `Could not reach ${origin} while ${ACTION_TEXT[action]}: ${why}.`,
+    'Check your network, proxy or VPN, and YANDEX_OAUTH_URL / YANDEX_LOGIN_URL if you set them.',
   );
 }
 
@@ -259,7 +261,8 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
   } catch (error) {
     if (error instanceof BodyTooLarge) {
       throw new NetworkError(
-        `${origin} sent an answer over 1 MiB while ${ACTION_TEXT[action]}; that is not Yandex. Check YANDEX_OAUTH_URL and any proxy in the way.`,
+        `${origin} sent an answer over 1 MiB while ${ACTION_TEXT[action]}; that is not Yandex.`,
+        'Check YANDEX_OAUTH_URL and any proxy in the way.',
       );
     }
     throw networkError(error, origin, action, api, timeout, route);
@@ -287,11 +290,13 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
     }
     if (response.status >= 500) {
       throw new NetworkError(
-        `${origin} answered HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}. Yandex may be having trouble; try again in a minute.`,
+        `${origin} answered HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}.`,
+        'Yandex may be having trouble; try again in a minute.',
       );
     }
     throw new NetworkError(
-      `${origin} answered HTTP ${response.status} with ${type || 'a body'} instead of JSON while ${ACTION_TEXT[action]}. A proxy, VPN or captive portal may be in the way; check your network and YANDEX_OAUTH_URL.`,
+      `${origin} answered HTTP ${response.status} with ${type || 'a body'} instead of JSON while ${ACTION_TEXT[action]}.`,
+      'A proxy, VPN or captive portal may be in the way; check your network and YANDEX_OAUTH_URL.',
     );
   }
   const json = body as Record<string, unknown>;
@@ -301,7 +306,8 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
   }
   if (response.status < 200 || response.status >= 300) {
     throw new NetworkError(
-      `${origin} answered HTTP ${response.status} while ${ACTION_TEXT[action]}. ${response.status >= 500 ? 'Yandex may be having trouble; try again in a minute.' : 'Check YANDEX_OAUTH_URL and your network.'}`,
+      `${origin} answered HTTP ${response.status} while ${ACTION_TEXT[action]}.`,
+      response.status >= 500 ? 'Yandex may be having trouble; try again in a minute.' : 'Check YANDEX_OAUTH_URL and your network.',
     );
   }
   return json;
@@ -326,7 +332,8 @@ async function tokenRequest(api: YandexApi, fields: Record<string, string | unde
   );
   if (typeof json.access_token !== 'string' || json.access_token === '') {
     throw new NetworkError(
-      `Yandex's answer while ${ACTION_TEXT[action]} had no access_token. Check YANDEX_OAUTH_URL; if it is Yandex's, try again later.`,
+      `Yandex's answer while ${ACTION_TEXT[action]} had no access_token.`,
+      "Check YANDEX_OAUTH_URL; if it is Yandex's, try again later.",
     );
   }
   return {
@@ -499,7 +506,8 @@ function deviceCodeExpired(device: DeviceCode): UserError {
 
 function deviceCodeExpiredUnreachable(device: DeviceCode, unreachable: NetworkError): UserError {
   return new NetworkError(
-    `The code ${device.userCode} expired while Yandex could not be reached. The last try: ${unreachable.message} Then run \`yandex-token login --device\` again.`,
+    `The code ${device.userCode} expired while Yandex could not be reached.`,
+    `The last try: ${unreachable.message} Then run \`yandex-token login --device\` again.`,
     { cause: unreachable },
   );
 }

@@ -2,6 +2,7 @@
 // getToken), and turning Yandex's token answers into stored records. Loaded only for a refresh or a login.
 import { apiForRecord, isExpired, loginAgain, needsRefresh, notLoggedIn, ofProfile, profileFlag, requireRecord, type UsableToken } from './credentials.js';
 import { NotLoggedInError, OAuthError } from './errors.js';
+import { DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL } from './settings.js';
 import type { TokenResponse, YandexApi } from './oauth.js';
 import type { Store, TokenRecord } from './store.js';
 
@@ -18,6 +19,14 @@ export interface RecordSource {
   loginUrl?: string;
   /** A `login --demo` token. */
   demo?: boolean;
+}
+
+/** The base URLs a record or a pending login keeps: only those that are not Yandex's (an emulator's). */
+export function nonDefaultEndpoints(api: YandexApi): { oauthUrl?: string; loginUrl?: string } {
+  return {
+    oauthUrl: api.oauthUrl === DEFAULT_OAUTH_URL ? undefined : api.oauthUrl,
+    loginUrl: api.loginUrl === DEFAULT_LOGIN_URL ? undefined : api.loginUrl,
+  };
 }
 
 function withoutUndefined<T extends object>(value: T): T {

@@ -8,7 +8,8 @@ import type { Output } from '../output.js';
 import { isToken, pollDeviceToken, requestDeviceCode, type DeviceCode } from '../oauth.js';
 import type { PendingDeviceLogin, TokenRecord } from '../store.js';
 import { formatRelative } from '../time.js';
-import { describeTimeout, nonDefaultEndpoints, saveLogin, type LoginOptions, type LoginSession } from './login.js';
+import { nonDefaultEndpoints } from '../refresh.js';
+import { describeTimeout, saveLogin, type LoginOptions, type LoginSession } from './login.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -47,13 +48,13 @@ function showCode(err: Output, device: DeviceCode): void {
 
 /**
  * Says when polls stop reaching Yandex, and when they reach it again: once each, since the person may be
- * entering the code meanwhile. Only the first sentence of the error: its advice is for giving up, which
- * the final error (the code expired meanwhile) repeats in full.
+ * entering the code meanwhile. Only what happened, not the error's advice, which is for giving up: the
+ * final error (the code expired meanwhile) carries it in full.
  */
 function reportReachability(err: Output, until: string, countdown?: { stop(): void }) {
   return (unreachable: NetworkError | undefined) => {
     if (countdown) err.status();
-    if (unreachable) err.warn(`${unreachable.message.split('. ')[0]!.replace(/\.?$/, '.')} Still trying ${until}.`);
+    if (unreachable) err.warn(`${unreachable.what} Still trying ${until}.`);
     else err.line('Yandex can be reached again; still waiting for the code to be entered.');
   };
 }

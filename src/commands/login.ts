@@ -2,7 +2,7 @@
 // share (client, device id, storing the record) and the loopback authorization-code flow with PKCE.
 import { hostname } from 'node:os';
 import type { Context } from '../context.js';
-import { recordFromResponse, type RecordSource } from '../refresh.js';
+import { nonDefaultEndpoints, recordFromResponse, type RecordSource } from '../refresh.js';
 import { OAuthError, UserError, untrusted } from '../errors.js';
 import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams, type RedirectTarget } from '../loopback.js';
 import {
@@ -16,7 +16,7 @@ import {
   type TokenResponse,
   type YandexApi,
 } from '../oauth.js';
-import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL, DEFAULT_PORT } from '../settings.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from '../settings.js';
 import type { ConfigData, TokenRecord } from '../store.js';
 import { loginWithDevice, pollDeviceLogin, startDeviceLogin } from './login-device.js';
 import { loginByPaste } from './login-paste.js';
@@ -256,14 +256,6 @@ export async function saveLogin(
     alsoChange?.(data);
   });
   return record;
-}
-
-/** The base URLs a record or a pending login keeps: only those that are not Yandex's (an emulator's). */
-export function nonDefaultEndpoints(api: YandexApi): { oauthUrl?: string; loginUrl?: string } {
-  return {
-    oauthUrl: api.oauthUrl === DEFAULT_OAUTH_URL ? undefined : api.oauthUrl,
-    loginUrl: api.loginUrl === DEFAULT_LOGIN_URL ? undefined : api.loginUrl,
-  };
 }
 
 /**

@@ -2,8 +2,8 @@
 import type { Context } from '../context.js';
 import { apiForRecord, isExpired, loginAgain, msUntilExpiry, notLoggedIn, ofProfile, profileFlag } from '../credentials.js';
 import { CancelledError, ExitCode, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
-import { fetchAccountInfo, type AccountInfo, type YandexApi } from '../oauth.js';
-import { DEFAULT_OAUTH_URL } from '../settings.js';
+import { fetchAccountInfo, type AccountInfo } from '../oauth.js';
+import { nonDefaultEndpoints } from '../refresh.js';
 import type { PendingDeviceLogin, TokenRecord } from '../store.js';
 import { formatExpiry, formatInstant } from '../time.js';
 
@@ -99,10 +99,6 @@ function pendingStatus(ctx: Context, pending: PendingDeviceLogin | undefined): P
   };
 }
 
-function serverOf(api: YandexApi): string | null {
-  return api.oauthUrl === DEFAULT_OAUTH_URL ? null : api.oauthUrl;
-}
-
 async function profileEntry(ctx: Context, profile: string, record: TokenRecord | undefined, pending?: PendingDeviceLogin): Promise<StatusEntry> {
   const entry: StatusEntry = {
     profile,
@@ -117,7 +113,7 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
     demo: Boolean(record?.demo),
     message: null,
     pendingDeviceLogin: pendingStatus(ctx, pending),
-    server: serverOf(record ? apiForRecord(ctx.api, record) : ctx.api),
+    server: nonDefaultEndpoints(record ? apiForRecord(ctx.api, record) : ctx.api).oauthUrl ?? null,
   };
   if (!record && entry.pendingDeviceLogin && entry.pendingDeviceLogin.expiresInSeconds > 0) {
     const poll = `yandex-token login --device --poll${profileFlag(profile)}`;
@@ -165,7 +161,7 @@ async function environmentEntry(ctx: Context, token: string): Promise<StatusEntr
     scope: null,
     refreshable: false,
     pendingDeviceLogin: null,
-    server: serverOf(ctx.api),
+    server: nonDefaultEndpoints(ctx.api).oauthUrl ?? null,
     demo: false,
     message:
       check.state === 'rejected'
