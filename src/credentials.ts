@@ -4,9 +4,7 @@ import type { Context } from './context.js';
 import { CancelledError, NotLoggedInError, TerminatedError, UserError } from './errors.js';
 import type { YandexApi } from './oauth.js';
 import type { ConfigData, Store, TokenRecord } from './store.js';
-
-/** print refreshes a token that expires within this long, so that a script never gets one about to die. */
-export const REFRESH_MARGIN_MS = 60_000;
+import { formatInstant } from './time.js';
 
 /**
  * The endpoints for requests about a stored token (or a pending device login): the ones it was issued by
@@ -45,6 +43,21 @@ export function requireRecord(store: Store, profile: string): TokenRecord {
   return record;
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * A token is renewed this long after it was obtained or last renewed, at the latest. Yandex: "The main
+ * token may not get updated if the remaining lifetime is long enough… We recommend updating long-living
+ * tokens every three months", and its refresh token dies with the access token (yandex-oauth.md §5, §13).
+ */
+export const RENEW_AFTER_MS = 90 * DAY_MS;
+
+/** Or once this share of its known lifetime has passed, if that comes first (short-lived tokens). */
+export const RENEW_AT_SHARE = 0.75;
+
+/** A renewal that failed while the token still works is tried again only after this long (per profile). */
+export const RENEW_RETRY_MS = 3_600_000;
+
 /** Milliseconds until the access token expires, or undefined when Yandex never said. */
 export function msUntilExpiry(record: TokenRecord, now: Date): number | undefined {
   if (!record.expiresAt) return undefined;
@@ -57,45 +70,75 @@ export function isExpired(record: TokenRecord, now: Date): boolean {
   return left !== undefined && left <= 0;
 }
 
-/** Expired, or expiring within REFRESH_MARGIN_MS. */
-export function needsRefresh(record: TokenRecord, now: Date): boolean {
-  const left = msUntilExpiry(record, now);
-  return left !== undefined && left <= REFRESH_MARGIN_MS;
+/** Whether a renewal can be asked for at all: a refresh token and the client secret are stored, and it is not a demo token. */
+export function canRenew(record: TokenRecord): boolean {
+  return Boolean(record.refreshToken && record.clientSecret && !record.demo);
+}
+
+/**
+ * When the token is due for renewal (ms since the epoch): 90 days after it was obtained or last renewed,
+ * or once three quarters of its known lifetime have passed, whichever comes first. A record whose
+ * obtainedAt cannot be read is due now.
+ */
+export function renewalDueAt(record: TokenRecord): number {
+  const obtained = Date.parse(record.obtainedAt);
+  if (!Number.isFinite(obtained)) return 0;
+  const expires = record.expiresAt ? Date.parse(record.expiresAt) : Number.NaN;
+  const byShare = Number.isFinite(expires) ? obtained + (expires - obtained) * RENEW_AT_SHARE : Number.POSITIVE_INFINITY;
+  return Math.min(obtained + RENEW_AFTER_MS, byShare);
+}
+
+/** Due for renewal, and renewable. */
+export function isDue(record: TokenRecord, now: Date): boolean {
+  return canRenew(record) && now.getTime() >= renewalDueAt(record);
+}
+
+/** When a failed renewal may be tried again, if the last attempt failed less than RENEW_RETRY_MS ago. */
+export function renewalRetryAt(record: Pick<TokenRecord, 'renewalFailedAt'>, now: Date): number | undefined {
+  if (!record.renewalFailedAt) return undefined;
+  const failed = Date.parse(record.renewalFailedAt);
+  // A time in the future (a clock set back, a hand edit) does not hold renewals off for longer than an hour.
+  if (!Number.isFinite(failed) || failed > now.getTime()) return undefined;
+  const retry = failed + RENEW_RETRY_MS;
+  return retry > now.getTime() ? retry : undefined;
 }
 
 export interface UsableToken {
   record: TokenRecord;
-  /** Whether this call refreshed it (false when it was fresh, or another process had just refreshed it). */
+  /** Whether this call renewed it (false when it was not due, or another process had just renewed it). */
   refreshed: boolean;
-  /** Set when a refresh ahead of expiry failed and the still-valid token is returned anyway. */
+  /** Set when the token still works but a renewal failed (now, or less than an hour ago). */
   warning?: string;
 }
 
+/** The warning for a due token whose renewal failed less than an hour ago: said on every use until the retry. */
+export function heldOffWarning(record: TokenRecord, profile: string, retryAt: number): string {
+  const until = record.expiresAt ? ` It works until ${formatInstant(new Date(record.expiresAt))};` : '';
+  return `The token${ofProfile(profile)} is due for renewal, but the last attempt failed; the next is after ${formatInstant(new Date(retryAt))}.${until} \`yandex-token refresh${profileFlag(profile)}\` tries now and says why.`;
+}
+
 /**
- * The profile's token, refreshed first when it has expired or expires within a minute. The fast path
- * (a fresh token) only reads the file; the lock, conf and the protocol are loaded only for a refresh.
- * When a refresh ahead of expiry fails, the still-valid token is returned with a warning.
+ * The profile's token, renewed first when it is due (or expired). The fast path (a token not due) only
+ * reads the file; the lock, conf and the protocol are loaded only for a renewal. A renewal that fails while
+ * the token still works returns the token with a warning, and is not tried again for an hour.
  */
 export async function getValidToken(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
   const record = requireRecord(store, profile);
-  if (!needsRefresh(record, now())) return { record, refreshed: false };
-  if (!record.refreshToken && !isExpired(record, now())) return { record, refreshed: false };
-  // A demo token is printed while it lasts; its emulator is gone, so no refresh is tried ahead of expiry.
-  if (record.demo && !isExpired(record, now())) return { record, refreshed: false };
+  const expired = isExpired(record, now());
+  if (!expired) {
+    if (!isDue(record, now())) return { record, refreshed: false };
+    const retryAt = renewalRetryAt(record, now());
+    if (retryAt !== undefined) return { record, refreshed: false, warning: heldOffWarning(record, profile, retryAt) };
+  }
   try {
     const { refreshRecord } = await import('./refresh.js');
     return await refreshRecord(store, api, profile, now);
   } catch (error) {
-    const left = msUntilExpiry(record, now());
+    // What refreshRecord did not turn into a warning (the lock, the file): a token that still works is
+    // handed out anyway, with the reason.
     const interrupted = error instanceof CancelledError || error instanceof TerminatedError;
-    if (left !== undefined && left > 0 && error instanceof UserError && !interrupted) {
-      return {
-        record,
-        refreshed: false,
-        warning: `Could not refresh the token, which expires in ${Math.ceil(left / 1000)} s: ${error.message}`,
-      };
-    }
-    throw error;
+    if (expired || !(error instanceof UserError) || interrupted) throw error;
+    return { record, refreshed: false, warning: `Could not renew the token${ofProfile(profile)}, which still works: ${error.message}` };
   }
 }
 

@@ -135,9 +135,9 @@ export interface Emulator {
   counts: Record<string, number>;
   requests: LoggedRequest[];
   /**
-   * Issues a token pair directly, as if a login had happened (for tests of refresh, status, logout). The
-   * refresh token lives for the emulator's token lifetime unless refreshExpiresIn says otherwise, so
-   * `expiresIn: 0` gives an expired access token whose refresh still works.
+   * Issues a token pair directly, as if a login had happened (for tests of refresh, status, logout). As at
+   * Yandex, the refresh token dies with the access token, unless refreshExpiresIn says otherwise (an
+   * expired access token whose refresh still works: `expiresIn: 0, refreshExpiresIn: 3600`).
    */
   issueToken(grant: Partial<Grant> & { expiresIn?: number; refreshExpiresIn?: number }): {
     access_token: string;
@@ -768,7 +768,7 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
       failures.clear();
     },
     issueToken({ expiresIn, refreshExpiresIn, ...grant }) {
-      return issue({ clientId: DEMO_CLIENT.id, ...grant }, expiresIn ?? lifetime, refreshExpiresIn ?? lifetime);
+      return issue({ clientId: DEMO_CLIENT.id, ...grant }, expiresIn ?? lifetime, refreshExpiresIn ?? expiresIn ?? lifetime);
     },
     decideDevice,
     expireDeviceCodes() {

@@ -1,7 +1,8 @@
 // Renewing a stored token under the config file's lock (print when it is due, `refresh`, the Node API's
 // getToken), and turning Yandex's token answers into stored records. Loaded only for a refresh or a login.
-import { apiForRecord, isExpired, loginAgain, needsRefresh, notLoggedIn, ofProfile, profileFlag, requireRecord, type UsableToken } from './credentials.js';
-import { NotLoggedInError, OAuthError } from './errors.js';
+import { apiForRecord, heldOffWarning, isDue, isExpired, loginAgain, notLoggedIn, ofProfile, profileFlag, renewalRetryAt, requireRecord, type UsableToken } from './credentials.js';
+import { CancelledError, NotLoggedInError, OAuthError, TerminatedError, UserError } from './errors.js';
+import { formatInstant } from './time.js';
 import { DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL } from './settings.js';
 import type { TokenResponse, YandexApi } from './oauth.js';
 import type { Store, TokenRecord } from './store.js';
@@ -71,6 +72,7 @@ export function recordAfterRefresh(current: TokenRecord, token: TokenResponse, n
     expiresAt: expiresAtFrom(token, now),
     scope: token.scope ?? current.scope,
     obtainedAt: now.toISOString(),
+    renewalFailedAt: undefined,
   });
 }
 
@@ -82,11 +84,49 @@ export function demoCannotRefresh(profile: string): NotLoggedInError {
   );
 }
 
+/** "until 2027-03-01 10:00:00 UTC", or nothing when Yandex never said when the token expires. */
+function until(record: TokenRecord): string {
+  return record.expiresAt ? ` until ${formatInstant(new Date(record.expiresAt))}` : '';
+}
+
+/** What Yandex said when it refused, as "code: description", or undefined when the failure was not a refusal. */
+function refusal(error: unknown): string | undefined {
+  const cause = error instanceof NotLoggedInError ? error.cause : undefined;
+  return cause instanceof OAuthError ? `${cause.code}${cause.description ? `: ${cause.description}` : ''}` : undefined;
+}
+
 /**
- * Refreshes the profile's token under the config file's lock. Inside the lock the record is read again:
- * unless `force`, a token that another process refreshed meanwhile is returned as it is, so that many
- * processes on one expired token make one refresh between them (Yandex rotates refresh tokens, and a
- * second refresh with the old one would fail). Failures leave the stored record as it was.
+ * The error for a renewal that failed and cannot be shrugged off: the token has expired, or `refresh` was
+ * asked for. A refusal means the refresh token is dead (Yandex ends it with the access token): only a new
+ * login helps. An expired token is unusable whatever the reason (exit 4).
+ */
+function renewalFailed(error: UserError, profile: string, expired: boolean): UserError {
+  const said = refusal(error);
+  const cause = error instanceof NotLoggedInError ? error.cause : undefined;
+  if (expired) {
+    const why = said ? `Yandex refused to renew it (${said}).` : `renewing it failed: ${error.message.replace(/[^.]$/, '$&.')}`;
+    return new NotLoggedInError(`The token${ofProfile(profile)} has expired, and ${why} ${loginAgain(profile)}`, { cause: cause ?? error });
+  }
+  if (said) return new NotLoggedInError(`Yandex refused to refresh the token${ofProfile(profile)} (${said}). ${loginAgain(profile)}`, { cause });
+  return error;
+}
+
+/** The one line for a renewal that failed while the token still works. */
+function renewalWarning(error: UserError, current: TokenRecord, profile: string): string {
+  const said = refusal(error);
+  if (said) {
+    return `Yandex refused to renew the token${ofProfile(profile)} (${said}). It still works${until(current)}; run \`yandex-token login${profileFlag(profile)}\` again before then.`;
+  }
+  return `Could not renew the token${ofProfile(profile)}, which still works${until(current)}; the next attempt is in an hour. ${error.message}`;
+}
+
+/**
+ * Renews the profile's token under the config file's lock. Inside the lock the record is read again:
+ * unless `force`, a token that another process renewed meanwhile (or failed to renew less than an hour
+ * ago) is returned as it is, so that many processes on one due token make one request between them
+ * (Yandex rotates refresh tokens, and a second refresh with the old one would fail). A failure leaves the
+ * tokens as they were; unless `force`, it is noted in the record (renewalFailedAt) so that the next attempt
+ * waits an hour, and a token that still works is returned with a warning instead of failing.
  */
 export async function refreshRecord(
   store: Store,
@@ -96,15 +136,24 @@ export async function refreshRecord(
   options: { force?: boolean } = {},
 ): Promise<UsableToken> {
   const oauth = await import('./oauth.js');
-  return store.update(async (data) => {
+  const outcome = await store.update(async (data): Promise<UsableToken | { failed: UserError }> => {
     const current = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
     if (!current) throw notLoggedIn(profile);
-    if (!options.force && !needsRefresh(current, now())) return { record: current, refreshed: false };
+    const expired = isExpired(current, now());
+    if (!options.force) {
+      if (!expired && !isDue(current, now())) return { record: current, refreshed: false };
+      const retryAt = renewalRetryAt(current, now());
+      if (retryAt !== undefined && !expired) return { record: current, refreshed: false, warning: heldOffWarning(current, profile, retryAt) };
+      if (retryAt !== undefined) {
+        throw new NotLoggedInError(
+          `The token${ofProfile(profile)} has expired, and renewing it failed less than an hour ago. ${loginAgain(profile)} (\`yandex-token refresh${profileFlag(profile)}\` tries again now.)`,
+        );
+      }
+    }
     if (current.demo) throw demoCannotRefresh(profile);
     if (!current.refreshToken) {
-      if (!options.force && !isExpired(current, now())) return { record: current, refreshed: false };
       throw new NotLoggedInError(
-        isExpired(current, now())
+        expired
           ? `The token${ofProfile(profile)} has expired and no refresh token is stored to renew it. ${loginAgain(profile)}`
           : `No refresh token is stored${ofProfile(profile)}, so the token cannot be refreshed. ${loginAgain(profile)}`,
       );
@@ -122,19 +171,21 @@ export async function refreshRecord(
         refreshToken: current.refreshToken,
       });
     } catch (error) {
-      const cause = error instanceof NotLoggedInError ? error.cause : undefined;
-      if (cause instanceof OAuthError) {
-        const said = `${cause.code}${cause.description ? `: ${cause.description}` : ''}`;
-        throw new NotLoggedInError(`Yandex refused to refresh the token${ofProfile(profile)} (${said}). ${loginAgain(profile)}`, {
-          cause,
-        });
-      }
-      throw error;
+      // Ctrl-C and the like are not a failed attempt; neither is a bug.
+      if (!(error instanceof UserError) || error instanceof CancelledError || error instanceof TerminatedError) throw error;
+      if (options.force) throw renewalFailed(error, profile, expired);
+      // Noted in the file (returned, not thrown, so that update() writes it): the next attempt waits an hour.
+      const noted: TokenRecord = { ...current, renewalFailedAt: now().toISOString() };
+      data.profiles[profile] = noted;
+      if (!expired) return { record: noted, refreshed: false, warning: renewalWarning(error, current, profile) };
+      return { failed: renewalFailed(error, profile, expired) };
     }
     const record = recordAfterRefresh(current, token, now());
     data.profiles[profile] = record;
     return { record, refreshed: true };
   });
+  if ('failed' in outcome) throw outcome.failed;
+  return outcome;
 }
 
 /** A refresh now, whatever the expiry (`yandex-token refresh`). */

@@ -26,7 +26,10 @@ export interface TokenRecord {
   clientSecret?: string;
   /** The Yandex account's login, when /info answered. */
   login?: string;
+  /** When the token was obtained or last renewed (ISO 8601): renewals are due counted from here. */
   obtainedAt: string;
+  /** When a renewal ahead of expiry last failed; the next is tried an hour later. Cleared by a renewal. */
+  renewalFailedAt?: string;
   deviceId?: string;
   deviceName?: string;
   /** The OAuth base URL the token came from, when it was not Yandex's (an emulator): refresh and revoke go there. */
@@ -91,7 +94,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isRecord(value: unknown): value is TokenRecord {
   if (!isObject(value)) return false;
-  const optionalStrings = ['refreshToken', 'tokenType', 'expiresAt', 'scope', 'clientSecret', 'login', 'deviceId', 'deviceName', 'oauthUrl', 'loginUrl'];
+  const optionalStrings = ['refreshToken', 'tokenType', 'expiresAt', 'scope', 'clientSecret', 'login', 'deviceId', 'deviceName', 'oauthUrl', 'loginUrl', 'renewalFailedAt'];
   return (
     (value.demo === undefined || typeof value.demo === 'boolean') &&
     typeof value.accessToken === 'string' &&

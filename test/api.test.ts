@@ -107,7 +107,7 @@ test('getToken refreshes an expired token once, stores it, and shares the lock w
   assert.equal(forced, stored(home).accessToken);
 });
 
-test('a failed refresh of a token that still works is a warning to onWarning, and the token is returned', async (t) => {
+test('a failed renewal of a token that still works is a warning to onWarning, and the token is returned', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   const soon = storedRecord(yandex, 30_000);
@@ -116,7 +116,7 @@ test('a failed refresh of a token that still works is a warning to onWarning, an
   const token = await getToken({ env: { ...home.env, YANDEX_OAUTH_URL: await closedUrl() }, onWarning: (m) => warnings.push(m) });
   assert.equal(token, soon.accessToken);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /^Could not refresh the token, which expires in \d+ s: Could not reach http:\/\/127\.0\.0\.1:\d+/);
+  assert.match(warnings[0]!, /^Could not renew the token, which still works until .* UTC; the next attempt is in an hour\. Could not reach http:\/\/127\.0\.0\.1:\d+/);
 });
 
 test('not logged in: NotLoggedInError with exit code 4 and the command that fixes it', async (t) => {
@@ -148,9 +148,17 @@ test('Yandex refusing the refresh: NotLoggedInError whose cause is the OAuthErro
     assert.ok(error.cause instanceof OAuthError, `${profile}: the cause is the OAuthError`);
     assert.equal(error.cause.code, code);
     assert.equal(error.cause.status, 400);
-    assert.match(error.message, new RegExp(`Yandex refused to refresh the token \\(profile "${profile}"\\) \\(${code}: .+\\)\\. Run \`yandex-token login --profile ${profile}\` again\\.`));
+    assert.match(
+      error.message,
+      new RegExp(`The token \\(profile "${profile}"\\) has expired, and Yandex refused to renew it \\(${code}: .+\\)\\. Run \`yandex-token login --profile ${profile}\` again\\.`),
+    );
   }
-  assert.equal(readFileSync(home.configFile, 'utf8'), before, 'the stored records are left as they were');
+  const then = JSON.parse(before) as { profiles: Record<string, TokenRecord> };
+  for (const profile of ['dead', 'wrongSecret']) {
+    const { renewalFailedAt, ...tokens } = stored(home, profile);
+    assert.deepEqual(tokens, then.profiles[profile], 'the stored tokens are left as they were');
+    assert.ok(renewalFailedAt, 'the failed attempt is noted');
+  }
 });
 
 test('a blocked app: unauthorized_client, for a refresh and for a login', async (t) => {
@@ -178,15 +186,20 @@ test('Yandex unreachable: NetworkError; a broken config file: ConfigError; YANDE
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   const expired = storedRecord(yandex, -HOUR);
-  writeConfig(home, { default: expired });
+  writeConfig(home, { default: expired, portal: storedRecord(yandex, -HOUR), fresh: storedRecord(yandex, HOUR, { obtainedAt: new Date().toISOString() }) });
 
+  // An expired token that could not be renewed is unusable (exit 4), whatever the reason; the cause says it.
   const offline = await rejection(getToken({ env: { ...home.env, YANDEX_OAUTH_URL: await closedUrl() } }));
-  assert.ok(offline instanceof NetworkError, String(offline));
-  assert.equal(offline.exitCode, 1);
+  assert.ok(offline instanceof NotLoggedInError && offline.cause instanceof NetworkError, String(offline));
+  assert.equal(offline.exitCode, 4);
   yandex.fail('/token', 'html', 1);
-  const portal = await rejection(getToken({ env: home.env }));
-  assert.ok(portal instanceof NetworkError, String(portal));
+  const portal = await rejection(getToken({ env: home.env, profile: 'portal' }));
+  assert.ok(portal instanceof NotLoggedInError && portal.cause instanceof NetworkError, String(portal));
   assert.equal(stored(home).accessToken, expired.accessToken, 'nothing was stored');
+  // `forceRefresh` of a token that still works: the NetworkError itself (exit 1).
+  const forcedOffline = await rejection(getToken({ env: { ...home.env, YANDEX_OAUTH_URL: await closedUrl() }, profile: 'fresh', forceRefresh: true }));
+  assert.ok(forcedOffline instanceof NetworkError, String(forcedOffline));
+  assert.equal(forcedOffline.exitCode, 1);
 
   assert.equal(await getToken({ env: { ...home.env, YANDEX_TOKEN: 'y0_from_ci' } }), 'y0_from_ci');
   const forced = await rejection(getToken({ env: { ...home.env, YANDEX_TOKEN: 'y0_from_ci' }, forceRefresh: true }));

@@ -392,7 +392,7 @@ describe('POST /token grant_type=refresh_token', () => {
 
   it('an access token past half its life (or expired, with a live refresh token) is replaced', async (t) => {
     const emu = await start(t);
-    const old = emu.issueToken({ expiresIn: 0 });
+    const old = emu.issueToken({ expiresIn: 0, refreshExpiresIn: 3600 });
     assert.equal((await info(emu, old.access_token)).status, 401, 'expired');
     const renewed = await refresh(emu, old.refresh_token);
     assert.equal(renewed.status, 200, renewed.text);

@@ -40,7 +40,7 @@ test('login --demo, then status, refresh, print and logout make no request to an
   const status = await runCli(['status'], env);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stderr, /Profile demo: demo token from `login --demo`, not a real Yandex token \(not checked: its emulator has stopped\)/);
-  assert.match(status.stderr, /Refresh +not possible: demo tokens cannot be renewed/);
+  assert.match(status.stderr, /Renewal +not possible: demo tokens cannot be renewed/);
   assert.doesNotMatch(status.stderr, /could not be reached|rejected/);
 
   const json = await runCli(['status', '--json'], env);

@@ -40,6 +40,17 @@ function storedRecord(yandex: Emulator, setup: Setup = {}): TokenRecord {
   return record;
 }
 
+/** The file after a failed renewal: every token as it was, only the failure noted in the named profiles. */
+function assertKeptNoting(home: Home, before: string, noted: string[]): void {
+  const then = JSON.parse(before) as { profiles: Record<string, TokenRecord> };
+  const now = readConfig(home);
+  for (const [name, record] of Object.entries(now.profiles)) {
+    const { renewalFailedAt, ...rest } = record;
+    assert.deepEqual(rest, then.profiles[name], `profile ${name} kept its tokens`);
+    assert.equal(renewalFailedAt !== undefined, noted.includes(name), `profile ${name}: the failure noted or not`);
+  }
+}
+
 function readConfig(home: Home): { profiles: Record<string, TokenRecord> } {
   return JSON.parse(readFileSync(home.configFile, 'utf8'));
 }
@@ -92,11 +103,12 @@ test('print refreshes an expired token, stores the new pair in one write, and pr
   assert.equal(yandex.counts['token:refresh_token'], 1);
 });
 
-test('print refreshes a token that expires within a minute, and leaves a later one alone', async (t) => {
+test('print renews a token three quarters through its lifetime, and leaves an earlier one alone', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
+  // Both were obtained an hour ago: one has 30 s of its lifetime left, the other 4 hours (a fifth used).
   const soon = storedRecord(yandex, { expiresInMs: 30_000 });
-  const later = storedRecord(yandex, { expiresInMs: 10 * 60_000 });
+  const later = storedRecord(yandex, { expiresInMs: 4 * HOUR });
   writeConfig(home, { default: soon, later });
 
   const first = await runCli(['print'], home.env);
@@ -137,11 +149,11 @@ test('a refresh token Yandex refuses: exit 4, a sentence to log in again, the re
   const print = await runCli(['print'], home.env);
   assert.equal(print.code, 4);
   assert.equal(print.stdout, '');
-  assert.match(print.stderr, /^Yandex refused to refresh the token \(invalid_grant: Invalid refresh token\)\. Run `yandex-token login` again\.\n$/);
+  assert.match(print.stderr, /^The token has expired, and Yandex refused to renew it \(invalid_grant: Invalid refresh token\)\. Run `yandex-token login` again\.\n$/);
   const work = await runCli(['print', '--profile', 'work'], home.env);
   assert.equal(work.code, 4);
   assert.match(work.stderr, /\(profile "work"\).*Run `yandex-token login --profile work` again\./);
-  assert.equal(readFileSync(home.configFile, 'utf8'), before, 'the stored record is kept as it was');
+  assertKeptNoting(home, before, ['default', 'work']);
 });
 
 test('an expired token without a refresh token or client secret: exit 4, record kept', async (t) => {
@@ -162,7 +174,7 @@ test('an expired token without a refresh token or client secret: exit 4, record 
   assert.equal(yandex.counts['token:refresh_token'] ?? 0, 0);
 });
 
-test('Yandex unreachable during a refresh: exit 1, record kept; a token still valid for a minute is printed with a warning', async (t) => {
+test('Yandex unreachable during a renewal: an expired token exits 4, a due one that still works is printed with a warning', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   const soon = storedRecord(yandex, { expiresInMs: 40_000 });
@@ -171,16 +183,19 @@ test('Yandex unreachable during a refresh: exit 1, record kept; a token still va
   const env = { ...home.env, YANDEX_OAUTH_URL: await closedUrl() };
 
   const expired = await runCli(['print'], env);
-  assert.equal(expired.code, 1);
+  assert.equal(expired.code, 4);
   assert.equal(expired.stdout, '');
-  assert.match(expired.stderr, /^Could not reach http:\/\/127\.0\.0\.1:\d+ while refreshing the token: the connection was refused\./);
-  assert.equal(readFileSync(home.configFile, 'utf8'), before);
+  assert.match(
+    expired.stderr,
+    /^The token has expired, and renewing it failed: Could not reach http:\/\/127\.0\.0\.1:\d+ while refreshing the token: the connection was refused\..* Run `yandex-token login` again\.\n$/,
+  );
 
   const early = await runCli(['print', '--profile', 'soon'], env);
   assert.equal(early.code, 0, early.stderr);
   assert.equal(early.stdout, `${soon.accessToken}\n`);
-  assert.match(early.stderr, /Warning: Could not refresh the token, which expires in \d+ s: Could not reach/);
-  assert.equal(readFileSync(home.configFile, 'utf8'), before);
+  assert.match(early.stderr, /^Warning: Could not renew the token \(profile "soon"\), which still works until .* UTC; the next attempt is in an hour\. Could not reach/);
+  assert.equal(early.stderr.split('\n').length, 2, 'one line');
+  assertKeptNoting(home, before, ['default', 'soon']);
 });
 
 test('`refresh` renews a fresh token now: a new refresh token is stored, stdout stays empty', async (t) => {
@@ -223,12 +238,17 @@ test('`refresh` renews a fresh token now: a new refresh token is stored, stdout 
   assert.match(cannot.stderr, /No refresh token is stored, so the token cannot be refreshed\. Run `yandex-token login` again\./);
 });
 
-test('after a real login with a short-lived token, print refreshes it', async (t) => {
+test('after a real login with a short-lived token, print renews it once three quarters of its lifetime have passed', async (t) => {
   const yandex = await fakeYandex(t, { tokenLifetimeSeconds: 30 });
   const home = makeHome(t, yandex);
   const login = await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
   assert.equal(login.code, 0, login.stderr);
   const first = readConfig(home).profiles.default!;
+  assert.equal((await runCli(['print'], home.env)).stdout, `${first.accessToken}\n`, 'not due yet');
+  assert.equal(yandex.counts['token:refresh_token'] ?? 0, 0);
+  // 25 of its 30 seconds later (the record says so): past three quarters of its lifetime, so due.
+  const earlier = (iso: string) => new Date(Date.parse(iso) - 25_000).toISOString();
+  writeConfig(home, { default: { ...first, obtainedAt: earlier(first.obtainedAt), expiresAt: earlier(first.expiresAt!) } });
   const print = await runCli(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(yandex.counts['token:refresh_token'], 1);
@@ -267,7 +287,8 @@ test('status of a valid token: account, profile, client id, expiry, scopes and f
   assert.equal(report.profiles.length, 1);
   const entry = report.profiles[0];
   assert.deepEqual(Object.keys(entry).sort(), [
-    'clientId', 'demo', 'expiresAt', 'expiresInSeconds', 'login', 'message', 'pendingDeviceLogin', 'profile', 'refreshable', 'scope', 'server', 'source', 'state',
+    'clientId', 'demo', 'expiresAt', 'expiresInSeconds', 'login', 'message', 'pendingDeviceLogin', 'profile', 'refreshable', 'renewAt', 'renewalFailedAt',
+    'scope', 'server', 'source', 'state',
   ]);
   assert.equal(entry.profile, 'default');
   assert.equal(entry.source, 'config');
@@ -277,6 +298,10 @@ test('status of a valid token: account, profile, client id, expiry, scopes and f
   assert.equal(entry.clientId, DEMO_CLIENT.id);
   assert.equal(entry.scope, 'cloud_api:disk.read');
   assert.equal(entry.refreshable, true);
+  assert.equal(entry.renewalFailedAt, null);
+  // Obtained an hour ago, expiring in an hour: due at three quarters of its two hours.
+  assert.ok(Math.abs(Date.parse(entry.renewAt) - (Date.now() + HOUR / 2)) < 60_000, entry.renewAt);
+  assert.match(status.stderr, /Renewal +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in \d+ minutes\), by the first print after that/);
   assert.equal(entry.message, null);
   assert.ok(entry.expiresInSeconds > 3000 && entry.expiresInSeconds <= 3600);
   assert.ok(!json.stdout.includes('y0_emu_'));
@@ -333,12 +358,16 @@ test('status when not logged in: exit 4; every profile without --profile, one wi
     report.profiles.map((e: { profile: string; state: string }) => [e.profile, e.state]),
     [['default', 'valid'], ['dead', 'expired'], ['old', 'expired'], ['work', 'valid']],
   );
-  assert.match(all.stderr, /The token \(profile "dead"\) has expired and cannot be renewed.*login --profile dead/);
+  assert.match(all.stderr, /2 profiles cannot be used \(dead, old\)/);
   assert.equal(yandex.counts.info, 2, 'expired tokens are not sent to Yandex');
+  assert.deepEqual(report.profiles.map((e: { refreshable: boolean }) => e.refreshable), [true, false, false, true], 'an expired token is never called renewable');
 
+  // Yandex ends the refresh token with the access token: an expired token needs a new login.
   const one = await runCli(['status', '--profile', 'old'], home.env);
-  assert.equal(one.code, 0, 'expired but renewable by print');
-  assert.match(one.stderr, /Profile old: expired; `yandex-token print` or `refresh` renews it/);
+  assert.equal(one.code, 4);
+  assert.match(one.stderr, /Profile old: expired\n/);
+  assert.match(one.stderr, /Renewal +too late/);
+  assert.match(one.stderr, /The token \(profile "old"\) has expired\. Run `yandex-token login --profile old` again\.\n$/);
   assert.ok(!one.stderr.includes('Profile default'));
   const byEnv = await runCli(['status', '--json'], { ...home.env, YANDEX_TOKEN_PROFILE: 'work' });
   assert.deepEqual(JSON.parse(byEnv.stdout).profiles.map((e: { profile: string }) => e.profile), ['work']);

@@ -175,7 +175,7 @@ test('a CI job with YANDEX_TOKEN: its script runs with no config at all', async 
   assert.match(revoked.stderr, /Yandex rejected the token in YANDEX_TOKEN/);
 });
 
-test('an agency loops over its clients\' profiles; an expired one is refreshed, a revoked one reported', async (t) => {
+test('an agency loops over its clients\' profiles; a due one is renewed, an expired and a revoked one reported', async (t) => {
   for (const [path, install] of [
     [CURL, 'apt-get install curl'],
     [JQ, 'apt-get install jq'],
@@ -183,7 +183,8 @@ test('an agency loops over its clients\' profiles; an expired one is refreshed, 
     if (!requireProgram(t, path!, install!)) return;
   }
   const { yandex, home, env, work } = await setup(t);
-  const record = (expiresInMs: number): TokenRecord => {
+  const DAY = 24 * HOUR;
+  const record = (expiresInMs: number, ageMs = 0): TokenRecord => {
     const issued = yandex.issueToken({ expiresIn: 3600, deviceId: 'yt-agency-device' });
     return {
       accessToken: issued.access_token,
@@ -191,14 +192,17 @@ test('an agency loops over its clients\' profiles; an expired one is refreshed, 
       expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
       clientId: DEMO_CLIENT.id,
       clientSecret: DEMO_CLIENT.secret,
-      obtainedAt: new Date().toISOString(),
+      obtainedAt: new Date(Date.now() - ageMs).toISOString(),
     };
   };
   const revoked = record(HOUR);
   mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
   writeFileSync(
     home.configFile,
-    JSON.stringify({ profiles: { 'client-a': record(HOUR), 'client-b': record(-HOUR), 'client-c': revoked }, deviceIds: {} }),
+    JSON.stringify({
+      profiles: { 'client-a': record(HOUR), 'client-b': record(200 * DAY, 100 * DAY), 'client-c': revoked, 'client-d': record(-HOUR, 366 * DAY) },
+      deviceIds: {},
+    }),
     { mode: 0o600 },
   );
   const revoke = await fetch(`${yandex.url}/revoke_token`, {
@@ -213,6 +217,8 @@ test('an agency loops over its clients\' profiles; an expired one is refreshed, 
     assert.match(readFileSync(join(work, `counters-${client}.json`), 'utf8'), /"counters":\[\]/, client);
   }
   assert.ok(!existsSync(join(work, 'counters-client-c.json')));
-  assert.equal(yandex.counts['token:refresh_token'], 1, 'the expired client-b was refreshed by print');
+  assert.ok(!existsSync(join(work, 'counters-client-d.json')));
+  assert.equal(yandex.counts['token:refresh_token'], 1, 'client-b, due for renewal, was renewed by print');
   assert.match(result.stderr, /^client-c: Yandex rejected the token \(profile "client-c"\).*Run `yandex-token login --profile client-c` again\.$/m);
+  assert.match(result.stderr, /^client-d: The token \(profile "client-d"\) has expired\. Run `yandex-token login --profile client-d` again\.$/m);
 });

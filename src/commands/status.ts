@@ -1,6 +1,6 @@
 // `yandex-token status`: what is stored per profile, and whether Yandex still accepts each token (/info).
 import type { Context } from '../context.js';
-import { apiForRecord, isExpired, loginAgain, msUntilExpiry, notLoggedIn, ofProfile, profileFlag } from '../credentials.js';
+import { apiForRecord, canRenew, isExpired, loginAgain, msUntilExpiry, notLoggedIn, ofProfile, profileFlag, renewalDueAt, renewalRetryAt } from '../credentials.js';
 import { CancelledError, ExitCode, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
 import { fetchAccountInfo, type AccountInfo } from '../oauth.js';
 import { nonDefaultEndpoints } from '../refresh.js';
@@ -31,8 +31,15 @@ export interface StatusEntry {
   /** Seconds from now; negative once expired. */
   expiresInSeconds: number | null;
   scope: string | null;
-  /** A refresh token and client secret are stored, so print can renew the token. */
+  /** The token has not expired, and a refresh token and client secret are stored, so print can renew it. */
   refreshable: boolean;
+  /**
+   * When print next renews the token (ISO 8601; in the past: the next print does), or null when it cannot
+   * be renewed: 90 days after it was obtained or last renewed, or at three quarters of its lifetime.
+   */
+  renewAt: string | null;
+  /** When a renewal ahead of expiry last failed (ISO 8601; print tries again an hour later), else null. */
+  renewalFailedAt: string | null;
   /** A `login --demo` token (from the built-in emulator, not Yandex): never checked online, never renewed. */
   demo: boolean;
   /** When the token cannot be used as it is: what happened and what to do. */
@@ -79,8 +86,6 @@ function exitCodeOf(entry: StatusEntry): number {
     case 'valid':
     case 'demo':
       return ExitCode.ok;
-    case 'expired':
-      return entry.refreshable ? ExitCode.ok : ExitCode.notLoggedIn;
     case 'unreachable':
       return ExitCode.failure;
     default:
@@ -109,7 +114,9 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
     expiresAt: record?.expiresAt ?? null,
     expiresInSeconds: null,
     scope: record?.scope ?? null,
-    refreshable: Boolean(record?.refreshToken && record.clientSecret && !record.demo),
+    refreshable: Boolean(record && canRenew(record) && !isExpired(record, ctx.now())),
+    renewAt: null,
+    renewalFailedAt: record?.renewalFailedAt ?? null,
     demo: Boolean(record?.demo),
     message: null,
     pendingDeviceLogin: pendingStatus(ctx, pending),
@@ -123,15 +130,15 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
   const left = msUntilExpiry(record, ctx.now());
   entry.expiresInSeconds = left === undefined ? null : Math.round(left / 1000);
   if (isExpired(record, ctx.now())) {
-    // Yandex would only say 401; whether print can renew it is the useful answer.
+    // Not asked online: Yandex would only say 401. Nor called renewable: Yandex ends the refresh token with
+    // the access token (yandex-oauth.md §13), so a new login is what works.
     entry.state = 'expired';
-    if (record.demo) {
-      entry.message = `The demo token${ofProfile(profile)} has expired, and demo tokens cannot be renewed. Run \`yandex-token login --demo${profile === 'demo' ? '' : ` --profile ${profile}`}\` again.`;
-    } else if (!entry.refreshable) {
-      entry.message = `The token${ofProfile(profile)} has expired and cannot be renewed (no refresh token or client secret is stored). ${loginAgain(profile)}`;
-    }
+    entry.message = record.demo
+      ? `The demo token${ofProfile(profile)} has expired, and demo tokens cannot be renewed. Run \`yandex-token login --demo${profile === 'demo' ? '' : ` --profile ${profile}`}\` again.`
+      : `The token${ofProfile(profile)} has expired. ${loginAgain(profile)}`;
     return entry;
   }
+  if (entry.refreshable) entry.renewAt = new Date(Math.max(renewalDueAt(record), 0)).toISOString();
   if (record.demo) {
     // Nothing to ask: the emulator that issued it stopped with `login --demo`, and Yandex never knew it.
     entry.state = 'demo';
@@ -160,6 +167,8 @@ async function environmentEntry(ctx: Context, token: string): Promise<StatusEntr
     expiresInSeconds: null,
     scope: null,
     refreshable: false,
+    renewAt: null,
+    renewalFailedAt: null,
     pendingDeviceLogin: null,
     server: nonDefaultEndpoints(ctx.api).oauthUrl ?? null,
     demo: false,
@@ -177,7 +186,7 @@ function describeState(entry: StatusEntry): string {
     case 'valid':
       return 'valid (Yandex accepted it just now)';
     case 'expired':
-      return entry.refreshable ? 'expired; `yandex-token print` or `refresh` renews it' : 'expired, and it cannot be renewed';
+      return 'expired';
     case 'rejected':
       return 'rejected by Yandex';
     case 'unreachable':
@@ -206,7 +215,18 @@ function printEntry(ctx: Context, entry: StatusEntry): void {
   row('Expires', entry.expiresAt ? formatExpiry(entry.expiresAt, ctx.now()) : 'unknown (Yandex did not say)');
   row('Scopes', entry.scope ?? "all the app's permissions");
   if (entry.state === 'demo') row('Note', 'print prints it until it expires; no Yandex API accepts it');
-  row('Refresh', entry.demo ? 'not possible: demo tokens cannot be renewed' : entry.refreshable ? 'possible: a refresh token is stored' : 'not possible: no refresh token or client secret stored');
+  row('Renewal', renewal(entry, ctx.now()));
+}
+
+/** The Renewal row: when print renews the token, or why it cannot. */
+function renewal(entry: StatusEntry, now: Date): string {
+  if (entry.demo) return 'not possible: demo tokens cannot be renewed';
+  if (entry.state === 'expired') return 'too late: Yandex ends the refresh token with the token';
+  if (!entry.renewAt) return 'not possible: no refresh token or client secret is stored; log in again before it expires';
+  const retryAt = renewalRetryAt({ renewalFailedAt: entry.renewalFailedAt ?? undefined }, now);
+  if (retryAt !== undefined) return `due; the last attempt failed, the next is after ${formatInstant(new Date(retryAt))}`;
+  if (Date.parse(entry.renewAt) <= now.getTime()) return 'due: the next print renews it';
+  return `${formatExpiry(entry.renewAt, now)}, by the first print after that`;
 }
 
 /** The pending device login's line: the code and page come from the file, so they are cleaned first. */
