@@ -46,9 +46,20 @@ export class TerminatedError extends UserError {
 export class HungUpError extends TerminatedError {
   override name = 'HungUpError';
   override readonly exitCode: number = ExitCode.hungUp;
-  constructor() {
-    super('Hung up (the terminal was closed). Nothing was stored.');
+  constructor(message = 'Hung up (the terminal was closed). Nothing was stored.') {
+    super(message);
   }
+}
+
+/**
+ * The signal's error (same class, same exit code) for a run it stopped only after something was stored:
+ * "Cancelled. The renewed token was stored first: Yandex had already answered."
+ */
+export function stoppedAfter(reason: unknown, stored: string): unknown {
+  if (!(reason instanceof CancelledError || reason instanceof TerminatedError)) return reason;
+  const first = reason.message.replace(/ Nothing was stored\.$/, '');
+  const Kind = reason.constructor as new (message: string) => UserError;
+  return new Kind(`${first} ${stored}`);
 }
 
 /** A two-step device login is still waiting for the code to be entered: not a failure, not done. */

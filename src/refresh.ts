@@ -1,11 +1,11 @@
 // Renewing a stored token under the config file's lock (print when it is due, `refresh`, the Node API's
 // getToken), and turning Yandex's token answers into stored records. Loaded only for a refresh or a login.
 import { apiForRecord, heldOffWarning, isDue, isExpired, loginAgain, notLoggedIn, ofProfile, profileFlag, renewalRetryAt, requireRecord, type UsableToken } from './credentials.js';
-import { CancelledError, NotLoggedInError, OAuthError, TerminatedError, UserError } from './errors.js';
+import { CancelledError, NotLoggedInError, OAuthError, TerminatedError, UserError, stoppedAfter } from './errors.js';
 import { formatInstant } from './time.js';
 import { DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL } from './settings.js';
 import type { TokenResponse, YandexApi } from './oauth.js';
-import type { Store, TokenRecord } from './store.js';
+import type { ConfigData, Store, TokenRecord } from './store.js';
 
 export interface RecordSource {
   clientId: string;
@@ -136,14 +136,22 @@ export async function refreshRecord(
   options: { force?: boolean } = {},
 ): Promise<UsableToken> {
   const oauth = await import('./oauth.js');
+  /** What another run left: a token it renewed (or failed to renew within the hour) needs no renewal here. */
+  const settled = (data: ConfigData): UsableToken | undefined => {
+    const current = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+    if (options.force || !current || isExpired(current, now())) return undefined;
+    if (!isDue(current, now())) return { record: current, refreshed: false };
+    const retryAt = renewalRetryAt(current, now());
+    return retryAt === undefined ? undefined : { record: current, refreshed: false, warning: heldOffWarning(current, profile, retryAt) };
+  };
   const outcome = await store.update(async (data): Promise<UsableToken | { failed: UserError }> => {
     const current = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
     if (!current) throw notLoggedIn(profile);
     const expired = isExpired(current, now());
+    const done = settled(data);
+    if (done) return done;
     if (!options.force) {
-      if (!expired && !isDue(current, now())) return { record: current, refreshed: false };
       const retryAt = renewalRetryAt(current, now());
-      if (retryAt !== undefined && !expired) return { record: current, refreshed: false, warning: heldOffWarning(current, profile, retryAt) };
       if (retryAt !== undefined) {
         throw new NotLoggedInError(
           `The token${ofProfile(profile)} has expired, and renewing it failed less than an hour ago. ${loginAgain(profile)} (\`yandex-token refresh${profileFlag(profile)}\` tries again now.)`,
@@ -165,7 +173,7 @@ export async function refreshRecord(
     }
     let token: TokenResponse;
     try {
-      token = await oauth.refreshToken(apiForRecord(api, current), {
+      token = await oauth.refreshToken({ ...apiForRecord(api, current), signal: afterGrace(api.signal) }, {
         clientId: current.clientId,
         clientSecret: current.clientSecret,
         refreshToken: current.refreshToken,
@@ -173,6 +181,7 @@ export async function refreshRecord(
     } catch (error) {
       // Ctrl-C and the like are not a failed attempt; neither is a bug.
       if (!(error instanceof UserError) || error instanceof CancelledError || error instanceof TerminatedError) throw error;
+      if (api.signal?.aborted) throw api.signal.reason;
       if (options.force) throw renewalFailed(error, profile, expired);
       // Noted in the file (returned, not thrown, so that update() writes it): the next attempt waits an hour.
       const noted: TokenRecord = { ...current, renewalFailedAt: now().toISOString() };
@@ -183,9 +192,28 @@ export async function refreshRecord(
     const record = recordAfterRefresh(current, token, now());
     data.profiles[profile] = record;
     return { record, refreshed: true };
-  });
+  }, settled);
   if ('failed' in outcome) throw outcome.failed;
+  // Ctrl-C or SIGTERM while Yandex was answering: the answer was stored all the same, then the run stops.
+  if (outcome.refreshed && api.signal?.aborted) throw stoppedAfter(api.signal.reason, 'The renewed token was stored first: Yandex had already answered.');
   return outcome;
+}
+
+/**
+ * How long a refresh request already sent may still answer after Ctrl-C or SIGTERM. Yandex rotates the
+ * refresh token as it answers, so an answer dropped on the floor may cost the stored refresh token; the
+ * answer is stored, and the command then ends with the signal's exit code.
+ */
+export const REFRESH_GRACE_MS = 2_000;
+
+/** The caller's signal, aborted REFRESH_GRACE_MS after the caller's, with its reason. */
+function afterGrace(signal: AbortSignal | undefined): AbortSignal | undefined {
+  if (!signal) return undefined;
+  const delayed = new AbortController();
+  const abort = () => setTimeout(() => delayed.abort(signal.reason), REFRESH_GRACE_MS).unref();
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  return delayed.signal;
 }
 
 /** A refresh now, whatever the expiry (`yandex-token refresh`). */

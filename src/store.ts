@@ -82,11 +82,50 @@ export type Warn = (text: string) => void;
 /** How long a write waits for another run's lock before it says so. */
 const LOCK_NOTICE_MS = 2_000;
 
-const LOCK_OPTIONS = {
-  realpath: false,
-  stale: 15_000,
-  retries: { retries: 60, factor: 1.3, minTimeout: 20, maxTimeout: 1_000, randomize: true },
-};
+/** A lock whose folder has not been touched for this long was left by a run that was killed: taken over. */
+const LOCK_STALE_MS = 15_000;
+
+/** How long a write waits for another run's lock before it gives up. */
+const LOCK_GIVE_UP_MS = 60_000;
+
+type Release = () => Promise<void>;
+type ConfClass = typeof import('conf').default;
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it is aborted. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * conf, loaded once. Its writer (atomically) hooks SIGINT, SIGTERM and SIGHUP through when-exit, which
+ * deletes the temp file being written and re-raises the signal, killing the process before our own handler
+ * can store what Yandex answered and exit with the right code (fabiospampinato/when-exit, interceptor.js).
+ * Our handlers own the signals: the listeners the import added are taken off again; its 'exit' hook stays.
+ */
+let confClass: Promise<ConfClass> | undefined;
+function loadConf(): Promise<ConfClass> {
+  confClass ??= (async () => {
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGABRT', 'SIGUSR1'] as const;
+    const before = new Map(signals.map((name) => [name, new Set(process.listeners(name))]));
+    const { default: Conf } = await import('conf');
+    for (const name of signals) {
+      for (const listener of process.listeners(name)) if (!before.get(name)!.has(listener)) process.removeListener(name, listener);
+    }
+    return Conf;
+  })();
+  return confClass;
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -143,23 +182,6 @@ function permissionWarning(path: string, kind: 'file' | 'folder', uid: number): 
   if ((stat.mode & 0o077) === 0) return undefined;
   const who = kind === 'file' ? ((stat.mode & 0o022) !== 0 ? 'changed' : 'read') : (stat.mode & 0o022) !== 0 ? 'changed' : 'looked into';
   return `${path} can be ${who} by other users (mode ${mode}). Fix it with: ${fixMode}`;
-}
-
-/**
- * The lock, or the signal's reason as soon as it is aborted: the lock's retries (up to a minute while
- * another process holds it) cannot be cancelled, and Ctrl-C must not wait for them. A lock that is
- * granted after the abort is given back at once.
- */
-function unlessAborted(locking: Promise<() => Promise<void>>, signal: AbortSignal | undefined): Promise<() => Promise<void>> {
-  if (!signal) return locking;
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      locking.then((release) => release()).catch(() => undefined);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    locking.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 export class Store {
@@ -299,43 +321,84 @@ export class Store {
   /**
    * Read-modify-write under a lock next to the file, so concurrent processes never lose each other's
    * writes. `change` sees the current content and mutates it; the file is written only if it changed.
+   * Everything the write needs is loaded before `change` runs, so that what it brings back from the network
+   * is stored without a pause in which a signal could be handled.
+   *
+   * `settled`, asked each time the lock is found taken, looks at the file as the holder left it: a value
+   * it returns ends the wait without the lock (print's crowd: another run has just renewed the token).
    */
-  async update<T>(change: (data: ConfigData) => T | Promise<T>): Promise<T> {
+  async update<T>(change: (data: ConfigData) => T | Promise<T>, settled?: (data: ConfigData) => T | undefined): Promise<T> {
     this.ensureDir();
     // Asked first: for print, this is what installs the Ctrl-C handlers, before anything can wait.
     const signal = this.signal?.();
     this.assertWritable();
-    const lockfile = await import('proper-lockfile');
-    let release: () => Promise<void>;
-    // Said once the wait is long enough to notice: another run is writing, or one that was killed left
-    // its lock behind (taken over once it is LOCK_OPTIONS.stale old).
-    const waiting = setTimeout(
-      () => this.warn?.(`Waiting for another yandex-token to finish with ${this.path}; a lock left by a run that was killed (${this.path}.lock) is taken over within ${LOCK_OPTIONS.stale / 1000} s.`),
-      LOCK_NOTICE_MS,
-    );
-    waiting.unref();
+    const held = await this.lock(signal, settled);
+    if ('value' in held) return held.value;
     try {
+      const Conf = await loadConf().catch((error: unknown) => Promise.reject(this.writeError(error)));
       signal?.throwIfAborted();
-      release = await unlessAborted(lockfile.lock(this.path, { ...LOCK_OPTIONS, lockfilePath: `${this.path}.lock` }), signal);
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      if (systemErrorCode(error) === 'ELOCKED') {
-        throw new UserError(
-          `Another yandex-token is still updating ${this.path}. Try again; if it persists, remove ${this.path}.lock.`,
-        );
-      }
-      throw this.writeError(error);
-    } finally {
-      clearTimeout(waiting);
-    }
-    try {
       const data = this.read();
       const before = JSON.stringify(data);
       const result = await change(data);
-      if (JSON.stringify(data) !== before) await this.write(data);
+      if (JSON.stringify(data) !== before) this.write(Conf, data);
       return result;
     } finally {
-      await release().catch(() => undefined);
+      await held.release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Takes the lock (`config.json.lock`, a folder, through proper-lockfile). While another run holds it,
+   * the file is read again between tries (`settled` may end the wait) and proper-lockfile is not even
+   * loaded: a crowd of prints waiting on one renewal costs little more than reading the file. A try in
+   * progress always finishes before a signal ends the wait, and a lock it got is given back, so a signal
+   * never leaves a lock behind.
+   */
+  private async lock<T>(signal: AbortSignal | undefined, settled?: (data: ConfigData) => T | undefined): Promise<{ release: Release } | { value: T }> {
+    const lockPath = `${this.path}.lock`;
+    const started = Date.now();
+    let noticed = false;
+    let delay = 5;
+    let lockfile: typeof import('proper-lockfile') | undefined;
+    for (;;) {
+      signal?.throwIfAborted();
+      const holder = statSync(lockPath, { throwIfNoEntry: false });
+      const stale = holder !== undefined && Date.now() - holder.mtimeMs > LOCK_STALE_MS;
+      if (!holder || stale) {
+        lockfile ??= await import('proper-lockfile');
+        let release: Release | undefined;
+        try {
+          release = await lockfile.lock(this.path, { realpath: false, stale: LOCK_STALE_MS, retries: 0, lockfilePath: lockPath });
+        } catch (error) {
+          if (systemErrorCode(error) !== 'ELOCKED') throw this.writeError(error);
+        }
+        if (release) {
+          if (stale) this.warn?.(`Took over ${lockPath}, left by a run that was killed ${Math.round((Date.now() - holder.mtimeMs) / 1000)} s ago.`);
+          if (!signal?.aborted) return { release };
+          await release().catch(() => undefined);
+          throw signal.reason;
+        }
+      }
+      if (settled) {
+        const value = settled(this.read());
+        if (value !== undefined) return { value };
+      }
+      const waited = Date.now() - started;
+      if (!noticed && waited >= LOCK_NOTICE_MS) {
+        noticed = true;
+        // A live holder touches its lock every LOCK_STALE_MS / 2; one untouched for longer may have been killed.
+        const untouched = holder ? Date.now() - holder.mtimeMs : 0;
+        this.warn?.(
+          untouched > LOCK_STALE_MS / 2 + 1_000
+            ? `Waiting for another yandex-token to finish with ${this.path}; its lock (${lockPath}) has not been touched for ${Math.round(untouched / 1000)} s, and is taken over once it is ${LOCK_STALE_MS / 1000} s old, in case the run that left it was killed.`
+            : `Waiting for another yandex-token to finish with ${this.path}.`,
+        );
+      }
+      if (waited >= LOCK_GIVE_UP_MS) {
+        throw new UserError(`Another yandex-token is still updating ${this.path}. Try again; if it persists, remove ${lockPath}.`);
+      }
+      await pause(delay * (0.5 + Math.random()), signal);
+      delay = Math.min(delay * 1.5, 250);
     }
   }
 
@@ -368,8 +431,8 @@ export class Store {
     }
   }
 
-  private async write(data: ConfigData): Promise<void> {
-    const { default: Conf } = await import('conf');
+  /** Synchronous once conf is loaded: nothing can run between the caller's last await and the rename. */
+  private write(Conf: ConfClass, data: ConfigData): void {
     try {
       const conf = new Conf<Record<string, unknown>>({
         projectName: 'yandex-token',

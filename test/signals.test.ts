@@ -1,0 +1,109 @@
+// Signals at random moments during renewals: Ctrl-C, SIGTERM and SIGHUP sent to `refresh` and to a `print`
+// whose token is due, at any instant from start-up to exit, a fixed number of times. Whatever the instant:
+// no lock is left, the file is whole, the exit code and the last sentence say what was stored, and the
+// rotated refresh token is never lost (each run starts from what the previous one left, so a lost refresh
+// token would fail the next renewal).
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import type { TokenRecord } from '../src/store.ts';
+import { DEMO_CLIENT, fakeYandex, makeHome, startCli, writeConfig } from './support/harness.ts';
+
+const RUNS = 90;
+const SIGNALS = [
+  ['SIGINT', 2, /^Cancelled\./],
+  ['SIGTERM', 143, /^Terminated\./],
+  ['SIGHUP', 129, /^Hung up \(the terminal was closed\)\./],
+] as const;
+
+/** A small deterministic generator, so a failure can be repeated: the seed is in the test's name. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SEED = 20261130;
+
+test(`${RUNS} renewals, each stopped by a random signal at a random instant (seed ${SEED}): nothing lost, no lock left, the exit code tells the truth`, async (t) => {
+  const next = random(SEED);
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const issued = yandex.issueToken({ deviceId: 'yt-signal-device' });
+  const due = (record: TokenRecord): TokenRecord => ({ ...record, obtainedAt: new Date(Date.now() - 100 * 86_400_000).toISOString() });
+  writeConfig(home, {
+    default: due({
+      accessToken: issued.access_token,
+      refreshToken: issued.refresh_token,
+      expiresAt: new Date(Date.now() + issued.expires_in * 1000).toISOString(),
+      clientId: DEMO_CLIENT.id,
+      clientSecret: DEMO_CLIENT.secret,
+      obtainedAt: new Date().toISOString(),
+      deviceId: 'yt-signal-device',
+    }),
+  });
+  const seen = { stored: 0, nothing: 0, killed: 0, completed: 0 };
+
+  for (let run = 0; run < RUNS; run++) {
+    const before = readFileSync(home.configFile, 'utf8');
+    const stored = (JSON.parse(before) as { profiles: { default: TokenRecord } }).profiles.default;
+    // Each run finds the token due, so that print renews it too.
+    writeConfig(home, { default: due(stored) });
+    const start = readFileSync(home.configFile, 'utf8');
+    const renewalsBefore = yandex.counts['token:refresh_token'] ?? 0;
+    yandex.slow(Math.floor(next() * 60));
+    const [name, code, sentence] = SIGNALS[Math.floor(next() * SIGNALS.length)]!;
+    const args = next() < 0.5 ? ['refresh'] : ['print'];
+    const running = startCli(args, home.env, { timeoutMs: 30_000 });
+    const delay = Math.floor(next() * 400);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    running.child.kill(name);
+    const result = await running.done;
+    const label = `run ${run}: ${args[0]} with ${name} after ${delay} ms; exit ${result.code ?? result.signal}; stderr:\n${result.stderr}`;
+
+    assert.ok(!existsSync(`${home.configFile}.lock`), `no lock left (${label})`);
+    const after = readFileSync(home.configFile, 'utf8');
+    const record = (JSON.parse(after) as { profiles: { default: TokenRecord } }).profiles.default;
+    const renewed = (yandex.counts['token:refresh_token'] ?? 0) > renewalsBefore;
+    const last = result.stderr.trim().split('\n').at(-1) ?? '';
+    assert.doesNotMatch(result.stderr, /Unexpected error|^\s+at /m, label);
+
+    if (result.code === 0) {
+      seen.completed++;
+      // Done before the signal was handled: the renewal is stored.
+      assert.ok(renewed, label);
+      assert.notEqual(record.refreshToken, stored.refreshToken, label);
+      if (args[0] === 'print') assert.equal(result.stdout, `${record.accessToken}\n`, label);
+    } else if (result.code === null) {
+      // Killed by the signal itself, before the handlers were installed (the first milliseconds).
+      seen.killed++;
+      assert.equal(result.signal, name, label);
+      assert.ok(!renewed, `no request was sent before the handlers existed (${label})`);
+      assert.equal(after, start, label);
+    } else {
+      assert.equal(result.code, code, label);
+      assert.match(last, sentence, label);
+      if (/The renewed token was stored first/.test(last)) {
+        seen.stored++;
+        assert.ok(renewed, label);
+        assert.notEqual(record.refreshToken, stored.refreshToken, label);
+      } else {
+        seen.nothing++;
+        assert.match(last, /Nothing was stored\.$/, label);
+        assert.equal(after, start, `the file is as it was (${label})`);
+        assert.ok(!renewed, `Yandex did not rotate a refresh token that was then dropped (${label})`);
+      }
+      assert.equal(result.stdout, '', label);
+    }
+  }
+  t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
+  // The chain held: the refresh token the file holds now still renews.
+  yandex.slow(0);
+  const final = await startCli(['refresh'], home.env).done;
+  assert.equal(final.code, 0, final.stderr);
+});
