@@ -140,7 +140,8 @@ test('--device, Deny in Chromium: the terminal says it was declined; nothing is 
   assert.equal(login.stdout, '');
   assert.equal(
     login.stderr.trim().split('\n').at(-1),
-    'Access was declined on the Yandex page. Nothing was stored; run `yandex-token login --device` again to retry.',
+    // The emulator answers a denial as Yandex is known to answer a code it will not honour (invalid_grant).
+    'Yandex answered invalid_grant (The user denied access): the code expired or was declined, and Yandex no longer accepts it. Run `yandex-token login --device` again and enter the new code.',
   );
   assert.ok(!existsSync(home.configFile), 'nothing stored');
   const print = await runCli(['print'], home.env);

@@ -75,7 +75,8 @@ export function codeFromPaste(text: string, state: string): string {
 export async function loginByPaste(session: LoginSession, ctx: Context): Promise<TokenRecord> {
   const { options, clientId, clientSecret, deviceId, deviceName, timeoutSeconds } = session;
   const redirectUri = options.redirectUri ?? `${ctx.settings.oauthUrl}/verification_code`;
-  const other = otherYandexPage(redirectUri);
+  // Named as the alternative only when the person has not already picked a page.
+  const other = options.redirectUri ? undefined : otherYandexPage(redirectUri);
   const { url, state, verifier } = startAuthorization(session, ctx, redirectUri);
 
   const { err } = ctx;
