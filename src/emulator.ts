@@ -242,7 +242,7 @@ function page(title: string, body: string): string {
 <title>${escapeHtml(title)} — Yandex OAuth emulator</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;overflow-wrap:anywhere}
 .note{color:#a15c00;font-size:.9em}input,button{font-size:1em}button{padding:.4em 1.2em;margin:0 .6em .6em 0}
-input{padding:.3em;max-width:100%;box-sizing:border-box}code{font-size:1.3em}</style>
+input{padding:.3em;max-width:100%;box-sizing:border-box}code{font-size:1.3em}h1{font-size:1.5em;line-height:1.25}</style>
 </head><body><p class="note">Yandex OAuth emulator — not Yandex. Tokens issued here work only with this emulator.</p>
 ${body}</body></html>
 `;
