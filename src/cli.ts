@@ -120,7 +120,7 @@ function buildProgram(getContext: () => Context, io: CommandLineIo): Command {
     .option('--client-id <id>', 'the app\'s ClientID (env: YANDEX_CLIENT_ID; asked for on a terminal)')
     .option('--client-secret <secret>', 'the app\'s Client secret (env: YANDEX_CLIENT_SECRET; asked for, hidden, on a terminal)')
     .addOption(new Option('--port <port>', `loopback port for the redirect (default ${DEFAULT_PORT})`).argParser(positiveInt('--port', 65535)))
-    .option('--redirect-uri <uri>', 'the exact loopback Redirect URI registered in the app, e.g. http://localhost:8899/')
+    .option('--redirect-uri <uri>', 'the exact loopback Redirect URI registered in the app, e.g. http://localhost:8899/; with --no-localhost, the https page that shows the code')
     .option('--scope <scopes>', 'required permissions, space-separated (default: all the app has)')
     .option('--optional-scope <scopes>', 'optional permissions, space-separated')
     .option('--login-hint <login>', 'the Yandex account to log in as')
@@ -157,6 +157,8 @@ was created "for API access":
                   the page's address) here, or pipe it in as one line. The app
                   needs this Redirect URI (API-access apps have it):
                   ${DEFAULT_OAUTH_URL}/verification_code
+                  If it has https://oauth.yandex.com/verification_code (as
+                  Yandex's English docs say), pass that as --redirect-uri.
 After 30 s without an answer from the browser, login itself suggests these two.
 Over SSH you can also keep the loopback login by forwarding the port from your
 computer:

@@ -39,11 +39,27 @@ export interface EmulatorOptions {
   deviceExpiresInSeconds?: number;
   codeLifetimeSeconds?: number;
   /**
-   * Which reading of the device flow's UNCONFIRMED errors to play (yandex-oauth.md §6.2): 'rfc8628'
-   * (default) answers slow_down, expired_token and access_denied; 'invalid_grant' answers invalid_grant
-   * for an expired or denied code and never slow_down, as the Go clients assume.
+   * Which reading of the device flow's errors to play (yandex-oauth.md §6.2, §13): 'invalid_grant'
+   * (default: the only evidence for Yandex, a yadisk docstring and the Go clients) answers invalid_grant
+   * for an unknown, expired or denied code and never says slow_down by itself; 'rfc8628' answers
+   * RFC 8628's expired_token, access_denied and slow_down (for polls faster than the interval), which no
+   * Yandex source shows, so that a client can be held to tolerating them.
    */
   deviceErrors?: 'rfc8628' | 'invalid_grant';
+  /**
+   * The shape of issued authorization codes: '16-alphanumeric' (default; Yandex's glossary: "a 16-character
+   * string", and alphanumeric codes observed since 2025) or '7-digit' (older recordings). A code not of
+   * the issued shape is bad_verification_code. Clients must treat codes as opaque; tests run both.
+   */
+  codeFormat?: '16-alphanumeric' | '7-digit';
+  /**
+   * RFC 6749 §4.1.3: when the authorize request named a redirect_uri, the code exchange must carry the
+   * identical one, or invalid_grant. Yandex does not require it (its documented exchange and the recorded
+   * clients omit it), so by default its absence is accepted; a redirect_uri that is sent must still be
+   * the one the code was issued for (the strict reading of an undocumented case). Set this to play a
+   * standards-enforcing server.
+   */
+  requireRedirectUri?: boolean;
   /** Every answer is delayed by this many milliseconds (a slow network or an overloaded Yandex). */
   slowMs?: number;
   /** Called when an answer has gone out (or the connection closed without one): for a request log. */
@@ -85,6 +101,8 @@ interface Grant {
 interface PendingAuthorization extends Grant {
   responseType: 'code' | 'token';
   redirectUri: string;
+  /** The authorize request named redirect_uri itself (not the registered default). */
+  redirectUriSent?: boolean;
   state?: string;
   codeChallenge?: string;
   codeChallengeMethod?: string;
@@ -154,7 +172,8 @@ export interface Emulator {
   slow(ms: number): void;
   /**
    * Answers the next device-code poll with slow_down and raises that code's interval by 5 s, as a busy
-   * server may (RFC 8628 §3.5); a client that polls faster than the new interval gets slow_down again.
+   * server may (RFC 8628 §3.5), in either reading of deviceErrors: no Yandex source shows it, but a
+   * client must cope. With 'rfc8628', a client that polls faster than the new interval gets it again.
    */
   slowDownNextPoll(): void;
   /** Revokes every token, as "Log out on all devices" in Yandex ID would. */
@@ -209,11 +228,21 @@ function parseForm(body: string): Record<string, string> | undefined {
 
 const DEVICE_ID = /^[\x20-\x7e]{6,50}$/;
 
+/** 16 letters and digits, as Yandex's glossary describes a confirmation code. */
+function alphanumericCode(): string {
+  // 32 random bytes make 43 base64 characters, about 41 of them letters or digits: always 16 to keep.
+  return randomBytes(32).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 16);
+}
+
+// The viewport line makes a phone lay the page out at its own width (the device page is where
+// `login --device` sends people, often on a phone); without it, mobile browsers render at 980 px and shrink.
 function page(title: string, body: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} — Yandex OAuth emulator</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em}
-.note{color:#a15c00;font-size:.9em}button{font-size:1em;padding:.4em 1.2em;margin-right:.6em}code{font-size:1.3em}</style>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} — Yandex OAuth emulator</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;overflow-wrap:anywhere}
+.note{color:#a15c00;font-size:.9em}input,button{font-size:1em}button{padding:.4em 1.2em;margin:0 .6em .6em 0}
+input{padding:.3em;max-width:100%;box-sizing:border-box}code{font-size:1.3em}h1{font-size:1.5em;line-height:1.25}</style>
 </head><body><p class="note">Yandex OAuth emulator — not Yandex. Tokens issued here work only with this emulator.</p>
 ${body}</body></html>
 `;
@@ -235,7 +264,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const account = options.account ?? DEMO_ACCOUNT;
   const lifetime = options.tokenLifetimeSeconds ?? 31_536_000;
   const codeLifetime = options.codeLifetimeSeconds ?? 600;
-  const rfcDeviceErrors = (options.deviceErrors ?? 'rfc8628') === 'rfc8628';
+  const rfcDeviceErrors = options.deviceErrors === 'rfc8628';
+  const sevenDigitCodes = options.codeFormat === '7-digit';
   let slowMs = options.slowMs ?? 0;
 
   const pendingAuthorizations = new Map<string, PendingAuthorization>();
@@ -390,6 +420,7 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
         clientId: client.id,
         responseType,
         redirectUri,
+        redirectUriSent: q.redirect_uri !== undefined,
         state: q.state,
         codeChallenge: q.code_challenge,
         codeChallengeMethod: q.code_challenge ? (q.code_challenge_method ?? 'plain') : undefined,
@@ -418,7 +449,7 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
         target.hash = fragment.toString();
         return redirect(res, target.toString());
       }
-      const code = String(1_000_000 + (randomBytes(4).readUInt32BE() % 9_000_000));
+      const code = sevenDigitCodes ? String(1_000_000 + (randomBytes(4).readUInt32BE() % 9_000_000)) : alphanumericCode();
       codes.set(code, { ...pending, expiresAt: Date.now() + codeLifetime * 1000 });
       target.searchParams.set('code', code);
       if (pending.state !== undefined) target.searchParams.set('state', pending.state);
@@ -446,11 +477,16 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
 
       if (grantType === 'authorization_code') {
         if (!form.code) return oauthError(res, 'invalid_request', 'Missing code');
-        if (!/^\d{7}$/.test(form.code)) return oauthError(res, 'bad_verification_code', 'Invalid verification code format');
+        if (!(sevenDigitCodes ? /^\d{7}$/ : /^[A-Za-z0-9]{16}$/).test(form.code)) {
+          return oauthError(res, 'bad_verification_code', 'Invalid verification code format');
+        }
         const issued = codes.get(form.code);
         codes.delete(form.code);
         if (!issued || issued.expiresAt <= Date.now()) return oauthError(res, 'invalid_grant', 'Code has expired');
         if (issued.clientId !== client.id) return oauthError(res, 'invalid_grant', 'Code was issued to another application');
+        if (form.redirect_uri !== undefined ? form.redirect_uri !== issued.redirectUri : options.requireRedirectUri && issued.redirectUriSent) {
+          return oauthError(res, 'invalid_grant', 'redirect_uri does not match the one in the authorization request');
+        }
         if (issued.codeChallenge) {
           const verifier = form.code_verifier;
           if (!verifier) return oauthError(res, 'invalid_grant', 'code_verifier required');
@@ -506,10 +542,10 @@ ${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
             : oauthError(res, 'invalid_grant', 'Device code has expired');
         }
         const tooSoon =
-          slowDownPending || (device.lastPollAt !== undefined && now - device.lastPollAt < device.interval * 1000 - 50);
+          slowDownPending || (rfcDeviceErrors && device.lastPollAt !== undefined && now - device.lastPollAt < device.interval * 1000 - 50);
         slowDownPending = false;
         device.lastPollAt = now;
-        if (tooSoon && rfcDeviceErrors) {
+        if (tooSoon) {
           device.interval += 5;
           count('slow_down');
           return oauthError(res, 'slow_down', 'Polling too frequently');

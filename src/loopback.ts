@@ -19,6 +19,15 @@ export type CallbackParams =
   | { code: string }
   | { error: string; description?: string };
 
+/** What a redirect without the login's state reported: told, never taken as the login's answer. */
+export interface StrayError {
+  error: string;
+  description?: string;
+}
+
+/** Stray errors are told once each, and no more than this many, however often a page sends them. */
+const MAX_STRAY_REPORTS = 3;
+
 export interface Page {
   ok: boolean;
   title: string;
@@ -110,8 +119,15 @@ export async function listenForCallback(options: {
   target: RedirectTarget;
   state: string;
   signal?: AbortSignal;
+  /**
+   * Told when a GET on the path reports an error but lacks our state. Yandex may not echo state on an
+   * error (yandex-oauth.md §13), so this may be Yandex's real answer; but any page could forge it, so it
+   * never ends the wait.
+   */
+  onStrayError?: (stray: StrayError) => void;
 }): Promise<CallbackListener> {
-  const { target, state, signal } = options;
+  const { target, state, signal, onStrayError } = options;
+  const strayReported = new Set<string>();
   let held: ServerResponse | undefined;
   let settled = false;
   let resolveCallback!: (params: CallbackParams) => void;
@@ -137,6 +153,21 @@ export async function listenForCallback(options: {
     }
     const returned = url.searchParams.get('state');
     if (returned === null || !sameSecret(returned, state)) {
+      const error = url.searchParams.get('error');
+      if (error) {
+        const description = url.searchParams.get('error_description') ?? undefined;
+        const key = JSON.stringify([error, description]);
+        if (!settled && !strayReported.has(key) && strayReported.size < MAX_STRAY_REPORTS) {
+          strayReported.add(key);
+          onStrayError?.({ error, description });
+        }
+        return send(res, 400, {
+          ok: false,
+          title: 'Not the expected login',
+          message:
+            'This address reports an error but does not carry the state of the login that is waiting, so it cannot end that login. The terminal shows what it reported; press Ctrl-C there to stop waiting.',
+        });
+      }
       return send(res, 400, {
         ok: false,
         title: 'Not the expected login',

@@ -120,8 +120,13 @@ function oauthErrorMessage(action: Action, code: string, description: string | u
     if (code === 'access_denied') {
       return 'Access was declined on the Yandex page. Nothing was stored; run `yandex-token login --device` again to retry.';
     }
-    if (code === 'expired_token' || code === 'invalid_grant') {
+    if (code === 'expired_token') {
       return `${said}: the code expired before access was allowed. Run \`yandex-token login --device\` again and enter the new code.`;
+    }
+    // Yandex's only known answer for a device code it will not honour (yandex-oauth.md §13); whether a
+    // denial gets it too is not known, so the sentence covers both.
+    if (code === 'invalid_grant') {
+      return `${said}: the code expired or was declined, and Yandex no longer accepts it. Run \`yandex-token login --device\` again and enter the new code.`;
     }
   }
   if (action === 'pasted' && (code === 'invalid_grant' || code === 'bad_verification_code')) {
@@ -347,13 +352,22 @@ async function tokenRequest(api: YandexApi, fields: Record<string, string | unde
 
 export function exchangeCode(
   api: YandexApi,
-  params: ClientCredentials & { code: string; codeVerifier: string; deviceId?: string; deviceName?: string; pasted?: boolean },
+  params: ClientCredentials & {
+    code: string;
+    codeVerifier: string;
+    /** The authorize request's redirect_uri, sent again as RFC 6749 §4.1.3 requires (Yandex accepts it). */
+    redirectUri: string;
+    deviceId?: string;
+    deviceName?: string;
+    pasted?: boolean;
+  },
 ): Promise<TokenResponse> {
   return tokenRequest(
     api,
     {
       grant_type: 'authorization_code',
       code: params.code,
+      redirect_uri: params.redirectUri,
       client_id: params.clientId,
       client_secret: params.clientSecret,
       code_verifier: params.codeVerifier,

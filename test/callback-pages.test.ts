@@ -100,6 +100,7 @@ test('the success page says who logged in, and neither the code nor the token', 
   assertLockedDown(page, 'the success page');
   assert.match(html, /Logged in/);
   assert.match(html, /demo\.user/);
+  assert.ok(html.includes('<meta name="viewport" content="width=device-width, initial-scale=1">'), 'readable on a phone');
   const stored = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.default;
   for (const secret of [code, stored.accessToken, stored.refreshToken, url.searchParams.get('state')!]) {
     assert.ok(!html.includes(secret), 'no code, token or state in the page');
@@ -130,4 +131,45 @@ test('after a while without the browser, one line suggests --device or --no-loca
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, '');
   assert.equal(result.stderr.split('\n').filter((line) => line.includes('Still waiting')).length, 1);
+});
+
+test('an error redirect without our state is told on stderr at once, escaped, once per error; the wait goes on', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const port = await freePort();
+  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser'], home.env);
+  const url = authorizeUrlFrom(await running.waitForStderr(/Waiting up to/));
+  const state = url.searchParams.get('state')!;
+  const callback = (params: Record<string, string>) => fetch(`http://127.0.0.1:${port}/callback?${new URLSearchParams(params)}`);
+  const notices = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('A redirect to '));
+
+  // What Yandex may send if it does not echo state on an error: refused as the answer, but said at once.
+  const stray = await callback({ error: 'access_denied', error_description: 'The user denied access' });
+  const page = await stray.text();
+  assert.equal(stray.status, 400);
+  assertLockedDown(stray, 'the stray error page');
+  assert.match(page, /The terminal shows what it reported; press Ctrl-C there to stop waiting\./);
+  assert.ok(!page.includes('access_denied') && !page.includes('denied access'), 'the page echoes nothing from the request');
+  const told = await running.waitForStderr(/A redirect to .* reported access_denied/);
+  assert.deepEqual(notices(told), [
+    `A redirect to http://127.0.0.1:${port}/callback reported access_denied (The user denied access), but without this login's state, so it cannot end the login (any web page could send one); the wait goes on. If Yandex sent it in answer to this login, press Ctrl-C to end the wait.`,
+  ]);
+
+  // The same again is not repeated; escape sequences are taken out; a page hammering the port with
+  // ever new errors gets three lines at most; a wrong state counts as none.
+  for (let i = 0; i < 5; i++) assert.equal((await callback({ error: 'access_denied', error_description: 'The user denied access' })).status, 400);
+  assert.equal((await callback({ error: 'bad\x1b[31mred\x07', state: `${state}x` })).status, 400);
+  await running.waitForStderr(/reported bad \[31mred,/);
+  for (let i = 0; i < 20; i++) assert.equal((await callback({ error: `flood${i}` })).status, 400);
+
+  // The wait went on: the real answer, with our state, still ends the login.
+  const real = await callback({ error: 'access_denied', state });
+  assert.equal(real.status, 400);
+  const result = await running.done;
+  assert.equal(result.code, 1);
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /^Access was declined in the browser\./);
+  assert.equal(notices(result.stderr).length, 3, result.stderr);
+  assert.equal(notices(result.stderr).filter((line) => line.includes('access_denied')).length, 1);
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(result.stderr, /[\x00-\x08\x0b-\x1f\x7f]/, 'no control characters reach the terminal');
 });

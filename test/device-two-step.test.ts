@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import type { Emulator } from '../src/emulator.ts';
+import type { Emulator, EmulatorOptions } from '../src/emulator.ts';
 import type { ConfigData, TokenRecord } from '../src/store.ts';
 import { DEMO_CLIENT, credentials, fakeYandex, makeHome, runCli, startCli, type Home, type RunResult } from './support/harness.ts';
 
@@ -23,8 +23,8 @@ function polls(yandex: Emulator) {
   return yandex.requests.filter((r) => r.path === '/token' && r.form.grant_type === 'device_code');
 }
 
-async function setUp(t: TestContext, extra: string[] = []) {
-  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+async function setUp(t: TestContext, extra: string[] = [], options: EmulatorOptions = {}) {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, ...options });
   const home = makeHome(t, yandex);
   const started = await runCli(['login', '--device', '--no-wait', '--json', ...credentials(), ...extra], home.env);
   assert.equal(started.code, 0, started.stderr);
@@ -110,8 +110,8 @@ test('--poll --timeout keeps polling until the code is allowed', async (t) => {
   assert.equal(config.profiles.default, undefined);
 });
 
-test('declined on the page: --poll exits 1 saying to start again, and the pending code is dropped', async (t) => {
-  const { yandex, home, code } = await setUp(t);
+test('declined on the page, in RFC 8628\'s words: --poll exits 1 saying to start again, and the pending code is dropped', async (t) => {
+  const { yandex, home, code } = await setUp(t, [], { deviceErrors: 'rfc8628' });
   assert.ok(yandex.decideDevice(code.user_code, false));
   const result = await runCli(['login', '--device', '--poll'], home.env);
   assertExit(result, 1, /^Access was declined on the Yandex page\. Nothing was stored; run `yandex-token login --device --no-wait` again/);
@@ -137,6 +137,18 @@ test('expired, as Yandex says or by the clock: --poll exits 1 saying to start ag
   assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /^The code expired \(it lives 5 min\) before access was allowed\. Run `yandex-token login --device --no-wait` again/);
   assert.equal(polls(yandex).length, before, 'no poll for a dead code');
   assert.deepEqual(readConfig(home).pending, {});
+});
+
+test('declined or expired, as Yandex is known to answer (invalid_grant): --poll exits 1 saying to start again, the code is dropped', async (t) => {
+  const { yandex, home, code } = await setUp(t);
+  assert.ok(yandex.decideDevice(code.user_code, false));
+  assertExit(
+    await runCli(['login', '--device', '--poll'], home.env),
+    1,
+    /^Yandex answered invalid_grant \(The user denied access\): the code expired or was declined, and Yandex no longer accepts it\. Run `yandex-token login --device --no-wait` again and enter the new code\.$/,
+  );
+  assert.deepEqual(readConfig(home).pending, {});
+  assert.deepEqual(readConfig(home).profiles, {});
 });
 
 test('slow_down during --poll: exit 3, and the longer interval is kept for the next run', async (t) => {

@@ -2,7 +2,7 @@
 // authorize URL in Debian's Chromium (playwright-core, never a downloaded browser) and clicks Allow or Deny
 // on the emulator's consent page. Screenshots of the callback page land in test-artifacts/. For
 // `login --device`, Chromium plays the other device: it types the code shown on stderr into the emulator's
-// device page and allows or denies there.
+// device page and allows or denies there. At a phone's 390 px, the pages must be laid out at that width.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -140,10 +140,40 @@ test('--device, Deny in Chromium: the terminal says it was declined; nothing is 
   assert.equal(login.stdout, '');
   assert.equal(
     login.stderr.trim().split('\n').at(-1),
-    'Access was declined on the Yandex page. Nothing was stored; run `yandex-token login --device` again to retry.',
+    // The emulator answers a denial as Yandex is known to answer a code it will not honour (invalid_grant).
+    'Yandex answered invalid_grant (The user denied access): the code expired or was declined, and Yandex no longer accepts it. Run `yandex-token login --device` again and enter the new code.',
   );
   assert.ok(!existsSync(home.configFile), 'nothing stored');
   const print = await runCli(['print'], home.env);
   assert.equal(print.code, 4);
   assert.equal(print.stdout, '');
+});
+
+test('at a phone\'s 390 px, the emulator\'s pages and ours are laid out at that width and readable', { timeout: 120_000 }, async (t) => {
+  if (!requireProgram(t, CHROMIUM, 'apt-get install chromium')) return;
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const port = await freePort();
+  // A login waits on the listener, so that one of our pages (a request without its state) can be opened.
+  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '60'], home.env, { timeoutMs: 90_000 });
+  t.after(() => running.child.kill('SIGTERM'));
+  const authorize = /(http:\/\/\S+\/authorize\?\S+)/.exec(await running.waitForStderr(/Waiting up to/))![1]!;
+  const pages = {
+    'device page': `${yandex.url}/device`,
+    consent: authorize,
+    'verification code': `${yandex.url}/verification_code?code=AbCdEfGhIjKlMnOp`,
+    'our callback page': `http://127.0.0.1:${port}/callback?error=access_denied`,
+  };
+  const { measureOnPhone } = await import('./support/chromium-browser.mjs');
+  const screenshots = Object.keys(pages).map((name) => join(ARTIFACTS, `e2e-phone-${name.replace(/ /g, '-')}.png`));
+  const results = (await measureOnPhone(Object.values(pages), { screenshots })) as { url: string; layoutWidth: number; contentWidth: number; fontSize: number }[];
+  for (const [i, name] of Object.keys(pages).entries()) {
+    const page = results[i]!;
+    assert.equal(page.layoutWidth, 390, `${name}: laid out at the phone's width, not a shrunken desktop one`);
+    assert.ok(page.contentWidth <= 390, `${name}: no sideways scrolling (${page.contentWidth} px wide)`);
+    assert.ok(page.fontSize >= 16, `${name}: text of ${page.fontSize} px`);
+    assertScreenshot(screenshots[i]!);
+  }
+  running.child.kill('SIGTERM');
+  assert.equal((await running.done).code, 143);
 });

@@ -111,12 +111,12 @@ describe('GET /authorize', () => {
     }
   });
 
-  it('Allow redirects to redirect_uri with a 7-digit code, the state unchanged, and cid; its query is kept', async (t) => {
+  it('Allow redirects to redirect_uri with a 16-character alphanumeric code, the state unchanged, and cid; its query is kept', async (t) => {
     const emu = await start(t);
     const state = 'st/ate with spaces&=';
     const back = await consent(emu, { state, redirect_uri: `${CALLBACK}?keep=1` });
     assert.equal(`${back.origin}${back.pathname}`, CALLBACK);
-    assert.match(back.searchParams.get('code')!, /^\d{7}$/);
+    assert.match(back.searchParams.get('code')!, /^[A-Za-z0-9]{16}$/);
     assert.equal(back.searchParams.get('state'), state);
     assert.ok(back.searchParams.get('cid'));
     assert.equal(back.searchParams.get('keep'), '1');
@@ -266,6 +266,31 @@ describe('POST /token grant_type=authorization_code', () => {
     assert.equal(result.json!.token_type, 'bearer');
   });
 
+  it('codeFormat 7-digit: the older codes, and their shape checked instead', async (t) => {
+    const emu = await start(t, { codeFormat: '7-digit' });
+    const old = await code(emu);
+    assert.match(old, /^\d{7}$/);
+    assert.equal((await exchange(emu, old)).status, 200);
+    oauthError(await exchange(emu, 'AAAAAAAAAAAAAAAA'), 'bad_verification_code');
+    oauthError(await exchange(emu, '0000000'), 'invalid_grant');
+  });
+
+  it('redirect_uri, as Yandex: may be left out; when sent, must be the one the code was issued for', async (t) => {
+    const emu = await start(t);
+    assert.equal((await exchange(emu, await code(emu))).status, 200, 'left out');
+    assert.equal((await exchange(emu, await code(emu), { redirect_uri: CALLBACK })).status, 200, 'identical');
+    const other = await exchange(emu, await code(emu), { redirect_uri: `${CALLBACK}/` });
+    oauthError(other, 'invalid_grant');
+    assert.match(other.json!.error_description as string, /redirect_uri/);
+  });
+
+  it('redirect_uri, with requireRedirectUri (RFC 6749 §4.1.3): required when the authorize request had one', async (t) => {
+    const emu = await start(t, { requireRedirectUri: true });
+    oauthError(await exchange(emu, await code(emu)), 'invalid_grant');
+    assert.equal((await exchange(emu, await code(emu), { redirect_uri: CALLBACK })).status, 200);
+    oauthError(await exchange(emu, await code(emu), { redirect_uri: 'http://localhost:8765/callback' }), 'invalid_grant');
+  });
+
   it('honours the token lifetime option', async (t) => {
     const emu = await start(t, { tokenLifetimeSeconds: 60 });
     assert.equal((await exchange(emu, await code(emu))).json!.expires_in, 60);
@@ -339,11 +364,12 @@ describe('POST /token grant_type=authorization_code', () => {
     }
   });
 
-  it('a code that is not 7 digits is bad_verification_code; an unknown, reused, expired or foreign one is invalid_grant', async (t) => {
+  it('a code not of the issued shape is bad_verification_code; an unknown, reused, expired or foreign one is invalid_grant', async (t) => {
     const emu = await start(t);
     oauthError(await exchange(emu, 'abc'), 'bad_verification_code');
-    oauthError(await exchange(emu, '12345678'), 'bad_verification_code');
-    oauthError(await exchange(emu, '0000000'), 'invalid_grant');
+    oauthError(await exchange(emu, '1234567'), 'bad_verification_code');
+    oauthError(await exchange(emu, 'AAAAAAAAAAAAAAA-'), 'bad_verification_code');
+    oauthError(await exchange(emu, 'AAAAAAAAAAAAAAAA'), 'invalid_grant');
 
     const once = await code(emu);
     assert.equal((await exchange(emu, once)).status, 200);
@@ -474,13 +500,13 @@ describe('device flow: POST /device/code, the /device page, grant_type=device_co
     oauthError(await poll(emu, codes.device_code as string), 'invalid_grant', 400);
   });
 
-  it('polling faster than the interval is slow_down; a denial is access_denied; expiry is expired_token', async (t) => {
-    const emu = await start(t, { deviceIntervalSeconds: 60 });
+  it('deviceErrors rfc8628: polling faster than the interval is slow_down; a denial is access_denied; expiry is expired_token', async (t) => {
+    const emu = await start(t, { deviceIntervalSeconds: 60, deviceErrors: 'rfc8628' });
     const fast = await deviceCode(emu);
     oauthError(await poll(emu, fast.device_code as string), 'authorization_pending');
     oauthError(await poll(emu, fast.device_code as string), 'slow_down');
 
-    const quick = await start(t, { deviceIntervalSeconds: 0 });
+    const quick = await start(t, { deviceIntervalSeconds: 0, deviceErrors: 'rfc8628' });
     const denied = await deviceCode(quick);
     assert.equal(quick.decideDevice(denied.user_code as string, false), true);
     oauthError(await poll(quick, denied.device_code as string), 'access_denied');
@@ -489,11 +515,13 @@ describe('device flow: POST /device/code, the /device page, grant_type=device_co
     oauthError(await poll(quick, expired.device_code as string), 'expired_token');
   });
 
-  it('the other reading (deviceErrors: invalid_grant): expiry and denial are invalid_grant, never slow_down', async (t) => {
-    const emu = await start(t, { deviceIntervalSeconds: 60, deviceErrors: 'invalid_grant' });
+  it('by default, as the evidence on Yandex has it: expiry and denial are invalid_grant, and no slow_down unasked', async (t) => {
+    const emu = await start(t, { deviceIntervalSeconds: 60 });
     const fast = await deviceCode(emu);
     oauthError(await poll(emu, fast.device_code as string), 'authorization_pending');
     oauthError(await poll(emu, fast.device_code as string), 'authorization_pending');
+    emu.slowDownNextPoll();
+    oauthError(await poll(emu, fast.device_code as string), 'slow_down');
     emu.decideDevice(fast.user_code as string, false);
     oauthError(await poll(emu, fast.device_code as string), 'invalid_grant');
     const expired = await deviceCode(emu);
@@ -509,6 +537,33 @@ describe('device flow: POST /device/code, the /device page, grant_type=device_co
     const foreign = await post(emu, '/token', { grant_type: 'device_code', code: codes.device_code as string, client_id: OTHER.id, client_secret: OTHER.secret });
     oauthError(foreign, 'invalid_grant');
     oauthError(await post(emu, '/token', { grant_type: 'device_code', code: codes.device_code as string, client_id: DEMO_CLIENT.id }), 'invalid_client');
+  });
+});
+
+describe('pages', () => {
+  it('every page carries the viewport line, so that a phone lays it out at its own width', async (t) => {
+    const emu = await start(t);
+    const consentPage = await get(emu, '/authorize', { response_type: 'code', client_id: DEMO_CLIENT.id, redirect_uri: CALLBACK });
+    const request = /name="request" value="([^"]+)"/.exec(consentPage.text)![1]!;
+    const device = await post(emu, '/device/code', { client_id: DEMO_CLIENT.id });
+    const userCode = device.json!.user_code as string;
+    const entered = await post(emu, '/device', { user_code: userCode });
+    const deviceRequest = /name="request" value="([^"]+)"/.exec(entered.text)![1]!;
+    const pages: [string, Answer][] = [
+      ['consent', consentPage],
+      ['authorize error', await get(emu, '/authorize', { response_type: 'code', client_id: 'nope' })],
+      ['device page', await get(emu, '/device')],
+      ['device consent', entered],
+      ['wrong device code', await post(emu, '/device', { user_code: 'zzzzzzzz' })],
+      ['device decision', await post(emu, '/device/decision', { request: deviceRequest, decision: 'allow' })],
+      ['verification code', await get(emu, '/verification_code', { code: 'AAAAAAAAAAAAAAAA' })],
+      ['verification error', await get(emu, '/verification_code', { error: 'access_denied' })],
+      ['expired request', await post(emu, '/authorize/decision', { request, decision: 'allow' }).then(() => post(emu, '/authorize/decision', { request, decision: 'allow' }))],
+    ];
+    for (const [name, page] of pages) {
+      assert.match(page.type, /^text\/html/, name);
+      assert.ok(page.text.includes('<meta name="viewport" content="width=device-width, initial-scale=1">'), `${name}: ${page.text}`);
+    }
   });
 });
 

@@ -99,8 +99,23 @@ test('--device: the code is entered on the device page and allowed; stored like 
   assert.equal(print.stdout, `${record.accessToken}\n`);
 });
 
-test('--device: denied on the page is exit 1, one sentence, nothing stored', async (t) => {
+test('--device: denied on the page (invalid_grant, as Yandex is known to answer) is exit 1, one sentence, nothing stored', async (t) => {
   const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const { running, userCode } = await startDeviceLogin(yandex, home);
+  await until(() => polls(yandex).length >= 1, 'the first poll');
+  assert.ok(yandex.decideDevice(userCode, false));
+  const result = await running.done;
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr.trim().split('\n').at(-1),
+    'Yandex answered invalid_grant (The user denied access): the code expired or was declined, and Yandex no longer accepts it. Run `yandex-token login --device` again and enter the new code.',
+  );
+  assert.ok(!existsSync(home.configFile));
+});
+
+test('--device: denied on the page, in RFC 8628\'s words (access_denied), is exit 1, one sentence, nothing stored', async (t) => {
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, deviceErrors: 'rfc8628' });
   const home = makeHome(t, yandex);
   const { running, userCode } = await startDeviceLogin(yandex, home);
   await until(() => polls(yandex).length >= 1, 'the first poll');
@@ -111,18 +126,22 @@ test('--device: denied on the page is exit 1, one sentence, nothing stored', asy
   assert.ok(!existsSync(home.configFile));
 });
 
-test('--device: a code Yandex reports expired is exit 1, saying to run again', async (t) => {
-  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
-  const home = makeHome(t, yandex);
-  const { running } = await startDeviceLogin(yandex, home);
-  await until(() => polls(yandex).length >= 1, 'the first poll');
-  yandex.expireDeviceCodes();
-  const result = await running.done;
-  assert.equal(result.code, 1);
-  const last = result.stderr.trim().split('\n').at(-1)!;
-  assert.match(last, /^Yandex answered expired_token \(Device code has expired\): the code expired before access was allowed\. Run `yandex-token login --device` again/);
-  assert.ok(!existsSync(home.configFile));
-});
+for (const [deviceErrors, pattern] of [
+  ['invalid_grant', /^Yandex answered invalid_grant \(Device code has expired\): the code expired or was declined, and Yandex no longer accepts it\. Run `yandex-token login --device` again/],
+  ['rfc8628', /^Yandex answered expired_token \(Device code has expired\): the code expired before access was allowed\. Run `yandex-token login --device` again/],
+] as const) {
+  test(`--device: a code Yandex reports expired (${deviceErrors}) is exit 1, saying to run again`, async (t) => {
+    const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, deviceErrors });
+    const home = makeHome(t, yandex);
+    const { running } = await startDeviceLogin(yandex, home);
+    await until(() => polls(yandex).length >= 1, 'the first poll');
+    yandex.expireDeviceCodes();
+    const result = await running.done;
+    assert.equal(result.code, 1);
+    assert.match(result.stderr.trim().split('\n').at(-1)!, pattern);
+    assert.ok(!existsSync(home.configFile));
+  });
+}
 
 test('--device: the wait ends when the code expires by expires_in, without polling on', async (t) => {
   const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, deviceExpiresInSeconds: 3 });
@@ -178,8 +197,15 @@ test('--device with a wrong client id: Yandex\'s error as one sentence', async (
 const conflicts = [
   { args: ['--device', '--no-localhost'], pattern: /Pass either --device or --no-localhost, not both/ },
   { args: ['--device', '--port', '9000'], pattern: /--port is for the loopback listener, which --device does not use/ },
-  { args: ['--no-localhost', '--redirect-uri', 'http://127.0.0.1:9000/cb'], pattern: /--redirect-uri is for the loopback listener, which --no-localhost does not use/ },
-  { args: ['--no-localhost', '--port', '9000', '--redirect-uri', 'http://127.0.0.1:9000/cb'], pattern: /--port and --redirect-uri are for the loopback listener/ },
+  { args: ['--device', '--redirect-uri', 'http://127.0.0.1:9000/cb'], pattern: /--redirect-uri is for the loopback listener, which --device does not use/ },
+  { args: ['--device', '--port', '9000', '--redirect-uri', 'http://127.0.0.1:9000/cb'], pattern: /--port and --redirect-uri are for the loopback listener/ },
+  { args: ['--no-localhost', '--port', '9000'], pattern: /--port is for the loopback listener, which --no-localhost does not use/ },
+  {
+    args: ['--no-localhost', '--redirect-uri', 'http://oauth.yandex.com/verification_code'],
+    pattern: /^--redirect-uri with --no-localhost must be the https address of the page that shows the code, exactly as registered in the app \(e\.g\. https:\/\/oauth\.yandex\.com\/verification_code\), not "http:\/\/oauth\.yandex\.com\/verification_code"\.$/m,
+  },
+  { args: ['--no-localhost', '--redirect-uri', 'oauth.yandex.com/verification_code'], pattern: /--redirect-uri with --no-localhost must be the https address/ },
+  { args: ['--no-localhost', '--redirect-uri', 'https://oauth.yandex.com/verification_code#code'], pattern: /--redirect-uri with --no-localhost must be the https address/ },
   { args: ['--device', '--login-hint', 'someone'], pattern: /--login-hint cannot be passed with --device/ },
 ];
 
@@ -197,7 +223,8 @@ for (const conflict of conflicts) {
 
 /** Starts `login --no-localhost` with stdin open, and follows its URL through the consent page. */
 async function startPasteLogin(t: TestContext, decision: 'allow' | 'deny' = 'allow') {
-  const yandex = await fakeYandex(t);
+  // As a standards-enforcing server: the exchange must repeat the redirect_uri (RFC 6749 §4.1.3).
+  const yandex = await fakeYandex(t, { requireRedirectUri: true });
   const home = makeHome(t, yandex);
   const running = startCli(['login', '--no-localhost', ...credentials(), '--no-browser', '--device-name', 'build box'], home.env);
   const stderr = await running.waitForStderr(/Reading the code from stdin/);
@@ -229,6 +256,8 @@ test('--no-localhost: the code from the verification page, piped on stdin, logs 
   assert.equal(exchange.form.grant_type, 'authorization_code');
   assert.match(exchange.form.code_verifier!, /^[A-Za-z0-9_-]{43,128}$/);
   assert.equal(exchange.form.device_id, authorize.query.device_id);
+  assert.equal(exchange.form.redirect_uri, `${yandex.url}/verification_code`, 'the exchange repeats the redirect_uri');
+  assert.doesNotMatch(result.stderr, /The pasted address is on/);
   const record = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.default;
   assert.equal(record.deviceName, 'build box');
   assert.equal((await runCli(['print'], home.env)).stdout, `${record.accessToken}\n`);
@@ -245,7 +274,7 @@ test('--no-localhost: pasting the whole verification_code address works too', as
 
 test('--no-localhost: an invalid pasted code is Yandex\'s error as one sentence, nothing stored', async (t) => {
   const { home, running } = await startPasteLogin(t);
-  running.child.stdin!.end('0000000\n');
+  running.child.stdin!.end('AAAAAAAAAAAAAAAA\n');
   const result = await running.done;
   assert.equal(result.code, 1);
   const last = result.stderr.trim().split('\n').at(-1)!;
@@ -271,6 +300,62 @@ test('--no-localhost: an address from another login, or a refusal, is named and 
   const refused = await denied.running.done;
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /Access was declined in the browser\. Nothing was stored; run `yandex-token login --no-localhost` again/);
+});
+
+test('--no-localhost --redirect-uri: the https page the app registered (Yandex\'s English docs\' .com) is asked for and repeated', async (t) => {
+  const page = 'https://oauth.yandex.com/verification_code';
+  const yandex = await fakeYandex(t, { strictRedirect: true, requireRedirectUri: true, clients: [{ ...DEMO_CLIENT, redirectUris: [page] }] });
+  const home = makeHome(t, yandex);
+  const running = startCli(['login', '--no-localhost', '--redirect-uri', page, ...credentials(), '--no-browser'], home.env);
+  const stderr = await running.waitForStderr(/Reading the code from stdin/);
+  assert.ok(stderr.includes(`add ${page} to the app's Redirect URIs.`), stderr);
+  const url = /(http:\/\/\S+\/authorize\S+)/.exec(stderr)![1]!;
+  assert.equal(new URL(url).searchParams.get('redirect_uri'), page);
+  // The person's part, stopping at the redirect: its target is Yandex's real page, never fetched here.
+  const consent = await (await fetch(url)).text();
+  const request = /name="request" value="([^"]+)"/.exec(consent)![1]!;
+  const decided = await fetch(`${yandex.url}/authorize/decision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ request, decision: 'allow' }),
+    redirect: 'manual',
+  });
+  const location = decided.headers.get('location')!;
+  assert.ok(location.startsWith(`${page}?code=`), location);
+  running.child.stdin!.end(`${location}\n`);
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.doesNotMatch(result.stderr, /The pasted address is on/, 'the page is on the host asked for');
+  assert.equal(yandex.requests.find((r) => r.path === '/token')!.form.redirect_uri, page);
+});
+
+test('--no-localhost: a pasted page on another host than the one asked for says which to register, then tries the code', async (t) => {
+  const { yandex, running, page } = await startPasteLogin(t);
+  const elsewhere = new URL(page.location!);
+  const asked = `${yandex.url}/verification_code`;
+  const pasted = `https://oauth.yandex.com/verification_code${elsewhere.search}`;
+  running.child.stdin!.end(`${pasted}\n`);
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+  const note = result.stderr.split('\n').filter((line) => line.startsWith('The pasted address is on'));
+  assert.deepEqual(note, [
+    `The pasted address is on oauth.yandex.com, but this login asked Yandex to redirect to ${asked}: register exactly that in the app, or, if the app has https://oauth.yandex.com/verification_code instead, pass that as --redirect-uri next time. Trying the code anyway.`,
+  ]);
+  assert.ok(!result.stderr.includes(elsewhere.searchParams.get('code')!), 'the pasted code is not echoed');
+  assert.equal(yandex.requests.find((r) => r.path === '/token')!.form.redirect_uri, asked, 'the exchange repeats what was asked for');
+});
+
+test('--no-localhost against Yandex names both verification_code pages: .ru is sent, .com is the way to --redirect-uri', async (t) => {
+  // Nothing is sent anywhere: stdin ends before a code, so the login stops after printing its advice.
+  const home = makeHome(t, undefined, { YANDEX_OAUTH_URL: 'https://oauth.yandex.ru' });
+  const result = await runCli(['login', '--no-localhost', ...credentials(), '--no-browser'], home.env, { input: '\n' });
+  assert.equal(result.code, 1);
+  assert.ok(
+    result.stderr.includes(
+      'If Yandex says the redirect URI does not match, add https://oauth.yandex.ru/verification_code to the app\'s Redirect URIs (apps created "for API access" have it already), or, if the app has https://oauth.yandex.com/verification_code instead, pass --redirect-uri https://oauth.yandex.com/verification_code.',
+    ),
+    result.stderr,
+  );
 });
 
 test('--no-localhost: stdin that ends without a line is exit 1 naming what to pass', async (t) => {

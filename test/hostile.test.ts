@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError } from '../src/errors.ts';
-import { listenForCallback, parseRedirectUri, type CallbackListener, type CallbackParams } from '../src/loopback.ts';
+import { listenForCallback, parseRedirectUri, type CallbackListener, type CallbackParams, type StrayError } from '../src/loopback.ts';
 import { createState } from '../src/oauth.ts';
 import { Store } from '../src/store.ts';
 import {
@@ -51,16 +51,19 @@ interface OpenListener {
   base: string;
   /** The callback's result once it settled, else undefined. */
   settled(): CallbackParams | undefined;
+  /** What onStrayError was told: error redirects without our state. */
+  strays: StrayError[];
 }
 
 async function openListener(t: TestContext): Promise<OpenListener> {
   const port = await freePort();
   const state = createState();
-  const listener = await listenForCallback({ target: parseRedirectUri(`http://127.0.0.1:${port}/callback`), state });
+  const strays: StrayError[] = [];
+  const listener = await listenForCallback({ target: parseRedirectUri(`http://127.0.0.1:${port}/callback`), state, onStrayError: (stray) => strays.push(stray) });
   t.after(() => listener.close());
   let result: CallbackParams | undefined;
   listener.callback.then((params) => (result = params)).catch(() => undefined);
-  return { listener, port, state, base: `http://127.0.0.1:${port}`, settled: () => result };
+  return { listener, port, state, base: `http://127.0.0.1:${port}`, settled: () => result, strays };
 }
 
 /** Sends raw bytes as one HTTP exchange; resolves with the status line's code (if any) once the server closes. */
@@ -109,6 +112,7 @@ test('callback: random methods, paths and query strings are answered and ignored
     fc.webQueryParameters(),
     wrongState.map((s) => `code=1&state=${percentEncode(s)}`),
     wrongState.map((s) => `state=${percentEncode(s)}&error=access_denied`),
+    fc.tuple(wrongState, fc.string({ maxLength: 40 })).map(([s, e]) => `state=${percentEncode(s)}&error=${percentEncode(e)}`),
     fc.tuple(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 60 })).map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`),
     fc.constant(`state=${open.state}`), // our state, but neither a code nor an error
     fc.constant(`code=&state=${open.state}`),
@@ -123,6 +127,9 @@ test('callback: random methods, paths and query strings are answered and ignored
     }),
     { numRuns: 300 },
   );
+  // Error redirects without our state are told, but a flood of them is not: three at most, none twice.
+  assert.ok(open.strays.length <= 3, JSON.stringify(open.strays));
+  assert.equal(new Set(open.strays.map((stray) => JSON.stringify(stray))).size, open.strays.length);
   await settleWithTheRightOne(open);
 });
 

@@ -83,6 +83,29 @@ test('the authorize and token requests carry state, PKCE, device and the request
   assert.notEqual(second.query.state, authorize.query.state);
 });
 
+test('the code exchange repeats the redirect_uri, so a server that enforces RFC 6749 §4.1.3 accepts it', async (t) => {
+  const yandex = await fakeYandex(t, { requireRedirectUri: true });
+  const home = makeHome(t, yandex);
+  const port = await freePort();
+  const login = await runCli(['login', ...credentials(), '--port', String(port)], browserEnv(home));
+  assert.equal(login.code, 0, login.stderr);
+  const authorize = yandex.requests.find((r) => r.path === '/authorize')!;
+  const exchange = yandex.requests.find((r) => r.path === '/token')!;
+  assert.equal(exchange.form.redirect_uri, authorize.query.redirect_uri);
+  assert.equal(exchange.form.redirect_uri, `http://127.0.0.1:${port}/callback`);
+});
+
+for (const codeFormat of ['16-alphanumeric', '7-digit'] as const) {
+  test(`a ${codeFormat} authorization code logs in alike: the code is opaque to the CLI`, async (t) => {
+    const yandex = await fakeYandex(t, { codeFormat });
+    const home = makeHome(t, yandex);
+    const login = await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
+    assert.equal(login.code, 0, login.stderr);
+    const code = yandex.requests.find((r) => r.path === '/token')!.form.code!;
+    assert.match(code, codeFormat === '7-digit' ? /^\d{7}$/ : /^[A-Za-z0-9]{16}$/);
+  });
+}
+
 test('a registered --redirect-uri on localhost with path / is used exactly', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
@@ -91,6 +114,7 @@ test('a registered --redirect-uri on localhost with path / is used exactly', asy
   const login = await runCli(['login', ...credentials(), '--redirect-uri', uri], browserEnv(home));
   assert.equal(login.code, 0, login.stderr);
   assert.equal(yandex.requests.find((r) => r.path === '/authorize')!.query.redirect_uri, uri);
+  assert.equal(yandex.requests.find((r) => r.path === '/token')!.form.redirect_uri, uri, 'the exchange repeats it exactly');
 });
 
 test('a non-loopback --redirect-uri is refused before anything starts', async (t) => {

@@ -3,11 +3,49 @@
 // loopback login.
 import type { Context } from '../context.js';
 import type { TokenRecord } from '../store.js';
-import { UserError } from '../errors.js';
+import { UserError, untrusted } from '../errors.js';
 import { exchangeCode } from '../oauth.js';
 import { describeTimeout, startAuthorization, waitFor, type LoginSession } from './login.js';
 
 const AGAIN = 'run `yandex-token login --no-localhost` again';
+
+/**
+ * Checks --redirect-uri for --no-localhost: the https page the app has registered to show the code, such
+ * as https://oauth.yandex.com/verification_code (Yandex's English docs) instead of the .ru one we send
+ * by default. Only https: the page receives the code.
+ */
+export function checkPasteRedirectUri(uri: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(uri);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'https:' || url.hash || url.username || url.password) {
+    throw new UserError(
+      `--redirect-uri with --no-localhost must be the https address of the page that shows the code, exactly as registered in the app (e.g. https://oauth.yandex.com/verification_code), not "${untrusted(uri, 200)}".`,
+    );
+  }
+  return uri;
+}
+
+/** Yandex's verification_code page on its other host: the Russian docs say .ru, the English ones .com. */
+function otherYandexPage(redirectUri: string): string | undefined {
+  const swap: Record<string, string> = { 'https://oauth.yandex.ru/verification_code': 'https://oauth.yandex.com/verification_code' };
+  swap['https://oauth.yandex.com/verification_code'] = 'https://oauth.yandex.ru/verification_code';
+  return swap[redirectUri];
+}
+
+/** A pasted address as a URL (undefined for a bare code or what is not an address). */
+function pastedPage(text: string): URL | undefined {
+  const pasted = text.trim();
+  if (!/^https?:\/\//i.test(pasted)) return undefined;
+  try {
+    return new URL(pasted);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The code in what was pasted: the code itself, or the address of the page that showed it (its query
@@ -22,7 +60,8 @@ export function codeFromPaste(text: string, state: string): string {
   if (error === 'access_denied') throw new UserError(`Access was declined in the browser. Nothing was stored; ${AGAIN} to retry.`);
   if (error) {
     const description = params.get('error_description');
-    throw new UserError(`Yandex returned ${error}${description ? ` (${description})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and ${AGAIN}.`);
+    // Pasted text is outside text: keep escape sequences off the terminal.
+    throw new UserError(`Yandex returned ${untrusted(error, 60)}${description ? ` (${untrusted(description)})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and ${AGAIN}.`);
   }
   const returned = params.get('state');
   if (returned !== null && returned !== state) {
@@ -35,7 +74,9 @@ export function codeFromPaste(text: string, state: string): string {
 
 export async function loginByPaste(session: LoginSession, ctx: Context): Promise<TokenRecord> {
   const { options, clientId, clientSecret, deviceId, deviceName, timeoutSeconds } = session;
-  const redirectUri = `${ctx.settings.oauthUrl}/verification_code`;
+  const redirectUri = options.redirectUri ?? `${ctx.settings.oauthUrl}/verification_code`;
+  // Named as the alternative only when the person has not already picked a page.
+  const other = options.redirectUri ? undefined : otherYandexPage(redirectUri);
   const { url, state, verifier } = startAuthorization(session, ctx, redirectUri);
 
   const { err } = ctx;
@@ -46,7 +87,7 @@ export async function loginByPaste(session: LoginSession, ctx: Context): Promise
   err.line('Yandex then shows a confirmation code: copy it (or the whole address of that page) and paste it here.');
   err.line(
     err.dim(
-      `If Yandex says the redirect URI does not match, add ${redirectUri} to the app's Redirect URIs (apps created "for API access" have it already).`,
+      `If Yandex says the redirect URI does not match, add ${redirectUri} to the app's Redirect URIs${options.redirectUri ? '' : ' (apps created "for API access" have it already)'}${other ? `, or, if the app has ${other} instead, pass --redirect-uri ${other}` : ''}.`,
     ),
   );
   if (options.browser !== false) await ctx.openBrowser(url);
@@ -62,6 +103,17 @@ export async function loginByPaste(session: LoginSession, ctx: Context): Promise
     () => new UserError(`No code was pasted within ${describeTimeout(timeoutSeconds)}. Nothing was stored; ${AGAIN}.`),
   );
   const code = codeFromPaste(pasted, state);
-  const token = await exchangeCode(ctx.api, { code, codeVerifier: verifier, clientId, clientSecret, deviceId, deviceName, pasted: true });
+  // A page on another host than the one asked for means the app and this login disagree on the
+  // Redirect URI. Yandex may still exchange the code (it does not require redirect_uri to match), so this
+  // is said, not refused; only its host and path are repeated, never its query (the code, the state).
+  const page = pastedPage(pasted);
+  if (page && page.host !== new URL(redirectUri).host) {
+    const host = untrusted(page.host, 100);
+    const instead = page.protocol === 'https:' ? `, or, if the app has ${untrusted(`${page.origin}${page.pathname}`, 200)} instead, pass that as --redirect-uri next time` : '';
+    ctx.err.line(
+      `The pasted address is on ${host}, but this login asked Yandex to redirect to ${redirectUri}: register exactly that in the app${instead}. Trying the code anyway.`,
+    );
+  }
+  const token = await exchangeCode(ctx.api, { code, codeVerifier: verifier, redirectUri, clientId, clientSecret, deviceId, deviceName, pasted: true });
   return session.save(token);
 }

@@ -19,7 +19,7 @@ import {
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from '../settings.js';
 import type { ConfigData, TokenRecord } from '../store.js';
 import { loginWithDevice, pollDeviceLogin, startDeviceLogin } from './login-device.js';
-import { loginByPaste } from './login-paste.js';
+import { checkPasteRedirectUri, loginByPaste } from './login-paste.js';
 
 export interface LoginOptions {
   profile: string;
@@ -187,7 +187,8 @@ function chooseMode(options: LoginOptions): LoginMode {
     throw new UserError('Pass either --device or --no-localhost, not both: one logs in by a code typed at Yandex, the other by a code pasted here.');
   }
   if (headless) {
-    const loopbackOnly = [options.port !== undefined && '--port', options.redirectUri !== undefined && '--redirect-uri'].filter(Boolean);
+    // --no-localhost takes --redirect-uri: the https page the app registered to show the code.
+    const loopbackOnly = [options.port !== undefined && '--port', options.device && options.redirectUri !== undefined && '--redirect-uri'].filter(Boolean);
     if (loopbackOnly.length > 0) {
       throw new UserError(
         `${loopbackOnly.join(' and ')} ${loopbackOnly.length > 1 ? 'are' : 'is'} for the loopback listener, which ${headless} does not use: drop ${loopbackOnly.length > 1 ? 'them' : 'it'}, or drop ${headless}.`,
@@ -202,6 +203,7 @@ function chooseMode(options: LoginOptions): LoginMode {
       }
       return options.wait === false ? startDeviceLogin : loginWithDevice;
     }
+    if (options.redirectUri !== undefined) checkPasteRedirectUri(options.redirectUri);
     return loginByPaste;
   }
   if (options.port !== undefined && options.redirectUri !== undefined) {
@@ -288,7 +290,18 @@ function remoteAdvice(target: RedirectTarget, ctx: Context): string[] {
 async function loginWithLoopback(target: RedirectTarget, session: LoginSession, ctx: Context): Promise<TokenRecord> {
   const { options, clientId, clientSecret, deviceId, deviceName, timeoutSeconds } = session;
   const { url, state, verifier } = startAuthorization(session, ctx, target.uri);
-  const listener = await listenForCallback({ target, state, signal: ctx.signal });
+  const listener = await listenForCallback({
+    target,
+    state,
+    signal: ctx.signal,
+    // Said at once: if this is Yandex's answer, the person should not sit out the whole timeout.
+    onStrayError: ({ error, description }) => {
+      const said = `${untrusted(error, 60)}${description ? ` (${untrusted(description)})` : ''}`;
+      ctx.err.line(
+        `A redirect to ${target.uri} reported ${said}, but without this login's state, so it cannot end the login (any web page could send one); the wait goes on. If Yandex sent it in answer to this login, press Ctrl-C to end the wait.`,
+      );
+    },
+  });
   try {
     const { err } = ctx;
     err.line('Open this URL in a browser to log in to Yandex:');
@@ -345,7 +358,7 @@ async function loginWithLoopback(target: RedirectTarget, session: LoginSession, 
     }
 
     try {
-      const token = await exchangeCode(ctx.api, { code: params.code, codeVerifier: verifier, clientId, clientSecret, deviceId, deviceName });
+      const token = await exchangeCode(ctx.api, { code: params.code, codeVerifier: verifier, redirectUri: target.uri, clientId, clientSecret, deviceId, deviceName });
       const record = await session.save(token);
       await listener.finish({ ok: true, title: 'Logged in', message: `yandex-token is logged in as ${loginName(record)}. You can close this tab and return to the terminal.` });
       return record;

@@ -8,7 +8,8 @@
 //   CHROMIUM_BROWSER_SCREENSHOT the PNG to save of the callback page
 //   CHROMIUM_BROWSER_PIDFILE    where to write this process's pid (so a test can stop it)
 // It never downloads a browser: the executable is /usr/bin/chromium (or CHROMIUM_PATH).
-// Imported, enterDeviceCodeInChromium() plays the person who types a `login --device` code on another device.
+// Imported, enterDeviceCodeInChromium() plays the person who types a `login --device` code on another device,
+// and measureOnPhone() lays pages out as a phone would, to check they are readable there.
 import { mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,14 +39,18 @@ function writeAtomically(file, text) {
   renameSync(temp, file);
 }
 
-/** Runs `use` with a page of a fresh headless Chromium (its own user-data folder), closed and removed after. */
-async function withChromiumPage(use) {
+/**
+ * Runs `use` with a page of a fresh headless Chromium (its own user-data folder), closed and removed after.
+ * `device` adds playwright's context options (a phone's viewport, say).
+ */
+async function withChromiumPage(use, device = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'yandex-token-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     timeout: STEP_TIMEOUT_MS,
+    ...device,
   });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
@@ -110,6 +115,34 @@ export async function enterDeviceCodeInChromium(url, userCode, { decision = 'all
     }
     return { stage: 'decided', consent, url: page.url(), status: decided?.status(), title: await page.title(), text: await page.innerText('body') };
   });
+}
+
+/**
+ * Opens each URL as a phone 390 CSS px wide would (a mobile layout viewport, which honours or lacks the
+ * page's viewport line) and reports how it was laid out: the layout width (980 without a viewport line,
+ * so text shrinks to about 40 %), how wide the content is (wider: sideways scrolling), and the body's
+ * font size. Saves a screenshot of each when `screenshots` names files.
+ */
+export async function measureOnPhone(urls, { width = 390, screenshots = [] } = {}) {
+  const phone = { viewport: { width, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 3 };
+  return withChromiumPage(async (page) => {
+    const results = [];
+    for (const [i, url] of urls.entries()) {
+      const response = await page.goto(url, { waitUntil: 'load' });
+      const measured = await page.evaluate(() => ({
+        layoutWidth: window.innerWidth,
+        contentWidth: document.documentElement.scrollWidth,
+        fontSize: parseFloat(getComputedStyle(document.body).fontSize),
+        title: document.title,
+      }));
+      if (screenshots[i]) {
+        mkdirSync(dirname(screenshots[i]), { recursive: true });
+        await page.screenshot({ path: screenshots[i], fullPage: true });
+      }
+      results.push({ url, status: response?.status(), ...measured });
+    }
+    return results;
+  }, phone);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
