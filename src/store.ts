@@ -292,8 +292,8 @@ export class Store {
    * with no writer would block the open itself), then one fstat on the descriptor, so the check and the
    * read see the same file; readFileSync by path does the same open and fstat, so this costs nothing more.
    */
-  private readText(): string {
-    const fd = openSync(this.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  private readText(path = this.path): string {
+    const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
       const stat = fstatSync(fd);
       if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) throw this.refused(stat);
@@ -418,8 +418,10 @@ export class Store {
       throw this.foreignLink('a file that does not exist');
     }
     try {
-      parsed = JSON.parse(readFileSync(target, 'utf8').replace(BOM, ''));
-    } catch {
+      // The same checked read as config.json's own: a link to /dev/zero or a pipe must not hang here.
+      parsed = JSON.parse(this.readText(target).replace(BOM, ''));
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
       parsed = undefined;
     }
     if (!isObject(parsed) || !isObject(parsed.profiles)) throw this.foreignLink(`${target}, which is not a yandex-token config file`);
