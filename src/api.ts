@@ -6,6 +6,7 @@ import { CancelledError, UserError } from './errors.js';
 import { PROFILE_PATTERN } from './settings.js';
 import type { TokenRecord } from './store.js';
 import type { DeviceCodePrompt } from './commands/login.js';
+import { printableToken } from './commands/print.js';
 
 export type { DeviceCodePrompt } from './commands/login.js';
 export type { TokenRecord } from './store.js';
@@ -110,8 +111,8 @@ async function run<T>(options: Options, body: () => Promise<T>): Promise<T> {
 export function getToken(options: GetTokenOptions = {}): Promise<string> {
   return run(options, async () => {
     const ctx = createApiContext(options);
-    const { token } = await currentToken(ctx, profileOf(options, ctx), { force: options.forceRefresh });
-    return token;
+    const profile = profileOf(options, ctx);
+    return printableToken(await currentToken(ctx, profile, { force: options.forceRefresh }), ctx.store, profile);
   });
 }
 

@@ -3,7 +3,7 @@
 //   dist/print.cjs  src/main.ts and what it imports statically: what `print` and `--version` run.
 //   dist/cli.cjs    the modules print.cjs imports lazily for anything else (LATER below: commander and
 //                   the commands, the OAuth protocol, the refresh, the proxy support, the prompts,
-//                   the browser launcher) and what only they import.
+//                   the browser launcher, the checked write of the config file) and what only they import.
 //
 // Each module is in exactly one of them. cli.cjs takes what it imports from print.cjs's modules out of a
 // table print.cjs exports, and print.cjs its lazy imports of LATER modules out of cli.cjs's table. So a
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
 const src = resolve(root, 'src');
-const LATER = ['cli.ts', 'oauth.ts', 'proxy.ts', 'ask.ts', 'browser.ts', 'refresh.ts'];
+const LATER = ['cli.ts', 'oauth.ts', 'proxy.ts', 'ask.ts', 'browser.ts', 'refresh.ts', 'write.ts'];
 const key = (path) => relative(src, path).split('\\').join('/');
 
 const common = {

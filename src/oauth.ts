@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CancelledError, NetworkError, NotLoggedInError, OAuthError, UserError, systemErrorCode, untrusted } from './errors.js';
 import { proxyRoute, type ProxyRoute } from './proxy.js';
 import type { ProxySettings } from './settings.js';
+import { TOKEN_PATTERN } from './store.js';
 
 export interface YandexApi {
   oauthUrl: string;
@@ -324,6 +325,61 @@ function form(fields: Record<string, string | undefined>): URLSearchParams {
   return body;
 }
 
+/** Ten years: the longest token lifetime taken at its word (Yandex's last a year). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+
+/**
+ * The one rule for a number of seconds in Yandex's answers (a token's expires_in, a device code's
+ * expires_in and interval): a JSON number, or a string of digits, from 1 to `max`, a fraction rounded
+ * down. Anything else (zero, negative, null, text, NaN, more than `max`) counts as not said: a token's
+ * expiry is then unknown, a device code's the documented default. It never fails a login over it.
+ */
+export function sensibleSeconds(value: unknown, max: number): number | undefined {
+  const n = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n)) return undefined;
+  const whole = Math.floor(n);
+  return whole >= 1 && whole <= max ? whole : undefined;
+}
+
+/** A token_type as RFC 6749 names them ("bearer"); anything else is dropped. */
+const TOKEN_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9._-]{0,39}$/;
+
+/** Scopes: printable ASCII words separated by spaces ("login:info cloud_api:disk.read"); anything else is dropped. */
+const SCOPE_PATTERN = /^[\x21-\x7e]+( [\x21-\x7e]+)*$/;
+
+/**
+ * An access or refresh token that cannot be one (TOKEN_PATTERN): refused with the whole answer, before
+ * anything is stored or printed, since it would go into headers and shells as it is.
+ */
+function notAToken(action: Action, field: string): UserError {
+  return new UserError(
+    `Yandex's answer while ${ACTION_TEXT[action]} was refused: its ${field} is not a token (a token is 1 to 4096 printable ASCII characters without spaces), so nothing was stored. Check YANDEX_OAUTH_URL and any proxy in the way; if it is Yandex's, try again later.`,
+  );
+}
+
+/** Yandex's token answer, checked field by field where it enters: what passes is safe to store and print. */
+function tokenFrom(json: Record<string, unknown>, action: Action): TokenResponse {
+  if (typeof json.access_token !== 'string' || json.access_token === '') {
+    throw new NetworkError(
+      `Yandex's answer while ${ACTION_TEXT[action]} had no access_token.`,
+      "Check YANDEX_OAUTH_URL; if it is Yandex's, try again later.",
+    );
+  }
+  if (!TOKEN_PATTERN.test(json.access_token)) throw notAToken(action, 'access_token');
+  const refresh = json.refresh_token;
+  // Absent, null or empty: no refresh token (Yandex always sends one, but the answer stays usable).
+  if (refresh !== undefined && refresh !== null && refresh !== '' && (typeof refresh !== 'string' || !TOKEN_PATTERN.test(refresh))) {
+    throw notAToken(action, 'refresh_token');
+  }
+  return {
+    access_token: json.access_token,
+    token_type: typeof json.token_type === 'string' && TOKEN_TYPE_PATTERN.test(json.token_type) ? json.token_type : undefined,
+    expires_in: sensibleSeconds(json.expires_in, MAX_TOKEN_LIFETIME_SECONDS),
+    refresh_token: typeof refresh === 'string' && refresh ? refresh : undefined,
+    scope: typeof json.scope === 'string' && json.scope.length <= 4096 && SCOPE_PATTERN.test(json.scope) ? json.scope : undefined,
+  };
+}
+
 async function tokenRequest(api: YandexApi, fields: Record<string, string | undefined>, action: Action): Promise<TokenResponse> {
   const json = await call(
     api,
@@ -335,19 +391,7 @@ async function tokenRequest(api: YandexApi, fields: Record<string, string | unde
     },
     action,
   );
-  if (typeof json.access_token !== 'string' || json.access_token === '') {
-    throw new NetworkError(
-      `Yandex's answer while ${ACTION_TEXT[action]} had no access_token.`,
-      "Check YANDEX_OAUTH_URL; if it is Yandex's, try again later.",
-    );
-  }
-  return {
-    access_token: json.access_token,
-    token_type: typeof json.token_type === 'string' ? json.token_type : undefined,
-    expires_in: typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : undefined,
-    refresh_token: typeof json.refresh_token === 'string' && json.refresh_token ? json.refresh_token : undefined,
-    scope: typeof json.scope === 'string' && json.scope ? json.scope : undefined,
-  };
+  return tokenFrom(json, action);
 }
 
 export function exchangeCode(
@@ -438,10 +482,9 @@ export interface DeviceCode {
   expiresAt: number;
 }
 
-function positiveSeconds(value: unknown): number | undefined {
-  const n = typeof value === 'string' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
-}
+/** The longest a device code is taken to live (Yandex's live 5 minutes) and the longest wait between polls. */
+const MAX_DEVICE_CODE_SECONDS = 24 * 3600;
+const MAX_POLL_INTERVAL_SECONDS = 600;
 
 /**
  * POST /device/code (https://yandex.ru/dev/id/doc/en/codes/screen-code-oauth). No client secret: Yandex
@@ -486,8 +529,8 @@ export async function requestDeviceCode(
       `Yandex's answer while asking for a device code named "${rawUrl.replace(/[\x00-\x1f\x7f]/g, '')}" as the page to enter it on, which is not a web address. Check YANDEX_OAUTH_URL.`,
     );
   }
-  const interval = positiveSeconds(json.interval) ?? 5;
-  const expiresIn = positiveSeconds(json.expires_in) ?? 600;
+  const interval = sensibleSeconds(json.interval, MAX_POLL_INTERVAL_SECONDS) ?? 5;
+  const expiresIn = sensibleSeconds(json.expires_in, MAX_DEVICE_CODE_SECONDS) ?? 600;
   return { deviceCode, userCode, verificationUrl, interval, expiresIn, expiresAt: Date.now() + expiresIn * 1000 };
 }
 

@@ -1,6 +1,6 @@
 // The token file: where it is, its shape, owner-only permissions, and locked read-modify-write.
 // Reading is plain node:fs (print's fast path); writing loads conf and the lock on demand.
-import { accessSync, chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, UserError, systemErrorCode } from './errors.js';
 
@@ -11,6 +11,19 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** A UTF-8 byte-order mark, which some Windows editors put at the start of a file. */
 const BOM = /^\uFEFF/;
+
+/**
+ * Deeper JSON than this is refused before a write: a real config is 4 levels deep, and JSON.stringify
+ * (which every write runs) overflows the stack on a few thousand.
+ */
+export const MAX_CONFIG_DEPTH = 64;
+
+/**
+ * What an access or refresh token may be wherever it enters (Yandex's answer) or leaves (print, getToken):
+ * 1 to 4096 printable ASCII characters, no spaces. It goes into HTTP headers and shell words as it is, so a
+ * newline or an escape sequence in one would inject a header or reach a terminal. Yandex's are about 60.
+ */
+export const TOKEN_PATTERN = /^[\x21-\x7e]{1,4096}$/;
 
 /** What login stores for one profile. Times are ISO 8601 strings so the file reads well. */
 export interface TokenRecord {
@@ -89,7 +102,11 @@ const LOCK_STALE_MS = 15_000;
 const LOCK_GIVE_UP_MS = 60_000;
 
 type Release = () => Promise<void>;
-type ConfClass = typeof import('conf').default;
+/** What a write needs, loaded before anything is asked of the network: conf, and the checks around it. */
+interface Writer {
+  Conf: typeof import('conf').default;
+  replaceFile: typeof import('./write.js').replaceFile;
+}
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it is aborted. */
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -113,18 +130,18 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * can store what Yandex answered and exit with the right code (fabiospampinato/when-exit, interceptor.js).
  * Our handlers own the signals: the listeners the import added are taken off again; its 'exit' hook stays.
  */
-let confClass: Promise<ConfClass> | undefined;
-function loadConf(): Promise<ConfClass> {
-  confClass ??= (async () => {
+let writer: Promise<Writer> | undefined;
+function loadWriter(): Promise<Writer> {
+  writer ??= (async () => {
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGABRT', 'SIGUSR1'] as const;
     const before = new Map(signals.map((name) => [name, new Set(process.listeners(name))]));
-    const { default: Conf } = await import('conf');
+    const [{ default: Conf }, { replaceFile }] = await Promise.all([import('conf'), import('./write.js')]);
     for (const name of signals) {
       for (const listener of process.listeners(name)) if (!before.get(name)!.has(listener)) process.removeListener(name, listener);
     }
-    return Conf;
+    return { Conf, replaceFile };
   })();
-  return confClass;
+  return writer;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -220,6 +237,21 @@ export class Store {
     }
   }
 
+  /**
+   * A stored token fit to print or send: TOKEN_PATTERN. A hand-edited record with a control character or a
+   * space is refused (naming the file) rather than written into a header or onto a terminal.
+   */
+  checkedToken(token: string, profile: string): string {
+    if (TOKEN_PATTERN.test(token)) return token;
+    throw this.badToken(profile);
+  }
+
+  private badToken(profile: string): ConfigError {
+    return new ConfigError(
+      `The token stored for profile "${profile}" in ${this.path} is not a token (a token is 1 to 4096 printable ASCII characters without spaces; it was edited by hand?), so it was not printed. Run \`yandex-token login${profile === 'default' ? '' : ` --profile ${profile}`}\` again, or fix the file.`,
+    );
+  }
+
   /** The whole file, checked. A missing file is an empty config; anything unreadable is a ConfigError. */
   read(): ConfigData {
     let text: string;
@@ -273,7 +305,10 @@ export class Store {
   }
 
   private malformed(what: string): ConfigError {
-    return new ConfigError(`${this.path} ${what}. Fix it, or move it aside and run \`yandex-token login\` again; it was left untouched.`);
+    // A write killed at the wrong instant leaves the old file beside the new one (see write.ts).
+    const previous = `${this.path}.previous`;
+    const hint = existsSync(previous) ? ` The previous version may be in ${previous}.` : '';
+    return new ConfigError(`${this.path} ${what}. Fix it, or move it aside and run \`yandex-token login\` again; it was left untouched.${hint}`);
   }
 
   private isAFolder(): ConfigError {
@@ -286,14 +321,27 @@ export class Store {
    * with no writer would block the open itself), then one fstat on the descriptor, so the check and the
    * read see the same file; readFileSync by path does the same open and fstat, so this costs nothing more.
    */
-  private readText(): string {
-    const fd = openSync(this.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  private readText(path = this.path): string {
+    const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
       const stat = fstatSync(fd);
       if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) throw this.refused(stat);
-      return readFileSync(fd, 'utf8');
+      const bytes = readFileSync(fd);
+      const text = bytes.toString('utf8');
+      // Invalid UTF-8 decodes to U+FFFD, which the next write would make permanent: refuse such a file as
+      // for invalid JSON. The strict decoder runs only when a U+FFFD shows up (it may also be a real one).
+      if (text.includes('\uFFFD')) this.strictUtf8(bytes);
+      return text;
     } finally {
       closeSync(fd);
+    }
+  }
+
+  private strictUtf8(bytes: Buffer): void {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw this.malformed('is not valid UTF-8 text');
     }
   }
 
@@ -335,12 +383,12 @@ export class Store {
     const held = await this.lock(signal, settled);
     if ('value' in held) return held.value;
     try {
-      const Conf = await loadConf().catch((error: unknown) => Promise.reject(this.writeError(error)));
+      const writer = await loadWriter().catch((error: unknown) => Promise.reject(this.writeError(error)));
       signal?.throwIfAborted();
       const data = this.read();
-      const before = JSON.stringify(data);
+      const before = this.snapshot(data);
       const result = await change(data);
-      if (JSON.stringify(data) !== before) this.write(Conf, data);
+      if (JSON.stringify(data) !== before) this.write(writer, data);
       return result;
     } finally {
       await held.release().catch(() => undefined);
@@ -416,6 +464,59 @@ export class Store {
     } catch (error) {
       throw this.writeError(error);
     }
+    this.writeTarget();
+  }
+
+  /**
+   * The file a write replaces: config.json itself, or, when it is a symlink, the file it points to, but
+   * only if that is a yandex-token config (a JSON object with "profiles"). Writing through a link to
+   * another program's JSON file would add our keys to it and change its mode.
+   */
+  private writeTarget(): string {
+    let link: Stats | undefined;
+    try {
+      link = lstatSync(this.path, { throwIfNoEntry: false });
+    } catch (error) {
+      throw this.writeError(error);
+    }
+    if (!link?.isSymbolicLink()) return this.path;
+    let target: string;
+    let parsed: unknown;
+    try {
+      target = realpathSync(this.path);
+    } catch {
+      throw this.foreignLink('a file that does not exist');
+    }
+    try {
+      // The same checked read as config.json's own: a link to /dev/zero or a pipe must not hang here.
+      parsed = JSON.parse(this.readText(target).replace(BOM, ''));
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      parsed = undefined;
+    }
+    if (!isObject(parsed) || !isObject(parsed.profiles)) throw this.foreignLink(`${target}, which is not a yandex-token config file`);
+    return target;
+  }
+
+  private foreignLink(what: string): ConfigError {
+    return new ConfigError(
+      `${this.path} is a symlink to ${what}, so nothing was written to it; it was left untouched. Replace the link with a file of its own, point it at a yandex-token config.json, or set YANDEX_TOKEN_CONFIG_DIR to another folder.`,
+    );
+  }
+
+  /**
+   * The content as one string, to tell whether a change changed anything; JSON nested deeper than
+   * MAX_CONFIG_DEPTH is refused first (JSON.stringify would overflow the stack on it).
+   */
+  private snapshot(data: ConfigData): string {
+    const stack: [unknown, number][] = [[data, 1]];
+    while (stack.length > 0) {
+      const [value, depth] = stack.pop()!;
+      if (typeof value !== 'object' || value === null) continue;
+      if (depth > MAX_CONFIG_DEPTH) throw this.malformed(`is nested more than ${MAX_CONFIG_DEPTH} levels deep, which no yandex-token config is`);
+      for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+    return JSON.stringify(data);
   }
 
   private ensureDir(): void {
@@ -431,25 +532,21 @@ export class Store {
     }
   }
 
-  /** Synchronous once conf is loaded: nothing can run between the caller's last await and the rename. */
-  private write(Conf: ConfClass, data: ConfigData): void {
-    try {
-      const conf = new Conf<Record<string, unknown>>({
-        projectName: 'yandex-token',
-        projectSuffix: '',
-        cwd: this.dir,
-        configName: CONFIG_FILE_NAME.replace(/\.json$/, ''),
-        configFileMode: 0o600,
-        accessPropertiesByDotNotation: false,
-        clearInvalidConfig: false,
-        // The file was read (and checked) by read() just before; tolerate the same byte-order mark here.
-        deserialize: (text: string) => JSON.parse(text.replace(BOM, '')) as Record<string, unknown>,
-      });
-      conf.store = data as unknown as Record<string, unknown>;
-      chmodSync(this.path, 0o600);
-    } catch (error) {
-      throw this.writeError(error);
+  /**
+   * Replaces the file with `data` through conf (src/write.ts): afterwards it holds exactly the new content
+   * or exactly the old one, and then a ConfigError says why (a full disk, a quota, …). Content the reader
+   * would refuse (over MAX_CONFIG_BYTES) is refused here instead of written.
+   */
+  private write(writer: Writer, data: ConfigData): void {
+    // conf's own layout (tab-indented), so files stay as they were written before.
+    const text = JSON.stringify(data, undefined, '\t');
+    const size = Buffer.byteLength(text, 'utf8');
+    if (size > MAX_CONFIG_BYTES) {
+      throw new ConfigError(
+        `Cannot write ${this.path}: the new content would be ${size} bytes, more than the ${MAX_CONFIG_BYTES} a yandex-token config file may hold. It was left as it was; remove profiles you no longer need (\`yandex-token logout --profile NAME\`) or what was added to it by hand.`,
+      );
     }
+    writer.replaceFile(writer.Conf, this.writeTarget(), this.path, text, (error) => this.writeError(error));
   }
 
   private writeError(error: unknown): UserError {

@@ -1,6 +1,8 @@
 // `yandex-token print`: the token (refreshed first when due) on stdout, alone, as a header, or as JSON.
 import type { Context } from '../context.js';
-import { currentToken } from '../credentials.js';
+import { currentToken, type CurrentToken } from '../credentials.js';
+import { UserError } from '../errors.js';
+import { TOKEN_PATTERN, type Store } from '../store.js';
 
 export interface PrintOptions {
   profile: string;
@@ -23,8 +25,23 @@ export interface PrintedToken {
   source: 'config' | 'environment';
 }
 
+/**
+ * The token of `current`, refused unless it is fit for a header or a shell word (TOKEN_PATTERN): a
+ * hand-edited record or a YANDEX_TOKEN with a newline, a space or an escape sequence would inject a header
+ * into every recipe (`curl -H "$(yandex-token print --header)"`) or reach a terminal. print and getToken.
+ */
+export function printableToken(current: CurrentToken, store: Pick<Store, 'checkedToken'>, profile: string): string {
+  if (current.record) return store.checkedToken(current.token, profile);
+  if (TOKEN_PATTERN.test(current.token)) return current.token;
+  throw new UserError(
+    'YANDEX_TOKEN is not a token (a token is 1 to 4096 printable ASCII characters without spaces), so it was not printed. Fix or unset it.',
+  );
+}
+
 export async function print(options: PrintOptions, ctx: Context): Promise<void> {
-  const { token, record } = await currentToken(ctx, options.profile);
+  const current = await currentToken(ctx, options.profile);
+  const { record } = current;
+  const token = printableToken(current, ctx.store, options.profile);
   if (options.json) {
     const printed: PrintedToken = {
       token,
