@@ -622,7 +622,6 @@ export async function pollDeviceToken(
       throw unreachable ? deviceCodeExpiredUnreachable(device, unreachable) : deviceCodeExpired(device);
     }
     await sleep(at - Date.now(), api.signal);
-    lastPollAt = Date.now();
     polled = true;
     try {
       const token = await tokenRequest(
@@ -652,6 +651,10 @@ export async function pollDeviceToken(
         continue;
       }
       throw error;
+    } finally {
+      // Counted from the answer, not the request: the next poll then reaches Yandex at least an interval
+      // after this one did, however long this one took to arrive (Yandex may answer slow_down otherwise).
+      lastPollAt = Date.now();
     }
   }
 }

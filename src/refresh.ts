@@ -104,8 +104,12 @@ function renewalFailed(error: UserError, profile: string, expired: boolean): Use
   const said = refusal(error);
   const cause = error instanceof NotLoggedInError ? error.cause : undefined;
   if (expired) {
-    const why = said ? `Yandex refused to renew it (${said}).` : `renewing it failed: ${error.message.replace(/[^.]$/, '$&.')}`;
-    return new NotLoggedInError(`The token${ofProfile(profile)} has expired, and ${why} ${loginAgain(profile)}`, { cause: cause ?? error });
+    // Refused: the refresh token is dead, only a login helps. Not asked (the network, a proxy, a bad
+    // answer): once that is fixed a renewal may still work, so both ways out are named.
+    const message = said
+      ? `The token${ofProfile(profile)} has expired, and Yandex refused to renew it (${said}). ${loginAgain(profile)}`
+      : `The token${ofProfile(profile)} has expired, and renewing it failed: ${error.message.replace(/[^.]$/, '$&.')} Once that is fixed, \`yandex-token refresh${profileFlag(profile)}\` may still renew it; otherwise run \`yandex-token login${profileFlag(profile)}\` again.`;
+    return new NotLoggedInError(message, { cause: cause ?? error });
   }
   if (said) return new NotLoggedInError(`Yandex refused to refresh the token${ofProfile(profile)} (${said}). ${loginAgain(profile)}`, { cause });
   return error;

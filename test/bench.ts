@@ -164,3 +164,84 @@ try {
 }
 console.log(`\nfull login against the emulator with the scripted browser: median ${quantile(loginTimes, 0.5).toFixed(0)} ms over ${loginTimes.length} runs`);
 
+
+// ---------------------------------------------------------------------------------------------------
+// Renewals: how long Yandex's answer waits before it is safe on disk, and a crowd of prints on one renewal.
+
+/** A token endpoint that renews anything, noting when each answer's last byte left (process.hrtime). */
+async function fakeTokenEndpoint(): Promise<{ url: string; finished: number[]; requests: () => number; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const finished: number[] = [];
+  let count = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      count++;
+      const body = JSON.stringify({ access_token: `y0_bench_renewed_${count}`, refresh_token: `1:bench:${count}`, expires_in: 31_536_000, token_type: 'bearer' });
+      res.on('finish', () => finished.push(performance.now()));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    finished,
+    requests: () => count,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function writeRecord(dir: string, record: Record<string, unknown>): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ profiles: { default: record }, deviceIds: {} }), { mode: 0o600 });
+}
+
+const renewalHome = mkdtempSync(join(tmpdir(), 'yandex-token-bench-renewal-'));
+const renewalDir = join(renewalHome, 'config', 'yandex-token');
+const endpoint = await fakeTokenEndpoint();
+const renewalEnv = { ...env, HOME: renewalHome, XDG_CONFIG_HOME: join(renewalHome, 'config'), YANDEX_OAUTH_URL: endpoint.url, YANDEX_LOGIN_URL: endpoint.url };
+const record = (ageDays: number, expiresInDays: number) => ({
+  accessToken: 'y0_bench_token',
+  refreshToken: '1:bench',
+  expiresAt: new Date(Date.now() + expiresInDays * 86_400_000).toISOString(),
+  clientId: DEMO_CLIENT.id,
+  clientSecret: DEMO_CLIENT.secret,
+  obtainedAt: new Date(Date.now() - ageDays * 86_400_000).toISOString(),
+});
+try {
+  // The answer's last byte (the server's 'finish') to the rename that puts config.json in place (inotify).
+  const { watch } = await import('node:fs');
+  const gaps: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    writeRecord(renewalDir, record(0, 365));
+    let renamed = 0;
+    const watcher = watch(renewalDir, (event, name) => {
+      if (event === 'rename' && name === 'config.json' && endpoint.finished.length > 0) renamed ||= performance.now();
+    });
+    endpoint.finished.length = 0;
+    await promisify(execFile)(process.execPath, [BIN, 'refresh'], { env: renewalEnv, timeout: 30_000 });
+    watcher.close();
+    if (renamed && endpoint.finished[0] !== undefined) gaps.push(renamed - endpoint.finished[0]);
+  }
+  console.log(`\nrefresh: from the answer's last byte to the rename of config.json: median ${quantile(gaps, 0.5).toFixed(1)} ms, p90 ${quantile(gaps, 0.9).toFixed(1)} ms over ${gaps.length} runs (goal ≤ 15 ms)`);
+
+  // 200 prints at once, on a fresh token and on an expired one (one renewal between them), side by side.
+  const crowd = async (expired: boolean): Promise<number> => {
+    writeRecord(renewalDir, expired ? record(366, -1) : record(0, 365));
+    const before = endpoint.requests();
+    const start = performance.now();
+    await Promise.all(Array.from({ length: 200 }, () => promisify(execFile)(process.execPath, [BIN, 'print'], { env: renewalEnv, timeout: 120_000 })));
+    const ms = performance.now() - start;
+    if (expired && endpoint.requests() - before !== 1) throw new Error(`the crowd made ${endpoint.requests() - before} renewals`);
+    return ms;
+  };
+  const crowdRatios: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const fresh = await crowd(false);
+    crowdRatios.push((await crowd(true)) / fresh);
+  }
+  console.log(`200 concurrent prints on an expired token / on a fresh one: median ${quantile(crowdRatios, 0.5).toFixed(2)}× over ${crowdRatios.length} paired rounds (goal ≤ 1.5×)`);
+} finally {
+  await endpoint.close();
+  rmSync(renewalHome, { recursive: true, force: true });
+}

@@ -41,6 +41,7 @@ import {
   runCli,
   tempDir,
   type Home,
+  type RunResult,
 } from './support/harness.ts';
 
 function escapeRegExp(text: string): string {
@@ -270,10 +271,15 @@ for (const [name, answer, field] of HOSTILE_TOKENS) {
     const home = homeFor(t, fake);
     const before = writeRaw(home, JSON.stringify({ profiles: { default: STORED }, deviceIds: {} }));
 
-    assertCleanFailure(await runCli(['refresh'], home.env), 1, refused(field, 'refreshing the token'));
+    // The stored token has expired: a renewal refused this way leaves it unusable (exit 4), the refusal said.
+    const expired = (result: RunResult) => {
+      assertCleanFailure(result, 4, /^The token has expired, and renewing it failed: /);
+      assert.match(result.stderr.replace(/^The token has expired, and renewing it failed: /, ''), refused(field, 'refreshing the token'));
+    };
+    expired(await runCli(['refresh'], home.env));
     assert.deepEqual(readFileSync(home.configFile), before, 'nothing stored');
-    // print would refresh the expired token: the same refusal, nothing on stdout.
-    assertCleanFailure(await runCli(['print', '--header'], home.env), 1, refused(field, 'refreshing the token'));
+    // print would renew the expired token: the same refusal, nothing on stdout.
+    expired(await runCli(['print', '--header'], home.env));
 
     const pasted = await runCli(['login', '--no-localhost', ...credentials(), '--profile', 'pasted'], home.env, { input: 'code-1234567\n' });
     assertCleanFailure(pasted, 1, refused(field, 'exchanging the pasted code for a token'));

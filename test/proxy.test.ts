@@ -205,13 +205,16 @@ test('a proxy that refuses the connection: one sentence naming it, without its p
   assert.ok(!result.stderr.includes('s3cret') && !result.stderr.includes('proxyuser'), last);
   assert.equal(yandex.requests.length, 0);
 
-  writeConfig(home, { default: expiredRecord(yandex) });
-  const before = readFileSync(home.configFile, 'utf8');
+  const stored = expiredRecord(yandex);
+  writeConfig(home, { default: stored });
   const print = await runCli(['print'], home.env);
-  assert.equal(print.code, 1, print.stderr);
+  // Expired and not renewed: unusable (exit 4), with the proxy named as the reason.
+  assert.equal(print.code, 4, print.stderr);
   assert.match(print.stderr, new RegExp(`the proxy http://127\\.0\\.0\\.1:${closed} \\(HTTP_PROXY\\)`));
   assert.ok(!print.stderr.includes('s3cret'));
-  assert.equal(readFileSync(home.configFile, 'utf8'), before, 'the stored login is untouched');
+  const { renewalFailedAt, ...kept } = (JSON.parse(readFileSync(home.configFile, 'utf8')) as { profiles: Record<string, TokenRecord> }).profiles.default!;
+  assert.deepEqual(kept, stored, 'the stored login is untouched');
+  assert.ok(renewalFailedAt, 'the failed renewal is noted');
 });
 
 test('a proxy that wants a password: 407 (tinyproxy: 401) is named with the fix; the right password in the URL works (tinyproxy)', async (t) => {
@@ -240,7 +243,8 @@ test('a proxy that wants a password: 407 (tinyproxy: 401) is named with the fix;
 test('a proxy that answers with an HTML page, or refuses the tunnel with one: one sentence naming the proxy', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex, { NO_PROXY: 'example.invalid' });
-  writeConfig(home, { default: expiredRecord(yandex) });
+  // Not expired: `refresh` then fails with the proxy's sentence alone (exit 1).
+  writeConfig(home, { default: { ...expiredRecord(yandex), expiresAt: new Date(Date.now() + HOUR).toISOString() } });
   const before = readFileSync(home.configFile, 'utf8');
 
   const html = await startBrokenProxy(t, 'html');
