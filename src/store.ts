@@ -102,10 +102,11 @@ const LOCK_STALE_MS = 15_000;
 const LOCK_GIVE_UP_MS = 60_000;
 
 type Release = () => Promise<void>;
+type Replace = import('./write.js').Replace;
 /** What a write needs, loaded before anything is asked of the network: conf, and the checks around it. */
 interface Writer {
   Conf: typeof import('conf').default;
-  replaceFile: typeof import('./write.js').replaceFile;
+  prepareReplace: typeof import('./write.js').prepareReplace;
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it is aborted. */
@@ -135,11 +136,11 @@ function loadWriter(): Promise<Writer> {
   writer ??= (async () => {
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGABRT', 'SIGUSR1'] as const;
     const before = new Map(signals.map((name) => [name, new Set(process.listeners(name))]));
-    const [{ default: Conf }, { replaceFile }] = await Promise.all([import('conf'), import('./write.js')]);
+    const [{ default: Conf }, { prepareReplace }] = await Promise.all([import('conf'), import('./write.js')]);
     for (const name of signals) {
       for (const listener of process.listeners(name)) if (!before.get(name)!.has(listener)) process.removeListener(name, listener);
     }
-    return { Conf, replaceFile };
+    return { Conf, prepareReplace };
   })();
   return writer;
 }
@@ -383,12 +384,13 @@ export class Store {
     const held = await this.lock(signal, settled);
     if ('value' in held) return held.value;
     try {
-      const writer = await loadWriter().catch((error: unknown) => Promise.reject(this.writeError(error)));
+      const { Conf, prepareReplace } = await loadWriter().catch((error: unknown) => Promise.reject(this.writeError(error)));
       signal?.throwIfAborted();
       const data = this.read();
       const before = this.snapshot(data);
+      const replace = prepareReplace(Conf, this.writeTarget(), this.path, (error) => this.writeError(error));
       const result = await change(data);
-      if (JSON.stringify(data) !== before) this.write(writer, data);
+      if (JSON.stringify(data) !== before) this.write(replace, data);
       return result;
     } finally {
       await held.release().catch(() => undefined);
@@ -537,7 +539,7 @@ export class Store {
    * or exactly the old one, and then a ConfigError says why (a full disk, a quota, …). Content the reader
    * would refuse (over MAX_CONFIG_BYTES) is refused here instead of written.
    */
-  private write(writer: Writer, data: ConfigData): void {
+  private write(replace: Replace, data: ConfigData): void {
     // conf's own layout (tab-indented), so files stay as they were written before.
     const text = JSON.stringify(data, undefined, '\t');
     const size = Buffer.byteLength(text, 'utf8');
@@ -546,7 +548,7 @@ export class Store {
         `Cannot write ${this.path}: the new content would be ${size} bytes, more than the ${MAX_CONFIG_BYTES} a yandex-token config file may hold. It was left as it was; remove profiles you no longer need (\`yandex-token logout --profile NAME\`) or what was added to it by hand.`,
       );
     }
-    writer.replaceFile(writer.Conf, this.writeTarget(), this.path, text, (error) => this.writeError(error));
+    replace(text, data);
   }
 
   private writeError(error: unknown): UserError {

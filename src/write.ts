@@ -120,32 +120,31 @@ function cause(error: unknown, free: number | undefined, expected: number, found
   return found === undefined ? 'the new file vanished' : `only ${found} of its ${expected} bytes reached the disk`;
 }
 
+/** Replaces the file with this text (and the same content as an object, for conf); see prepareReplace. */
+export type Replace = (text: string, data: object) => void;
+
 /**
- * Writes `text` as the file at `target` (config.json, or the file its symlink points to) with conf, and
- * makes sure it landed whole: afterwards the file is either exactly `text` (mode 0600) or exactly what it
- * was before, and then this throws a ConfigError naming `shownPath` and the cause.
- * `unwritable` turns a permission error into the store's sentence.
+ * Gets ready to replace the file at `target` (config.json, or the file its symlink points to) with conf:
+ * leftovers of a killed write are removed and conf is set up (it reads the file) now, under the store's
+ * lock and before the request whose answer will be stored, so that storing it is as short as it can be.
+ *
+ * The returned function writes `text` and makes sure it landed whole: afterwards the file is either
+ * exactly `text` (mode 0600) or exactly what it was before, and then it throws a ConfigError naming
+ * `shownPath` and the cause. `unwritable` turns a permission error into the store's sentence.
  */
-export function replaceFile(
-  /** conf's class, loaded by the store before the request whose answer this stores (no await in here). */
+export function prepareReplace(
   Conf: typeof import('conf').default,
   target: string,
   shownPath: string,
-  text: string,
   unwritable: (error: unknown) => UserError,
-): void {
+): Replace {
   const previous = previousPath(target);
-  const expected = Buffer.from(text, 'utf8');
   removeLeftovers(target, true);
-  let hadOld: boolean;
+  let text = '';
+  let conf: InstanceType<typeof Conf<Record<string, unknown>>> | undefined;
+  let setUp: unknown;
   try {
-    hadOld = keepOld(target, previous);
-  } catch (error) {
-    throw failure(shownPath, error, undefined, expected.length, undefined, unwritable);
-  }
-  let error: unknown;
-  try {
-    const conf = new Conf<Record<string, unknown>>({
+    conf = new Conf<Record<string, unknown>>({
       projectName: 'yandex-token',
       projectSuffix: '',
       cwd: dirname(target),
@@ -160,37 +159,55 @@ export function replaceFile(
       // Exactly the text checked for size and compared with the file afterwards.
       serialize: () => text,
     });
-    conf.store = JSON.parse(text) as Record<string, unknown>;
-    chmodSync(target, 0o600);
   } catch (caught) {
-    error = caught ?? new Error('conf failed');
+    // Reported by the write, if one is asked for: a run that changes nothing never learns of it.
+    setUp = caught ?? new Error('conf failed');
   }
-  let found: Buffer | undefined;
-  if (error === undefined) {
+  return (newText, data) => {
+    text = newText;
+    const expected = Buffer.from(text, 'utf8');
+    let hadOld: boolean;
     try {
-      found = readFileSync(target);
-    } catch (caught) {
-      error = caught;
+      hadOld = keepOld(target, previous);
+    } catch (error) {
+      throw failure(shownPath, error, undefined, expected.length, undefined, unwritable);
     }
-    if (found?.equals(expected)) {
+    let error: unknown = setUp;
+    if (conf) {
       try {
-        if (hadOld) unlinkSync(previous);
-      } catch {
-        // Removed by the next write.
+        conf.store = data as Record<string, unknown>;
+        chmodSync(target, 0o600);
+      } catch (caught) {
+        error = caught ?? new Error('conf failed');
       }
-      return;
     }
-  }
-  const free = freeBytes(dirname(target));
-  try {
-    restore(target, previous, hadOld);
-  } catch (restoreError) {
-    throw new ConfigError(
-      `Cannot write ${shownPath}: ${cause(error, free, expected.length, found?.length)}, and putting the old file back failed too (${systemErrorCode(restoreError) ?? String(restoreError)}); the old content is in ${previous}. Move it back over ${shownPath} once there is room.`,
-    );
-  }
-  removeLeftovers(target, false);
-  throw failure(shownPath, error, free, expected.length, found?.length, unwritable);
+    let found: Buffer | undefined;
+    if (error === undefined) {
+      try {
+        found = readFileSync(target);
+      } catch (caught) {
+        error = caught;
+      }
+      if (found?.equals(expected)) {
+        try {
+          if (hadOld) unlinkSync(previous);
+        } catch {
+          // Removed by the next write.
+        }
+        return;
+      }
+    }
+    const free = freeBytes(dirname(target));
+    try {
+      restore(target, previous, hadOld);
+    } catch (restoreError) {
+      throw new ConfigError(
+        `Cannot write ${shownPath}: ${cause(error, free, expected.length, found?.length)}, and putting the old file back failed too (${systemErrorCode(restoreError) ?? String(restoreError)}); the old content is in ${previous}. Move it back over ${shownPath} once there is room.`,
+      );
+    }
+    removeLeftovers(target, false);
+    throw failure(shownPath, error, free, expected.length, found?.length, unwritable);
+  };
 }
 
 function failure(

@@ -187,7 +187,7 @@ test('Yandex unreachable during a renewal: an expired token exits 4, a due one t
   assert.equal(expired.stdout, '');
   assert.match(
     expired.stderr,
-    /^The token has expired, and renewing it failed: Could not reach http:\/\/127\.0\.0\.1:\d+ while refreshing the token: the connection was refused\..* Run `yandex-token login` again\.\n$/,
+    /^The token has expired, and renewing it failed: Could not reach http:\/\/127\.0\.0\.1:\d+ while refreshing the token: the connection was refused\..* Once that is fixed, `yandex-token refresh` may still renew it; otherwise run `yandex-token login` again\.\n$/,
   );
 
   const early = await runCli(['print', '--profile', 'soon'], env);

@@ -141,7 +141,7 @@ const CASES: Case[] = [
     // Expired and not renewed: unusable (exit 4), whatever the reason, and the attempt is noted.
     code: 4,
     lead: 'The token \\(profile "expired"\\) has expired, and renewing it failed: ',
-    ending: / Run `yandex-token login --profile expired` again\.$/,
+    ending: / Once that is fixed, `yandex-token refresh --profile expired` may still renew it; otherwise run `yandex-token login --profile expired` again\.$/,
     kept: (home, before) => {
       const expected = JSON.parse(before.toString('utf8')) as ConfigData;
       const { renewalFailedAt, ...tokens } = readConfig(home).profiles.expired!;
