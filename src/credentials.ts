@@ -118,18 +118,32 @@ export function heldOffWarning(record: TokenRecord, profile: string, retryAt: nu
 }
 
 /**
+ * What the file says of the profile's renewal, as another run may just have left it: a token that is not
+ * due (renewed) or whose renewal failed within the hour (a warning) needs no renewal now; undefined when
+ * it does (or has expired, or is gone).
+ */
+export function settledRenewal(data: ConfigData, profile: string, now: Date): UsableToken | undefined {
+  const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+  if (!record || isExpired(record, now)) return undefined;
+  if (!isDue(record, now)) return { record, refreshed: false };
+  const retryAt = renewalRetryAt(record, now);
+  return retryAt === undefined ? undefined : { record, refreshed: false, warning: heldOffWarning(record, profile, retryAt) };
+}
+
+/**
  * The profile's token, renewed first when it is due (or expired). The fast path (a token not due) only
  * reads the file; the lock, conf and the protocol are loaded only for a renewal. A renewal that fails while
  * the token still works returns the token with a warning, and is not tried again for an hour.
  */
 export async function getValidToken(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
-  const record = requireRecord(store, profile);
+  const data = store.read();
+  const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+  if (!record) throw notLoggedIn(profile);
   const expired = isExpired(record, now());
-  if (!expired) {
-    if (!isDue(record, now())) return { record, refreshed: false };
-    const retryAt = renewalRetryAt(record, now());
-    if (retryAt !== undefined) return { record, refreshed: false, warning: heldOffWarning(record, profile, retryAt) };
-  }
+  if (!expired && !isDue(record, now())) return { record, refreshed: false };
+  // Another run may be renewing it right now: its result, read from the file, saves loading a renewal's code.
+  const settled = settledRenewal(data, profile, now()) ?? (await store.whileLocked((latest) => settledRenewal(latest, profile, now())));
+  if (settled) return settled;
   try {
     const { refreshRecord } = await import('./refresh.js');
     return await refreshRecord(store, api, profile, now);

@@ -1,6 +1,6 @@
 // Renewing a stored token under the config file's lock (print when it is due, `refresh`, the Node API's
 // getToken), and turning Yandex's token answers into stored records. Loaded only for a refresh or a login.
-import { apiForRecord, heldOffWarning, isDue, isExpired, loginAgain, notLoggedIn, ofProfile, profileFlag, renewalRetryAt, requireRecord, type UsableToken } from './credentials.js';
+import { apiForRecord, isExpired, loginAgain, notLoggedIn, ofProfile, profileFlag, renewalRetryAt, requireRecord, settledRenewal, type UsableToken } from './credentials.js';
 import { CancelledError, NotLoggedInError, OAuthError, TerminatedError, UserError, stoppedAfter } from './errors.js';
 import { formatInstant } from './time.js';
 import { DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL } from './settings.js';
@@ -140,14 +140,7 @@ export async function refreshRecord(
   options: { force?: boolean } = {},
 ): Promise<UsableToken> {
   const oauth = await import('./oauth.js');
-  /** What another run left: a token it renewed (or failed to renew within the hour) needs no renewal here. */
-  const settled = (data: ConfigData): UsableToken | undefined => {
-    const current = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
-    if (options.force || !current || isExpired(current, now())) return undefined;
-    if (!isDue(current, now())) return { record: current, refreshed: false };
-    const retryAt = renewalRetryAt(current, now());
-    return retryAt === undefined ? undefined : { record: current, refreshed: false, warning: heldOffWarning(current, profile, retryAt) };
-  };
+  const settled = (data: ConfigData) => (options.force ? undefined : settledRenewal(data, profile, now()));
   const outcome = await store.update(async (data): Promise<UsableToken | { failed: UserError }> => {
     const current = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
     if (!current) throw notLoggedIn(profile);

@@ -400,11 +400,30 @@ export class Store {
   /**
    * Takes the lock (`config.json.lock`, a folder, through proper-lockfile). While another run holds it,
    * the file is read again between tries (`settled` may end the wait) and proper-lockfile is not even
-   * loaded: a crowd of prints waiting on one renewal costs little more than reading the file. A try in
-   * progress always finishes before a signal ends the wait, and a lock it got is given back, so a signal
-   * never leaves a lock behind.
+   * loaded. A try in progress always finishes before a signal ends the wait, and a lock it got is given
+   * back, so a signal never leaves a lock behind.
    */
   private async lock<T>(signal: AbortSignal | undefined, settled?: (data: ConfigData) => T | undefined): Promise<{ release: Release } | { value: T }> {
+    return (await this.waitForLock(signal, settled, true)) as { release: Release } | { value: T };
+  }
+
+  /**
+   * While another run holds the lock, reads the file between looks until `settled` finds what it needs
+   * (its value) or the lock is free (undefined); takes nothing. print asks it before it loads the code of
+   * a renewal: a crowd of prints waiting on one renewal then costs little more than reading the file.
+   * A signal ends the wait with its reason, as it ends the wait for the lock itself.
+   */
+  async whileLocked<T>(settled: (data: ConfigData) => T | undefined): Promise<T | undefined> {
+    if (!existsSync(`${this.path}.lock`)) return undefined;
+    const waited = await this.waitForLock(this.signal?.(), settled, false);
+    return 'value' in waited ? waited.value : undefined;
+  }
+
+  private async waitForLock<T>(
+    signal: AbortSignal | undefined,
+    settled: ((data: ConfigData) => T | undefined) | undefined,
+    take: boolean,
+  ): Promise<{ release: Release } | { value: T } | { free: true }> {
     const lockPath = `${this.path}.lock`;
     const started = Date.now();
     let noticed = false;
@@ -414,6 +433,7 @@ export class Store {
       signal?.throwIfAborted();
       const holder = statSync(lockPath, { throwIfNoEntry: false });
       const stale = holder !== undefined && Date.now() - holder.mtimeMs > LOCK_STALE_MS;
+      if ((!holder || stale) && !take) return { free: true };
       if (!holder || stale) {
         lockfile ??= await import('proper-lockfile');
         let release: Release | undefined;
