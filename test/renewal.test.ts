@@ -3,7 +3,7 @@
 // failed renewal of a token that still works is a warning, tried again an hour later; an expired token is
 // one login away. Black-box runs of the built CLI against the emulator, which ends refresh tokens the same way.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { getToken, type TokenRecord } from 'yandex-token';
 import type { Emulator } from '../src/emulator.ts';
@@ -187,4 +187,33 @@ test('the Node API renews a due token as print does, and hands out a still-worki
   assert.equal(await getToken({ env: home.env, profile: 'down' }), stored(home, 'down').accessToken);
   assert.equal(await getToken({ env: home.env, profile: 'down' }), stored(home, 'down').accessToken);
   assert.equal(tokenRequests(yandex), 2, 'the failed attempt is not repeated within the hour');
+});
+
+test('a crowd of 30 prints on one expired token, with Yandex slow to answer: one renewal, the same token, no talk of killed runs', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const issued = yandex.issueToken({ expiresIn: 0, refreshExpiresIn: 3600 });
+  writeConfig(home, {
+    default: {
+      accessToken: issued.access_token,
+      refreshToken: issued.refresh_token,
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+      clientId: DEMO_CLIENT.id,
+      clientSecret: DEMO_CLIENT.secret,
+      obtainedAt: new Date(Date.now() - 366 * DAY).toISOString(),
+    },
+  });
+  // Long enough for the waiters' 2-second notice.
+  yandex.slow(2_500);
+  const results = await Promise.all(Array.from({ length: 30 }, () => runCli(['print'], home.env, { timeoutMs: 60_000 })));
+  const renewed = stored(home);
+  for (const result of results) {
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `${renewed.accessToken}\n`);
+    assert.doesNotMatch(result.stderr, /killed/, 'nothing was killed');
+    assert.match(result.stderr, /^(|Warning: Waiting for another yandex-token to finish with \S+config\.json\.\n)$/);
+  }
+  assert.ok(results.some((r) => r.stderr.includes('Waiting for another')), 'the waiters said why they wait');
+  assert.equal(tokenRequests(yandex), 1, 'one renewal between them');
+  assert.ok(!existsSync(`${home.configFile}.lock`));
 });
