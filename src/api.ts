@@ -1,15 +1,15 @@
 // The Node API: getToken, getCredentials, listProfiles and login for programs. The same code paths as the
-// commands (credentials.ts, commands/login.ts) over a Context that never prints and never asks.
+// commands (token/current.ts, commands/login.ts) over a Context that never prints and never asks.
 import { createApiContext, type ApiContextOptions, type Context } from './context.js';
-import { currentToken, profileNames, requireRecord } from './credentials.js';
+import { currentToken, requireRecord } from './token/current.js';
+import { profileNames } from './store/read.js';
 import { CancelledError, UserError } from './errors.js';
 import { PROFILE_PATTERN } from './settings.js';
-import type { TokenRecord } from './store.js';
+import type { TokenRecord } from './token/record.js';
 import type { DeviceCodePrompt } from './commands/login.js';
-import { printableToken } from './commands/print.js';
 
 export type { DeviceCodePrompt } from './commands/login.js';
-export type { TokenRecord } from './store.js';
+export type { TokenRecord } from './token/record.js';
 export type { Env } from './settings.js';
 
 /** What every function takes. All optional: the defaults are the CLI's. */
@@ -112,7 +112,7 @@ export function getToken(options: GetTokenOptions = {}): Promise<string> {
   return run(options, async () => {
     const ctx = createApiContext(options);
     const profile = profileOf(options, ctx);
-    return printableToken(await currentToken(ctx, profile, { force: options.forceRefresh }), ctx.store, profile);
+    return (await currentToken(ctx, profile, { force: options.forceRefresh })).token;
   });
 }
 

@@ -1,11 +1,11 @@
 // Everything a command may touch from the outside world, in one object that tests build themselves.
 import type { Ask, AskOptions } from './ask.js';
 import type { OpenBrowser } from './browser.js';
-import type { YandexApi } from './oauth.js';
+import type { YandexApi } from './yandex/oauth.js';
 import { colourWanted, createOutput, type Output, type TextSink } from './output.js';
 import { UserError } from './errors.js';
 import { readSettings, type Env, type ProxySettings, type Settings } from './settings.js';
-import { Store } from './store.js';
+import { Store } from './store/store.js';
 
 export interface Context {
   settings: Settings;
@@ -53,14 +53,14 @@ function systemBrowser(command: string | undefined): OpenBrowser {
  * needs them, and `signal()` installs the Ctrl-C/SIGTERM handlers on first use: print's happy path pays
  * for none of it (each costs Node 20 a millisecond or more at start-up).
  */
-export function createContext(proc: ProcessLike, signal: () => AbortSignal, stdout: TextSink): Context {
+export function createContext(proc: ProcessLike, signal: AbortSignal, stdout: TextSink): Context {
   const settings = readSettings(proc.env);
   let interactive: boolean | undefined;
   const isInteractive = () => (interactive ??= Boolean(proc.stdin.isTTY && proc.stderr.isTTY));
   const err = createOutput({ write: (text) => proc.stderr.write(text) }, () => colourWanted(Boolean(proc.stderr.isTTY), proc.env));
   return {
     settings,
-    store: new Store(settings.configDir, (text) => err.warn(text), signal),
+    store: new Store(settings.configDir, (text) => err.warn(text), () => signal),
     api: {
       oauthUrl: settings.oauthUrl,
       loginUrl: settings.loginUrl,
@@ -69,9 +69,7 @@ export function createContext(proc: ProcessLike, signal: () => AbortSignal, stdo
       fetch: settings.proxy ? proxiedFetch(settings.proxy) : globalThis.fetch,
       proxy: settings.proxy,
       timeoutMs: settings.httpTimeoutMs,
-      get signal() {
-        return signal();
-      },
+      signal,
     },
     openBrowser: systemBrowser(settings.browser),
     ask: lazyAsk({
@@ -79,9 +77,7 @@ export function createContext(proc: ProcessLike, signal: () => AbortSignal, stdo
       get interactive() {
         return isInteractive();
       },
-      get signal() {
-        return signal();
-      },
+      signal,
     }),
     now: () => new Date(),
     stdout,
@@ -89,9 +85,7 @@ export function createContext(proc: ProcessLike, signal: () => AbortSignal, stdo
     get interactive() {
       return isInteractive();
     },
-    get signal() {
-      return signal();
-    },
+    signal,
   };
 }
 

@@ -311,7 +311,7 @@ test('nothing is ever written to stdout or stderr: not on a refresh, a warning, 
   // A program of its own, in a child process, so that its stdout and stderr are all there is.
   const program = `
     import { getToken, login } from 'yandex-token';
-    import { browseConsent } from './dist/emulator.js';
+    import { browseConsent } from './src/emulator.ts';
     const env = JSON.parse(process.env.TEST_ENV);
     const results = [];
     const attempt = async (name, call) => {
@@ -328,7 +328,7 @@ test('nothing is ever written to stdout or stderr: not on a refresh, a warning, 
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--input-type=module', '-e', program],
+      ['--import', 'tsx', '--input-type=module', '-e', program],
       { cwd: ROOT, env: { PATH: process.env.PATH, TEST_ENV: JSON.stringify(home.env) }, timeout: 60_000 },
       (error, out, err) => (error ? reject(Object.assign(error, { stderr: err })) : resolve({ stdout: out, stderr: err })),
     );

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import type { Emulator, EmulatorOptions } from '../src/emulator.ts';
-import type { ConfigData, TokenRecord } from '../src/store.ts';
+import type { ConfigData } from '../src/store/read.ts';
+import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, credentials, fakeYandex, makeHome, runCli, startCli, type Home, type RunResult } from './support/harness.ts';
 
 interface CodeJson {

@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Emulator } from '../src/emulator.ts';
-import type { TokenRecord } from '../src/store.ts';
+import type { TokenRecord } from '../src/token/record.ts';
 import {
   DEMO_CLIENT,
   ROOT,

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { renderHelpPages } from '../src/cli.ts';
-import { HELP_WIDTH, helpRequest } from '../src/help.ts';
+import { renderHelpPages } from '../src/cli/program.ts';
+import { HELP_WIDTH, helpRequest } from '../src/cli/help.ts';
 import { ROOT, makeHome, runCli } from './support/harness.ts';
 
 test('which command lines ask only for a help page', () => {

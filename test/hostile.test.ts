@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError } from '../src/errors.ts';
-import { listenForCallback, parseRedirectUri, type CallbackListener, type CallbackParams, type StrayError } from '../src/loopback.ts';
-import { createState } from '../src/oauth.ts';
-import { Store } from '../src/store.ts';
+import { listenForCallback, parseRedirectUri, type CallbackListener, type CallbackParams, type StrayError } from '../src/login/listener.ts';
+import { createState } from '../src/yandex/oauth.ts';
+import { Store } from '../src/store/store.ts';
 import {
   BIN,
   browserEnv,

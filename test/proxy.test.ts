@@ -12,7 +12,7 @@ import { test, type TestContext } from 'node:test';
 import type { Emulator } from '../src/emulator.ts';
 import { proxyRoute } from '../src/proxy.ts';
 import { readSettings } from '../src/settings.ts';
-import type { TokenRecord } from '../src/store.ts';
+import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, ROOT, credentials, fakeYandex, freePort, makeHome, writeConfig, runCli, tempDir, type Home, type RunResult } from './support/harness.ts';
 import { requireProgram } from './support/e2e.ts';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
-import type { TokenRecord } from '../src/store.ts';
+import type { TokenRecord } from '../src/token/record.ts';
 import { freePort, makeHome, runCli, startCli, writeConfig, type Home, type RunResult } from './support/harness.ts';
 import { loadFixture, oauthExchanges, startReplay, type RecordedExchange, type Replay } from './support/replay.ts';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { TokenRecord } from '../src/store.ts';
+import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, fakeYandex, makeHome, startCli, writeConfig } from './support/harness.ts';
 
 const RUNS = 90;

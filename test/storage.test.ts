@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Emulator } from '../src/emulator.ts';
 import { configDirFor, readSettings } from '../src/settings.ts';
-import type { TokenRecord } from '../src/store.ts';
+import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, browserEnv, credentials, fakeYandex, freePort, makeHome, runCli, tempDir, type Home } from './support/harness.ts';
 
 const NOBODY = 65534;

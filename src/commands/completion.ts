@@ -2,7 +2,7 @@
 // declares, so it never drifts from them; profile names are asked for at completion time through the
 // hidden `yandex-token __complete profiles`, which prints them and never anything else.
 import type { Context } from '../context.js';
-import { profileNames } from '../credentials.js';
+import { profileNames } from '../store/read.js';
 import { UserError } from '../errors.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;

@@ -3,7 +3,7 @@
 import type { Context } from '../context.js';
 import { DEMO_CLIENT, browseConsent, enterDeviceCode, startEmulator } from '../emulator.js';
 import { UserError } from '../errors.js';
-import { parseRedirectUri } from '../loopback.js';
+import { parseRedirectUri } from '../login/listener.js';
 import { DEFAULT_PORT } from '../settings.js';
 import { login, type LoginOptions } from './login.js';
 

@@ -2,24 +2,16 @@
 // share (client, device id, storing the record) and the loopback authorization-code flow with PKCE.
 import { hostname } from 'node:os';
 import type { Context } from '../context.js';
-import { nonDefaultEndpoints, recordFromResponse, type RecordSource } from '../refresh.js';
+import { nonDefaultEndpoints } from '../token/server.js';
+import { recordFromResponse, type RecordSource } from '../token/record.js';
 import { OAuthError, UserError, untrusted } from '../errors.js';
-import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams, type RedirectTarget } from '../loopback.js';
-import {
-  authorizeUrl,
-  createDeviceId,
-  createPkce,
-  createState,
-  defaultDeviceName,
-  exchangeCode,
-  fetchAccountInfo,
-  type TokenResponse,
-  type YandexApi,
-} from '../oauth.js';
+import { defaultRedirectUri, listenForCallback, parseRedirectUri, type CallbackParams, type RedirectTarget } from '../login/listener.js';
+import { authorizeUrl, createDeviceId, createPkce, createState, defaultDeviceName, exchangeCode, fetchAccountInfo, type TokenResponse, type YandexApi } from '../yandex/oauth.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_PORT } from '../settings.js';
-import type { ConfigData, TokenRecord } from '../store.js';
-import { loginWithDevice, pollDeviceLogin, startDeviceLogin } from './login-device.js';
-import { checkPasteRedirectUri, loginByPaste } from './login-paste.js';
+import type { ConfigData } from '../store/read.js';
+import type { TokenRecord } from '../token/record.js';
+import { loginWithDevice, pollDeviceLogin, startDeviceLogin } from '../login/device-flow.js';
+import { checkPasteRedirectUri, loginByPaste } from '../login/paste-flow.js';
 
 export interface LoginOptions {
   profile: string;

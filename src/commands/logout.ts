@@ -1,9 +1,11 @@
 // `yandex-token logout`: revoke the profile's token at Yandex when it can be, then forget it here.
 import type { Context } from '../context.js';
-import { apiForRecord, isExpired, ofProfile } from '../credentials.js';
+import { apiForRecord } from '../token/server.js';
+import { isExpired } from '../token/record.js';
+import { ofProfile } from '../messages.js';
 import { CancelledError, OAuthError, TerminatedError, UserError } from '../errors.js';
-import { revokeToken } from '../oauth.js';
-import type { TokenRecord } from '../store.js';
+import { revokeToken } from '../yandex/oauth.js';
+import type { TokenRecord } from '../token/record.js';
 import { formatExpiry } from '../time.js';
 
 export interface LogoutOptions {

@@ -1,6 +1,6 @@
 // `yandex-token refresh`: renew the stored token now, whatever its expiry, under the same lock as print.
 import type { Context } from '../context.js';
-import { forceRefresh } from '../refresh.js';
+import { forceRefresh } from '../token/renew.js';
 import { formatExpiry } from '../time.js';
 
 export interface RefreshOptions {

@@ -1,10 +1,13 @@
 // `yandex-token status`: what is stored per profile, and whether Yandex still accepts each token (/info).
 import type { Context } from '../context.js';
-import { apiForRecord, canRenew, isExpired, loginAgain, msUntilExpiry, notLoggedIn, ofProfile, profileFlag, renewalDueAt, renewalRetryAt } from '../credentials.js';
+import { apiForRecord } from '../token/server.js';
+import { canRenew, isExpired, msUntilExpiry, renewalDueAt, renewalRetryAt } from '../token/record.js';
+import { loginAgain, notLoggedIn, ofProfile, profileFlag } from '../messages.js';
 import { CancelledError, ExitCode, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
-import { fetchAccountInfo, type AccountInfo } from '../oauth.js';
-import { nonDefaultEndpoints } from '../refresh.js';
-import type { PendingDeviceLogin, TokenRecord } from '../store.js';
+import { fetchAccountInfo, type AccountInfo } from '../yandex/oauth.js';
+import { nonDefaultEndpoints } from '../token/server.js';
+import type { PendingDeviceLogin } from '../store/read.js';
+import type { TokenRecord } from '../token/record.js';
 import { formatExpiry, formatInstant } from '../time.js';
 
 export interface StatusOptions {

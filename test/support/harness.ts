@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { startEmulator, DEMO_CLIENT, type Emulator, type EmulatorOptions } from '../../src/emulator.ts';
-import type { TokenRecord } from '../../src/store.ts';
+import type { TokenRecord } from '../../src/token/record.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'yandex-token.cjs');

@@ -3,7 +3,10 @@
 // answers the emulator's consent page with SCRIPTED_BROWSER_DECISION (allow or deny) and appends what the
 // callback page said to SCRIPTED_BROWSER_LOG. The clicking itself is the emulator's browseConsent().
 import { appendFileSync } from 'node:fs';
-import { browseConsent } from '../../dist/emulator.js';
+import { createRequire } from 'node:module';
+
+// From the built CLI, which exports it for drivers like this one (see src/entry/cli.ts): no TypeScript loader needed.
+const { browseConsent } = createRequire(import.meta.url)('../../dist/cli.cjs');
 
 export const visit = (url, { decision = 'allow' } = {}) => browseConsent(url, decision);
 

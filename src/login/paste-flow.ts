@@ -2,10 +2,10 @@
 // which shows the code; the person pastes it (or that page's address) here. State and PKCE as in the
 // loopback login.
 import type { Context } from '../context.js';
-import type { TokenRecord } from '../store.js';
+import type { TokenRecord } from '../token/record.js';
 import { UserError, untrusted } from '../errors.js';
-import { exchangeCode } from '../oauth.js';
-import { describeTimeout, startAuthorization, waitFor, type LoginSession } from './login.js';
+import { exchangeCode } from '../yandex/oauth.js';
+import { describeTimeout, startAuthorization, waitFor, type LoginSession } from '../commands/login.js';
 
 const AGAIN = 'run `yandex-token login --no-localhost` again';
 

@@ -2,14 +2,16 @@
 // short code at Yandex on any device, and we poll until they allow or deny it or the code expires. In two
 // steps for automation: --no-wait keeps the code pending in the config, --poll finishes it later.
 import type { Context } from '../context.js';
-import { apiForRecord, ofProfile, profileFlag } from '../credentials.js';
+import { apiForRecord } from '../token/server.js';
+import { ofProfile, profileFlag } from '../messages.js';
 import { CancelledError, NetworkError, OAuthError, PendingError, TerminatedError, UserError } from '../errors.js';
 import type { Output } from '../output.js';
-import { isToken, pollDeviceToken, requestDeviceCode, type DeviceCode } from '../oauth.js';
-import type { PendingDeviceLogin, TokenRecord } from '../store.js';
+import { isToken, pollDeviceToken, requestDeviceCode, type DeviceCode } from '../yandex/oauth.js';
+import type { PendingDeviceLogin } from '../store/read.js';
+import type { TokenRecord } from '../token/record.js';
 import { formatRelative } from '../time.js';
-import { nonDefaultEndpoints } from '../refresh.js';
-import { describeTimeout, saveLogin, type LoginOptions, type LoginSession } from './login.js';
+import { nonDefaultEndpoints } from '../token/server.js';
+import { describeTimeout, saveLogin, type LoginOptions, type LoginSession } from '../commands/login.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 

@@ -8,7 +8,7 @@
 // and on any difference or error the old file is renamed back.
 import { chmodSync, linkSync, readFileSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ConfigError, UserError, systemErrorCode } from './errors.js';
+import { ConfigError, UserError, systemErrorCode } from '../errors.js';
 
 /** Where the old file is kept during a write, beside it: `config.json.previous`. */
 export function previousPath(target: string): string {

@@ -1,88 +1,13 @@
 // Renewing a stored token under the config file's lock (print when it is due, `refresh`, the Node API's
-// getToken), and turning Yandex's token answers into stored records. Loaded only for a refresh or a login.
-import { apiForRecord, isExpired, loginAgain, notLoggedIn, ofProfile, profileFlag, renewalRetryAt, requireRecord, settledRenewal, type UsableToken } from './credentials.js';
-import { CancelledError, NotLoggedInError, OAuthError, TerminatedError, UserError, stoppedAfter } from './errors.js';
-import { formatInstant } from './time.js';
-import { DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL } from './settings.js';
-import type { TokenResponse, YandexApi } from './oauth.js';
-import type { ConfigData, Store, TokenRecord } from './store.js';
-
-export interface RecordSource {
-  clientId: string;
-  clientSecret?: string;
-  login?: string;
-  deviceId?: string;
-  deviceName?: string;
-  /** The scope asked for: Yandex names the granted scope only when it is narrower. */
-  requestedScope?: string;
-  /** The base URLs the token came from; kept in the record only when they are not Yandex's. */
-  oauthUrl?: string;
-  loginUrl?: string;
-  /** A `login --demo` token. */
-  demo?: boolean;
-}
-
-/** The base URLs a record or a pending login keeps: only those that are not Yandex's (an emulator's). */
-export function nonDefaultEndpoints(api: YandexApi): { oauthUrl?: string; loginUrl?: string } {
-  return {
-    oauthUrl: api.oauthUrl === DEFAULT_OAUTH_URL ? undefined : api.oauthUrl,
-    loginUrl: api.loginUrl === DEFAULT_LOGIN_URL ? undefined : api.loginUrl,
-  };
-}
-
-function withoutUndefined<T extends object>(value: T): T {
-  // Leave absent fields out of the file rather than writing nulls.
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-function expiresAtFrom(token: TokenResponse, now: Date): string | undefined {
-  return token.expires_in ? new Date(now.getTime() + token.expires_in * 1000).toISOString() : undefined;
-}
-
-export function recordFromResponse(token: TokenResponse, source: RecordSource, now: Date): TokenRecord {
-  return withoutUndefined<TokenRecord>({
-    accessToken: token.access_token,
-    refreshToken: token.refresh_token,
-    tokenType: token.token_type,
-    expiresAt: expiresAtFrom(token, now),
-    scope: token.scope ?? source.requestedScope,
-    clientId: source.clientId,
-    clientSecret: source.clientSecret,
-    login: source.login,
-    obtainedAt: now.toISOString(),
-    deviceId: source.deviceId,
-    deviceName: source.deviceId ? source.deviceName : undefined,
-    oauthUrl: source.oauthUrl,
-    loginUrl: source.loginUrl,
-    demo: source.demo || undefined,
-  });
-}
-
-/**
- * The record after a refresh: Yandex may hand back the same access token with a new refresh token, and
- * rotates refresh tokens, so the newest of each is kept; everything about the login stays.
- */
-export function recordAfterRefresh(current: TokenRecord, token: TokenResponse, now: Date): TokenRecord {
-  return withoutUndefined<TokenRecord>({
-    ...current,
-    accessToken: token.access_token,
-    refreshToken: token.refresh_token ?? current.refreshToken,
-    tokenType: token.token_type ?? current.tokenType,
-    // An answer without expires_in leaves the expiry unknown, not the old (past) one.
-    expiresAt: expiresAtFrom(token, now),
-    scope: token.scope ?? current.scope,
-    obtainedAt: now.toISOString(),
-    renewalFailedAt: undefined,
-  });
-}
-
-/** Why a `login --demo` token cannot be renewed, and the fix. */
-export function demoCannotRefresh(profile: string): NotLoggedInError {
-  const flag = profile === 'demo' ? '' : ` --profile ${profile}`;
-  return new NotLoggedInError(
-    `The token${ofProfile(profile)} is a demo token from the built-in emulator, which has stopped, so it cannot be refreshed. Run \`yandex-token login --demo${flag}\` again.`,
-  );
-}
+// getToken). Loaded only for a renewal.
+import { CancelledError, NotLoggedInError, OAuthError, TerminatedError, UserError, stoppedAfter } from '../errors.js';
+import { demoCannotRefresh, loginAgain, notLoggedIn, ofProfile, profileFlag } from '../messages.js';
+import type { ConfigData } from '../store/read.js';
+import type { Store } from '../store/store.js';
+import { formatInstant } from '../time.js';
+import type { TokenResponse, YandexApi } from '../yandex/oauth.js';
+import { isExpired, recordAfterRefresh, renewalRetryAt, settledRenewal, type TokenRecord, type UsableToken } from './record.js';
+import { apiForRecord } from './server.js';
 
 /** "until 2027-03-01 10:00:00 UTC", or nothing when Yandex never said when the token expires. */
 function until(record: TokenRecord): string {
@@ -139,7 +64,7 @@ export async function refreshRecord(
   now: () => Date,
   options: { force?: boolean } = {},
 ): Promise<UsableToken> {
-  const oauth = await import('./oauth.js');
+  const oauth = await import('../yandex/oauth.js');
   const settled = (data: ConfigData) => (options.force ? undefined : settledRenewal(data, profile, now()));
   const outcome = await store.update(async (data): Promise<UsableToken | { failed: UserError }> => {
     const current = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
@@ -215,6 +140,6 @@ function afterGrace(signal: AbortSignal | undefined): AbortSignal | undefined {
 
 /** A refresh now, whatever the expiry (`yandex-token refresh`). */
 export function forceRefresh(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
-  requireRecord(store, profile);
+  if (!store.get(profile)) throw notLoggedIn(profile);
   return refreshRecord(store, api, profile, now, { force: true });
 }

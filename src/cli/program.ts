@@ -1,14 +1,14 @@
 // The only place commander is declared: every command, its options and help. Loaded by main.ts for every
 // command line but the few it answers without commander (print, --version), to keep those fast.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { CompletionOption, CompletionSpec } from './commands/completion.js';
-import type { Context } from './context.js';
-import { ExitCode } from './errors.js';
+import type { CompletionOption, CompletionSpec } from '../commands/completion.js';
+import type { Context } from '../context.js';
+import { ExitCode } from '../errors.js';
 import { HELP_WIDTH } from './help.js';
-import type { Sink } from './stdout.js';
-import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN } from './settings.js';
+import type { Sink } from '../stdout.js';
+import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN } from '../settings.js';
 
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 const EXIT_CODES = `
 Exit codes:
@@ -193,11 +193,11 @@ ${EXIT_CODES}`,
         timeoutSeconds: opts.timeout,
       };
       if (opts.demo) {
-        const { loginDemo } = await import('./commands/demo.js');
+        const { loginDemo } = await import('../commands/demo.js');
         // The demo's own profile unless --profile names one: YANDEX_TOKEN_PROFILE never receives a fake token.
         return loginDemo({ ...common, profile: opts.profile, device: opts.device, localhost: opts.localhost, wait: opts.wait, poll: opts.poll, json: opts.json }, ctx);
       }
-      const { login } = await import('./commands/login.js');
+      const { login } = await import('../commands/login.js');
       await login(
         {
           ...common,
@@ -234,7 +234,7 @@ ${EXIT_CODES}`,
     )
     .action(async (opts) => {
       const ctx = getContext();
-      const { print } = await import('./commands/print.js');
+      const { print } = await import('../commands/print.js');
       await print({ profile: profileOf(opts, ctx), json: opts.json, header: opts.header }, ctx);
     });
 
@@ -258,7 +258,7 @@ Exit codes:
     )
     .action(async (opts) => {
       const ctx = getContext();
-      const { status } = await import('./commands/status.js');
+      const { status } = await import('../commands/status.js');
       const profile = opts.profile ?? (ctx.settings.profileFromEnv ? ctx.settings.profile : undefined);
       await status({ profile, json: opts.json }, ctx);
     });
@@ -270,7 +270,7 @@ Exit codes:
     .addHelpText('after', EXIT_CODES)
     .action(async (opts) => {
       const ctx = getContext();
-      const { refresh } = await import('./commands/refresh.js');
+      const { refresh } = await import('../commands/refresh.js');
       await refresh({ profile: profileOf(opts, ctx) }, ctx);
     });
 
@@ -287,7 +287,7 @@ ${EXIT_CODES}`,
     )
     .action(async (opts) => {
       const ctx = getContext();
-      const { logout } = await import('./commands/logout.js');
+      const { logout } = await import('../commands/logout.js');
       await logout({ profile: profileOf(opts, ctx) }, ctx);
     });
 
@@ -317,7 +317,7 @@ Ctrl-C or SIGTERM stops it (exit 0).`,
     )
     .action(async (opts) => {
       const ctx = getContext();
-      const { emulator } = await import('./commands/emulator.js');
+      const { emulator } = await import('../commands/emulator.js');
       await emulator(
         {
           port: opts.port,
@@ -350,7 +350,7 @@ Profile names are read from the config file each time you press Tab.`,
     )
     .action(async (shell: string) => {
       const ctx = getContext();
-      const { completion } = await import('./commands/completion.js');
+      const { completion } = await import('../commands/completion.js');
       await completion({ shell, spec: completionSpec(program) }, ctx);
     });
 
@@ -359,7 +359,7 @@ Profile names are read from the config file each time you press Tab.`,
     .command('__complete', { hidden: true })
     .argument('[what]')
     .action(async (what?: string) => {
-      const { complete } = await import('./commands/completion.js');
+      const { complete } = await import('../commands/completion.js');
       await complete(what, getContext);
     });
 

@@ -1,10 +1,10 @@
 // The Yandex OAuth protocol: state, PKCE, the authorize URL, token requests, account info, revocation,
 // and turning every way an HTTP call can fail into one sentence. fetch and the base URLs are passed in.
 import { createHash, randomBytes } from 'node:crypto';
-import { CancelledError, NetworkError, NotLoggedInError, OAuthError, UserError, systemErrorCode, untrusted } from './errors.js';
-import { proxyRoute, type ProxyRoute } from './proxy.js';
-import type { ProxySettings } from './settings.js';
-import { TOKEN_PATTERN } from './store.js';
+import { CancelledError, NetworkError, NotLoggedInError, OAuthError, UserError, systemErrorCode, untrusted } from '../errors.js';
+import { proxyRoute, type ProxyRoute } from '../proxy.js';
+import type { ProxySettings } from '../settings.js';
+import { TOKEN_PATTERN } from '../token/record.js';
 
 export interface YandexApi {
   oauthUrl: string;

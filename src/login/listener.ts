@@ -3,8 +3,8 @@
 // answered and ignored.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { UserError, systemErrorCode } from './errors.js';
-import { PAGE_HEADERS, escapeHtml } from './html.js';
+import { UserError, systemErrorCode } from '../errors.js';
+import { PAGE_HEADERS, escapeHtml } from '../html.js';
 
 export interface RedirectTarget {
   /** Exactly what is sent to Yandex as redirect_uri and must be registered in the app. */

@@ -1,0 +1,30 @@
+// Sentences and fragments that several commands say about profiles and logins.
+import { NotLoggedInError } from './errors.js';
+
+/** " --profile NAME" for commands in messages, empty for the default profile. */
+export function profileFlag(profile: string): string {
+  return profile === 'default' ? '' : ` --profile ${profile}`;
+}
+
+/** ' (profile "NAME")' for sentences, empty for the default profile. */
+export function ofProfile(profile: string): string {
+  return profile === 'default' ? '' : ` (profile "${profile}")`;
+}
+
+/** The fix for a token that cannot be used: a new login into the same profile. */
+export function loginAgain(profile: string): string {
+  return `Run \`yandex-token login${profileFlag(profile)}\` again.`;
+}
+
+export function notLoggedIn(profile: string): NotLoggedInError {
+  return new NotLoggedInError(`Not logged in${ofProfile(profile)}. Run \`yandex-token login${profileFlag(profile)}\` first.`);
+}
+
+/** Why a `login --demo` token cannot be renewed, and the fix. */
+export function demoCannotRefresh(profile: string): NotLoggedInError {
+  const flag = profile === 'demo' ? '' : ` --profile ${profile}`;
+  return new NotLoggedInError(
+    `The token${ofProfile(profile)} is a demo token from the built-in emulator, which has stopped, so it cannot be refreshed. Run \`yandex-token login --demo${flag}\` again.`,
+  );
+}
+

@@ -1,0 +1,89 @@
+// The token to hand out now (print, getToken, exec): YANDEX_TOKEN, or the profile's, renewed first when
+// due. Reading costs one file read; the renewal's code (renew.ts) is loaded only when one is needed.
+import type { Context } from '../context.js';
+import { CancelledError, NotLoggedInError, TerminatedError, UserError } from '../errors.js';
+import { notLoggedIn, ofProfile } from '../messages.js';
+import type { Store } from '../store/store.js';
+import type { YandexApi } from '../yandex/oauth.js';
+import { TOKEN_PATTERN, isDue, isExpired, settledRenewal, type TokenRecord, type UsableToken } from './record.js';
+
+/** The stored record for a profile, or NotLoggedInError. */
+export function requireRecord(store: Store, profile: string): TokenRecord {
+  const record = store.get(profile);
+  if (!record) throw notLoggedIn(profile);
+  return record;
+}
+
+/**
+ * The profile's token, renewed first when it is due (or expired). The fast path (a token not due) only
+ * reads the file; the lock, conf and the protocol are loaded only for a renewal. A renewal that fails while
+ * the token still works returns the token with a warning, and is not tried again for an hour.
+ */
+export async function getValidToken(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
+  const data = store.read();
+  const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+  if (!record) throw notLoggedIn(profile);
+  const expired = isExpired(record, now());
+  if (!expired && !isDue(record, now())) return { record, refreshed: false };
+  // Another run may be renewing it right now: its result, read from the file, saves loading a renewal's code.
+  const settled = settledRenewal(data, profile, now()) ?? (await store.whileLocked((latest) => settledRenewal(latest, profile, now())));
+  if (settled) return settled;
+  try {
+    const { refreshRecord } = await import('./renew.js');
+    return await refreshRecord(store, api, profile, now);
+  } catch (error) {
+    // What refreshRecord did not turn into a warning (the lock, the file): a token that still works is
+    // handed out anyway, with the reason.
+    const interrupted = error instanceof CancelledError || error instanceof TerminatedError;
+    if (expired || !(error instanceof UserError) || interrupted) throw error;
+    return { record, refreshed: false, warning: `Could not renew the token${ofProfile(profile)}, which still works: ${error.message}` };
+  }
+}
+
+/** What `print` writes and the Node API's getToken returns. */
+export interface CurrentToken {
+  token: string;
+  /** The stored record the token came from; absent when it came from YANDEX_TOKEN. */
+  record?: TokenRecord;
+  source: 'config' | 'environment';
+}
+
+/**
+ * The token to use now, for `print` and getToken alike: YANDEX_TOKEN when set (as GH_TOKEN does for gh:
+ * the environment wins and nothing is read), else the profile's, refreshed first when due (or always,
+ * with `force`). A warning (a refresh ahead of expiry failed, the token still works) goes to ctx.err.
+ */
+export async function currentToken(
+  ctx: Pick<Context, 'settings' | 'store' | 'api' | 'now' | 'err'>,
+  profile: string,
+  options: { force?: boolean } = {},
+): Promise<CurrentToken> {
+  if (ctx.settings.token) {
+    if (options.force) {
+      throw new NotLoggedInError('The token comes from YANDEX_TOKEN, which cannot be refreshed. Replace it, or unset YANDEX_TOKEN to use the stored login.');
+    }
+    const current: CurrentToken = { token: ctx.settings.token, source: 'environment' };
+    return { ...current, token: printableToken(current, ctx.store, profile) };
+  }
+  const usable = options.force
+    ? await (await import('./renew.js')).forceRefresh(ctx.store, ctx.api, profile, ctx.now)
+    : await getValidToken(ctx.store, ctx.api, profile, ctx.now);
+  if (usable.warning) ctx.err.warn(usable.warning);
+  const current: CurrentToken = { token: usable.record.accessToken, record: usable.record, source: 'config' };
+  return { ...current, token: printableToken(current, ctx.store, profile) };
+}
+
+
+/**
+ * The token of `current`, refused unless it is fit for a header or a shell word (TOKEN_PATTERN): a
+ * hand-edited record or a YANDEX_TOKEN with a newline, a space or an escape sequence would inject a header
+ * into every recipe (`curl -H "$(yandex-token print --header)"`) or reach a terminal. print and getToken.
+ */
+function printableToken(current: CurrentToken, store: Pick<Store, 'checkedToken'>, profile: string): string {
+  if (current.record) return store.checkedToken(current.token, profile);
+  if (TOKEN_PATTERN.test(current.token)) return current.token;
+  throw new UserError(
+    'YANDEX_TOKEN is not a token (a token is 1 to 4096 printable ASCII characters without spaces), so it was not printed. Fix or unset it.',
+  );
+}
+

@@ -1,0 +1,25 @@
+// Which servers a stored login talks to: Yandex's, or the emulator it came from (kept in the record), unless
+// the environment names others. The one owner of that choice.
+import { DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL } from '../settings.js';
+import type { YandexApi } from '../yandex/oauth.js';
+import type { TokenRecord } from './record.js';
+
+/**
+ * The endpoints for requests about a stored token (or a pending device login): the ones it was issued by
+ * (an emulator's, kept in the record) unless the environment names others explicitly (YANDEX_OAUTH_URL /
+ * YANDEX_LOGIN_URL win).
+ */
+export function apiForRecord(api: YandexApi, record: Pick<TokenRecord, 'oauthUrl' | 'loginUrl'>): YandexApi {
+  const oauthUrl = api.oauthUrlFromEnv ? api.oauthUrl : (record.oauthUrl ?? api.oauthUrl);
+  const loginUrl = api.loginUrlFromEnv ? api.loginUrl : (record.loginUrl ?? api.loginUrl);
+  return oauthUrl === api.oauthUrl && loginUrl === api.loginUrl ? api : { ...api, oauthUrl, loginUrl };
+}
+
+/** The base URLs a record or a pending login keeps: only those that are not Yandex's (an emulator's). */
+export function nonDefaultEndpoints(api: YandexApi): { oauthUrl?: string; loginUrl?: string } {
+  return {
+    oauthUrl: api.oauthUrl === DEFAULT_OAUTH_URL ? undefined : api.oauthUrl,
+    loginUrl: api.loginUrl === DEFAULT_LOGIN_URL ? undefined : api.loginUrl,
+  };
+}
+
