@@ -3,7 +3,7 @@
 // answers the emulator's consent page with SCRIPTED_BROWSER_DECISION (allow or deny) and appends what the
 // callback page said to SCRIPTED_BROWSER_LOG. The clicking itself is the emulator's browseConsent().
 import { appendFileSync } from 'node:fs';
-import { browseConsent } from '../../dist/emulator.js';
+import { browseConsent } from '../../dist/emulator/index.js';
 
 export const visit = (url, { decision = 'allow' } = {}) => browseConsent(url, decision);
 
