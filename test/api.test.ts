@@ -19,7 +19,7 @@ import {
   type Credentials,
   type TokenRecord,
 } from 'yandex-token';
-import { browseConsent, type Emulator } from '../src/emulator.ts';
+import { browseConsent, type Emulator } from '../src/emulator/index.ts';
 import { browserEnv, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, writeConfig, ROOT, runCli, type Home } from './support/harness.ts';
 
 const HOUR = 3600 * 1000;
@@ -311,7 +311,7 @@ test('nothing is ever written to stdout or stderr: not on a refresh, a warning, 
   // A program of its own, in a child process, so that its stdout and stderr are all there is.
   const program = `
     import { getToken, login } from 'yandex-token';
-    import { browseConsent } from './src/emulator.ts';
+    import { browseConsent } from './src/emulator/index.ts';
     const env = JSON.parse(process.env.TEST_ENV);
     const results = [];
     const attempt = async (name, call) => {

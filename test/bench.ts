@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startEmulator, DEMO_CLIENT } from '../src/emulator.ts';
+import { startEmulator, DEMO_CLIENT } from '../src/emulator/index.ts';
 import { BIN, SCRIPTED_BROWSER, freePort } from './support/harness.ts';
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 60);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import type { Emulator, EmulatorOptions } from '../src/emulator.ts';
+import type { Emulator, EmulatorOptions } from '../src/emulator/index.ts';
 import type { ConfigData } from '../src/store/read.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, credentials, fakeYandex, makeHome, runCli, startCli, type Home, type RunResult } from './support/harness.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
-import type { Emulator, EmulatorClient, EmulatorOptions } from '../src/emulator.ts';
+import type { Emulator, EmulatorClient, EmulatorOptions } from '../src/emulator/index.ts';
 import { DEMO_CLIENT, fakeYandex } from './support/harness.ts';
 
 const OTHER: EmulatorClient = { id: 'other-client', secret: 'other-secret', name: 'Other app' };

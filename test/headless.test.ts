@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import type { Emulator, LoggedRequest } from '../src/emulator.ts';
+import type { Emulator, LoggedRequest } from '../src/emulator/index.ts';
 import { BIN, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, runCli, startCli, type Home, type Running } from './support/harness.ts';
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import type { Emulator } from '../src/emulator.ts';
+import type { Emulator } from '../src/emulator/index.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { browserEnv, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, writeConfig, ROOT, runCli, type Home } from './support/harness.ts';
 

@@ -9,7 +9,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import type { Emulator } from '../src/emulator.ts';
+import type { Emulator } from '../src/emulator/index.ts';
 import { proxyRoute } from '../src/proxy.ts';
 import { readSettings } from '../src/settings.ts';
 import type { TokenRecord } from '../src/token/record.ts';

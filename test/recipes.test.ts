@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import type { Emulator } from '../src/emulator.ts';
+import type { Emulator } from '../src/emulator/index.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { browserEnv, BIN, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, ROOT, runCli, type Home } from './support/harness.ts';
 import { requireProgram } from './support/e2e.ts';

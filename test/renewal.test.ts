@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { getToken, type TokenRecord } from 'yandex-token';
-import type { Emulator } from '../src/emulator.ts';
+import type { Emulator } from '../src/emulator/index.ts';
 import { DEMO_CLIENT, fakeYandex, makeHome, runCli, writeConfig, type Home } from './support/harness.ts';
 
 const DAY = 86_400_000;

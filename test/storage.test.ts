@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, statSync, writeFileSync } 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import type { Emulator } from '../src/emulator.ts';
+import type { Emulator } from '../src/emulator/index.ts';
 import { configDirFor, readSettings } from '../src/settings.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, browserEnv, credentials, fakeYandex, freePort, makeHome, runCli, tempDir, type Home } from './support/harness.ts';

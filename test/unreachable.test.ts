@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
-import type { Emulator } from '../src/emulator.ts';
+import type { Emulator } from '../src/emulator/index.ts';
 import type { ConfigData, PendingDeviceLogin } from '../src/store/read.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, assertCleanFailure, credentials, fakeYandex, freePort, makeHome, runCli, startCli, type Home, type RunResult, type Running } from './support/harness.ts';

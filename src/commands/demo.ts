@@ -1,7 +1,7 @@
 // `yandex-token login --demo`: the real loopback login, end to end, against a Yandex OAuth emulator started
 // inside this process, so a fresh machine shows the whole flow before any Yandex app is registered.
 import type { Context } from '../context.js';
-import { DEMO_CLIENT, browseConsent, enterDeviceCode, startEmulator } from '../emulator.js';
+import { DEMO_CLIENT, browseConsent, enterDeviceCode, startEmulator } from '../emulator/index.js';
 import { UserError } from '../errors.js';
 import { parseRedirectUri } from '../login/listener.js';
 import { DEFAULT_PORT } from '../settings.js';

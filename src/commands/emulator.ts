@@ -9,7 +9,7 @@ import {
   type Endpoint,
   type EmulatorClient,
   type FailureMode,
-} from '../emulator.js';
+} from '../emulator/index.js';
 import { UserError, systemErrorCode } from '../errors.js';
 
 export interface EmulatorCommandOptions {

@@ -37,4 +37,4 @@ export async function run(proc: CliProcess): Promise<void> {
 export { renderHelpPages } from '../cli/program.js';
 // The emulator's scripted person, for drivers outside this process (test/support/scripted-browser.mjs plays a
 // browser with it) as `login --demo` plays one inside.
-export { browseConsent } from '../emulator.js';
+export { browseConsent } from '../emulator/person.js';

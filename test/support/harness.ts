@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import { startEmulator, DEMO_CLIENT, type Emulator, type EmulatorOptions } from '../../src/emulator.ts';
+import { startEmulator, DEMO_CLIENT, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
 import type { TokenRecord } from '../../src/token/record.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
