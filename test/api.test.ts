@@ -155,7 +155,7 @@ test('Yandex refusing the refresh: NotLoggedInError whose cause is the OAuthErro
   }
   const then = JSON.parse(before) as { profiles: Record<string, TokenRecord> };
   for (const profile of ['dead', 'wrongSecret']) {
-    const { renewalFailedAt, ...tokens } = stored(home, profile);
+    const { renewalFailedAt, renewalRefused, ...tokens } = stored(home, profile);
     assert.deepEqual(tokens, then.profiles[profile], 'the stored tokens are left as they were');
     assert.ok(renewalFailedAt, 'the failed attempt is noted');
   }

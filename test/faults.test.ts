@@ -141,7 +141,12 @@ test('a full disk (one page free for a 4,481-byte file): refresh and login exit 
   fill(mountPoint, 1);
   const full = new RegExp(`^Cannot write ${escapeRegExp(home.configFile)}: the disk is full\\. It was left as it was; free some space and run the command again\\.$`);
 
-  assertCleanFailure(await runCli(['refresh'], home.env), 1, full);
+  // A renewal is not even asked for: Yandex's answer rotates the refresh token, and could not be stored.
+  const noRoom = new RegExp(
+    `^Cannot write ${escapeRegExp(home.configFile)}: the disk is full \\(\\d+ bytes free\\), so the token was not renewed: Yandex's answer, with a new refresh token, could not have been stored\\. The file was left as it was; free some space and run the command again\\.$`,
+  );
+  assertCleanFailure(await runCli(['refresh'], home.env), 1, noRoom);
+  assert.equal(yandex.counts['token:refresh_token'] ?? 0, 0, 'Yandex was not asked');
   assert.deepEqual(readFileSync(home.configFile), before, 'byte for byte the old file');
   assert.deepEqual(leftovers(home.configDir), [], 'no temporary file, kept old file or lock left behind');
 
@@ -156,6 +161,31 @@ test('a full disk (one page free for a 4,481-byte file): refresh and login exit 
   assert.equal(print.stdout, `${JSON.parse(before.toString()).profiles.default.accessToken}\n`);
 });
 
+test('a full disk and a token due for renewal: print hands out the working token with one warning and asks Yandex nothing; with room again, the refresh token still renews', async (t) => {
+  const mountPoint = tinyFileSystem(t);
+  if (typeof mountPoint !== 'string') return t.skip(mountPoint.skip);
+  const yandex = await fakeYandex(t);
+  const home = homeOnTinyDisk(t, mountPoint, yandex, 4481);
+  const before = readFileSync(home.configFile);
+  const stored = JSON.parse(before.toString()) as { profiles: { default: TokenRecord } };
+  fill(mountPoint, 1);
+
+  for (let i = 0; i < 3; i++) {
+    const print = await runCli(['print'], home.env);
+    assert.equal(print.code, 0, print.stderr);
+    assert.equal(print.stdout, `${stored.profiles.default.accessToken}\n`);
+    assert.match(print.stderr, /^Warning: Could not renew the token, which still works until .*: Cannot write .*: the disk is full/);
+    assert.equal(print.stderr.split('\n').length, 2, 'one line');
+  }
+  assert.equal(yandex.counts['token:refresh_token'] ?? 0, 0, 'the refresh token was never spent');
+  assert.deepEqual(readFileSync(home.configFile), before);
+
+  rmSync(join(mountPoint, 'filler'));
+  const refresh = await runCli(['refresh'], home.env);
+  assert.equal(refresh.code, 0, refresh.stderr);
+  assert.equal(yandex.counts['token:refresh_token'], 1);
+});
+
 test('a full disk with no page free: the new file would fit where the old one is, but its temporary file cannot be written; exit 1, the file kept', async (t) => {
   const mountPoint = tinyFileSystem(t);
   if (typeof mountPoint !== 'string') return t.skip(mountPoint.skip);
@@ -163,7 +193,7 @@ test('a full disk with no page free: the new file would fit where the old one is
   const home = homeOnTinyDisk(t, mountPoint, yandex, 2000);
   const before = readFileSync(home.configFile);
   fill(mountPoint, 0);
-  assertCleanFailure(await runCli(['refresh'], home.env), 1, new RegExp(`^Cannot write ${escapeRegExp(home.configFile)}: the disk is full\\.`));
+  assertCleanFailure(await runCli(['refresh'], home.env), 1, new RegExp(`^Cannot write ${escapeRegExp(home.configFile)}: the disk is full`));
   assert.deepEqual(readFileSync(home.configFile), before);
   assert.deepEqual(leftovers(home.configDir), []);
 });
@@ -430,7 +460,10 @@ test('a write that would grow the file past 1 MiB is refused with a sentence; th
   assertCleanFailure(
     await runCli(['refresh'], home.env),
     1,
-    new RegExp(`^Cannot write ${escapeRegExp(home.configFile)}: the new content would be \\d+ bytes, more than the 1048576 a yandex-token config file may hold\\. It was left as it was`),
+    // The refresh itself worked (the token had expired), so the sentence says what became of Yandex's answer.
+    new RegExp(
+      `^Yandex renewed the token, but it could not be stored: Cannot write ${escapeRegExp(home.configFile)}: the new content would be \\d+ bytes, more than the 1048576 a yandex-token config file may hold\\. It was left as it was.* The stored refresh token may no longer work`,
+    ),
   );
   assert.deepEqual(readFileSync(home.configFile), before);
   assert.deepEqual(leftovers(home.configDir), []);

@@ -45,7 +45,7 @@ function assertKeptNoting(home: Home, before: string, noted: string[]): void {
   const then = JSON.parse(before) as { profiles: Record<string, TokenRecord> };
   const now = readConfig(home);
   for (const [name, record] of Object.entries(now.profiles)) {
-    const { renewalFailedAt, ...rest } = record;
+    const { renewalFailedAt, renewalRefused: _refused, ...rest } = record;
     assert.deepEqual(rest, then.profiles[name], `profile ${name} kept its tokens`);
     assert.equal(renewalFailedAt !== undefined, noted.includes(name), `profile ${name}: the failure noted or not`);
   }
@@ -287,7 +287,7 @@ test('status of a valid token: account, profile, client id, expiry, scopes and f
   assert.equal(report.profiles.length, 1);
   const entry = report.profiles[0];
   assert.deepEqual(Object.keys(entry).sort(), [
-    'clientId', 'demo', 'expiresAt', 'expiresInSeconds', 'login', 'message', 'pendingDeviceLogin', 'profile', 'refreshable', 'renewAt', 'renewalFailedAt',
+    'clientId', 'demo', 'expiresAt', 'expiresInSeconds', 'login', 'message', 'pendingDeviceLogin', 'profile', 'refreshable', 'renewAt', 'renewalFailedAt', 'renewalRefused',
     'scope', 'server', 'source', 'state',
   ]);
   assert.equal(entry.profile, 'default');

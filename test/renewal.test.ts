@@ -98,7 +98,7 @@ test('20 prints in a loop while renewal fails: each prints the token with one wa
       print.stderr,
       i === 0
         ? /^Warning: Could not renew the token, which still works until .* UTC; the next attempt is in an hour\. .*HTTP 503/
-        : /^Warning: The token is due for renewal, but the last attempt failed; the next is after .* UTC\. It works until .*; `yandex-token refresh` tries now and says why\.\n$/,
+        : /^Warning: The token is due for renewal, but the last attempt failed; the next is after .* UTC\. It still works until .*; `yandex-token refresh` tries now and says why\.\n$/,
     );
   }
   assert.equal(tokenRequests(yandex), 1, 'one attempt an hour');

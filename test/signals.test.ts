@@ -1,4 +1,4 @@
-// Signals at random moments during renewals: Ctrl-C, SIGTERM and SIGHUP sent to `refresh` and to a `print`
+// Signals at random moments during renewals and logins: Ctrl-C, SIGTERM and SIGHUP sent to `refresh` and to a `print`
 // whose token is due, at any instant from start-up to exit, a fixed number of times. Whatever the instant:
 // no lock is left, the file is whole, the exit code and the last sentence say what was stored, and the
 // rotated refresh token is never lost (each run starts from what the previous one left, so a lost refresh
@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, fakeYandex, makeHome, startCli, writeConfig } from './support/harness.ts';
 
-const RUNS = 90;
+const RUNS = 200;
 const SIGNALS = [
   ['SIGINT', 2, /^Cancelled\./],
   ['SIGTERM', 143, /^Terminated\./],
@@ -106,4 +106,81 @@ test(`${RUNS} renewals, each stopped by a random signal at a random instant (see
   yandex.slow(0);
   const final = await startCli(['refresh'], home.env).done;
   assert.equal(final.code, 0, final.stderr);
+});
+
+test('Ctrl-C twice while Yandex answers a renewal: the second does not cut the answer off; it is stored, then exit 2', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const issued = yandex.issueToken({ deviceId: 'yt-signal-device' });
+  writeConfig(home, {
+    default: {
+      accessToken: issued.access_token,
+      refreshToken: issued.refresh_token,
+      expiresAt: new Date(Date.now() + issued.expires_in * 1000).toISOString(),
+      clientId: DEMO_CLIENT.id,
+      clientSecret: DEMO_CLIENT.secret,
+      obtainedAt: new Date().toISOString(),
+    },
+  });
+  yandex.slow(800);
+  const running = startCli(['refresh'], home.env);
+  const deadline = Date.now() + 15_000;
+  while (!yandex.requests.some((r) => r.path === '/token')) {
+    assert.ok(Date.now() < deadline, 'the refresh request arrives');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  running.child.kill('SIGINT');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  running.child.kill('SIGINT');
+  const result = await running.done;
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /Storing Yandex's answer first \(2 s at most\)…\n/);
+  assert.match(result.stderr, /Cancelled\. The renewed token was stored first: Yandex had already answered\.\n$/);
+  const stored = (JSON.parse(readFileSync(home.configFile, 'utf8')) as { profiles: { default: TokenRecord } }).profiles.default;
+  assert.notEqual(stored.refreshToken, issued.refresh_token, 'the rotated refresh token was kept');
+  yandex.slow(0);
+  assert.equal((await startCli(['refresh'], home.env).done).code, 0, 'and it still renews');
+});
+
+test(`30 device logins finished by --poll, each stopped by a random signal (seed ${SEED + 1}): no lock left, and the exit code says whether the login was stored`, async (t) => {
+  const next = random(SEED + 1);
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+  const home = makeHome(t, yandex);
+  const seen = { stored: 0, nothing: 0, killed: 0 };
+  for (let run = 0; run < 30; run++) {
+    const started = await startCli(['login', '--device', '--no-wait', '--json', '--client-id', DEMO_CLIENT.id, '--client-secret', DEMO_CLIENT.secret], {
+      ...home.env,
+    }).done;
+    assert.equal(started.code, 0, started.stderr);
+    assert.ok(yandex.decideDevice((JSON.parse(started.stdout) as { user_code: string }).user_code, true));
+    const before = readFileSync(home.configFile, 'utf8');
+    const [name, code, sentence] = SIGNALS[Math.floor(next() * SIGNALS.length)]!;
+    yandex.slow(Math.floor(next() * 60));
+    const running = startCli(['login', '--device', '--poll'], home.env, { timeoutMs: 30_000 });
+    const delay = Math.floor(next() * 1000);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    running.child.kill(name);
+    const result = await running.done;
+    const label = `run ${run}: ${name} after ${delay} ms; exit ${result.code ?? result.signal}; stderr:\n${result.stderr}`;
+    assert.ok(!existsSync(`${home.configFile}.lock`), `no lock left (${label})`);
+    const after = JSON.parse(readFileSync(home.configFile, 'utf8')) as { pending?: Record<string, unknown> };
+    if (result.code === 0) {
+      seen.stored++;
+      assert.match(result.stderr, /Logged in as /, label);
+      assert.deepEqual(after.pending ?? {}, {}, label);
+    } else if (result.code === null) {
+      seen.killed++;
+      assert.equal(result.signal, name, label);
+      assert.equal(readFileSync(home.configFile, 'utf8'), before, label);
+    } else {
+      seen.nothing++;
+      assert.equal(result.code, code, label);
+      assert.match(result.stderr.trim().split('\n').at(-1)!, sentence, label);
+      assert.match(result.stderr, /Nothing was stored\.\n$/, label);
+      assert.equal(readFileSync(home.configFile, 'utf8'), before, `the file is as it was (${label})`);
+    }
+    // Whatever happened, the next round starts from a clean profile.
+    await startCli(['logout'], home.env).done;
+  }
+  t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
 });

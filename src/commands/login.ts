@@ -287,8 +287,9 @@ async function loginWithLoopback(target: RedirectTarget, session: LoginSession, 
     state,
     signal: ctx.signal,
     // Said at once: if this is Yandex's answer, the person should not sit out the whole timeout.
-    onStrayError: ({ error, description }) => {
-      const said = `${untrusted(error, 60)}${description ? ` (${untrusted(description)})` : ''}`;
+    onStrayError: ({ error }) => {
+      // Any web page can send one, so only a word shaped like an OAuth error code is repeated, and no description.
+      const said = /^[a-z_]{1,40}$/.test(error) ? error : 'something that is not an OAuth error code';
       ctx.err.line(
         `A redirect to ${target.uri} reported ${said}, but without this login's state, so it cannot end the login (any web page could send one); the wait goes on. If Yandex sent it in answer to this login, press Ctrl-C to end the wait.`,
       );

@@ -43,6 +43,8 @@ export interface StatusEntry {
   renewAt: string | null;
   /** When a renewal ahead of expiry last failed (ISO 8601; print tries again an hour later), else null. */
   renewalFailedAt: string | null;
+  /** That failure was Yandex refusing the refresh token: the token works until it expires, then a login is needed. */
+  renewalRefused: boolean;
   /** A `login --demo` token (from the built-in emulator, not Yandex): never checked online, never renewed. */
   demo: boolean;
   /** When the token cannot be used as it is: what happened and what to do. */
@@ -117,9 +119,10 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
     expiresAt: record?.expiresAt ?? null,
     expiresInSeconds: null,
     scope: record?.scope ?? null,
-    refreshable: Boolean(record && canRenew(record) && !isExpired(record, ctx.now())),
+    refreshable: Boolean(record && canRenew(record) && !isExpired(record, ctx.now()) && !record.renewalRefused),
     renewAt: null,
     renewalFailedAt: record?.renewalFailedAt ?? null,
+    renewalRefused: Boolean(record?.renewalRefused),
     demo: Boolean(record?.demo),
     message: null,
     pendingDeviceLogin: pendingStatus(ctx, pending),
@@ -155,6 +158,10 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
     entry.message = `Yandex rejected the token${ofProfile(profile)}: it was revoked (in Yandex ID, by a password change, or by newer logins of the app). ${loginAgain(profile)}`;
   }
   if (check.state === 'unreachable') entry.message = check.message;
+  if (check.state === 'valid' && record.renewalRefused) {
+    const until = record.expiresAt ? ` until ${formatInstant(new Date(record.expiresAt))}` : '';
+    entry.message = `Yandex refused to renew the token${ofProfile(profile)}: it works${until}, and cannot be renewed. ${loginAgain(profile).replace(/\.$/, '')} before then.`;
+  }
   return entry;
 }
 
@@ -172,6 +179,7 @@ async function environmentEntry(ctx: Context, token: string): Promise<StatusEntr
     refreshable: false,
     renewAt: null,
     renewalFailedAt: null,
+    renewalRefused: false,
     pendingDeviceLogin: null,
     server: nonDefaultEndpoints(ctx.api).oauthUrl ?? null,
     demo: false,
@@ -225,6 +233,7 @@ function printEntry(ctx: Context, entry: StatusEntry): void {
 function renewal(entry: StatusEntry, now: Date): string {
   if (entry.demo) return 'not possible: demo tokens cannot be renewed';
   if (entry.state === 'expired') return 'too late: Yandex ends the refresh token with the token';
+  if (entry.renewalRefused) return 'refused by Yandex (its refresh token no longer works): log in again before it expires';
   if (!entry.renewAt) return 'not possible: no refresh token or client secret is stored; log in again before it expires';
   const retryAt = renewalRetryAt({ renewalFailedAt: entry.renewalFailedAt ?? undefined }, now);
   if (retryAt !== undefined) return `due; the last attempt failed, the next is after ${formatInstant(new Date(retryAt))}`;

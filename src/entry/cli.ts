@@ -4,6 +4,7 @@
 import { main } from '../cli/main.js';
 import { createContext, type ProcessLike } from '../context.js';
 import { CancelledError, HungUpError, TerminatedError, UserError, exitCodeFor } from '../errors.js';
+import { isShielded } from '../shield.js';
 import { columnsOf, createStdout } from '../stdout.js';
 
 export type CliProcess = ProcessLike & { argv: string[]; title: string; exit(code: number): never; on: NodeJS.Process['on'] };
@@ -16,11 +17,16 @@ export async function run(proc: CliProcess): Promise<void> {
     proc.title = `yandex-token ${argv[0] ?? ''}`.trim();
   }
   // Ctrl-C, SIGTERM and SIGHUP become the signal's abort, so that waits end, locks are released, nothing
-  // half-done is stored and the exit code says why. A second signal ends the process at once.
+  // half-done is stored and the exit code says why. A second signal ends the process at once, unless an
+  // answer from Yandex is being kept (shield.ts).
   const controller = new AbortController();
+  let told = false;
   const stop = (error: UserError) => () => {
-    if (controller.signal.aborted) return proc.exit(exitCodeFor(error));
-    controller.abort(error);
+    if (!controller.signal.aborted) return controller.abort(error);
+    if (!isShielded()) return proc.exit(exitCodeFor(error));
+    // Yandex's answer is on its way or being stored: losing it could cost the stored refresh token.
+    if (!told) proc.stderr.write("Storing Yandex's answer first (2 s at most)…\n");
+    told = true;
   };
   proc.on('SIGINT', stop(new CancelledError()));
   proc.on('SIGTERM', stop(new TerminatedError()));

@@ -66,7 +66,7 @@ function isRecord(value: unknown): value is TokenRecord {
   if (!isObject(value)) return false;
   const optionalStrings = ['refreshToken', 'tokenType', 'expiresAt', 'scope', 'clientSecret', 'login', 'deviceId', 'deviceName', 'oauthUrl', 'loginUrl', 'renewalFailedAt'];
   return (
-    (value.demo === undefined || typeof value.demo === 'boolean') &&
+    ['demo', 'renewalRefused'].every((key) => value[key] === undefined || typeof value[key] === 'boolean') &&
     typeof value.accessToken === 'string' &&
     value.accessToken !== '' &&
     typeof value.clientId === 'string' &&

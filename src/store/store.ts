@@ -1,6 +1,6 @@
 // The token file's writes: locked read-modify-write, owner-only permissions, and a write checked to have
 // landed whole (write.ts). Reading is read.ts's; conf and the lock are loaded only for a write.
-import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, realpathSync, statSync, statfsSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, UserError, systemErrorCode } from '../errors.js';
 import { BOM, ConfigFile, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, isObject, permissionWarnings, type ConfigData, type Warn } from './read.js';
@@ -13,6 +13,9 @@ const LOCK_STALE_MS = 15_000;
 
 /** How long a write waits for another run's lock before it gives up. */
 const LOCK_GIVE_UP_MS = 60_000;
+
+/** Room beyond the file's size that a write needs: a page for the temporary file's growth. */
+const ROOM_MARGIN = 4096;
 
 type Release = () => Promise<void>;
 type Replace = import('./write.js').Replace;
@@ -185,6 +188,26 @@ export class Store extends ConfigFile {
       await pause(delay * (0.5 + Math.random()), signal);
       delay = Math.min(delay * 1.5, 250);
     }
+  }
+
+  /**
+   * Fails now, naming the file, when the disk holding it has no room for a whole new copy beside the old
+   * one (a write needs that much, and a page more): a renewal asks this before it asks Yandex, whose answer
+   * rotates the refresh token and so must be stored. Where the system cannot say, it passes.
+   */
+  assertRoom(): void {
+    let free: number;
+    try {
+      const { bavail, bsize } = statfsSync(this.dir);
+      free = bavail * bsize;
+    } catch {
+      return;
+    }
+    const size = statSync(this.path, { throwIfNoEntry: false })?.size ?? 0;
+    if (free >= size + ROOM_MARGIN) return;
+    throw new ConfigError(
+      `Cannot write ${this.path}: the disk is full (${free} bytes free), so the token was not renewed: Yandex's answer, with a new refresh token, could not have been stored. The file was left as it was; free some space and run the command again.`,
+    );
   }
 
   /**

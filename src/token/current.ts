@@ -5,7 +5,7 @@ import { CancelledError, NotLoggedInError, TerminatedError, UserError } from '..
 import { notLoggedIn, ofProfile } from '../messages.js';
 import type { Store } from '../store/store.js';
 import type { YandexApi } from '../yandex/oauth.js';
-import { TOKEN_PATTERN, isDue, isExpired, settledRenewal, type TokenRecord, type UsableToken } from './record.js';
+import { TOKEN_PATTERN, expiredRetryAt, isDue, isExpired, settledRenewal, type TokenRecord, type UsableToken } from './record.js';
 
 /** The stored record for a profile, or NotLoggedInError. */
 export function requireRecord(store: Store, profile: string): TokenRecord {
@@ -23,14 +23,16 @@ export async function getValidToken(store: Store, api: YandexApi, profile: strin
   const data = store.read();
   const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
   if (!record) throw notLoggedIn(profile);
-  const expired = isExpired(record, now());
-  if (!expired && !isDue(record, now())) return { record, refreshed: false };
-  // Another run may be renewing it right now: its result, read from the file, saves loading a renewal's code.
-  const settled = settledRenewal(data, profile, now()) ?? (await store.whileLocked((latest) => settledRenewal(latest, profile, now())));
-  if (settled) return settled;
+  const at = now();
+  const expired = isExpired(record, at);
+  if (!expired && !isDue(record, at)) return { record, refreshed: false };
   try {
-    const { refreshRecord } = await import('./renew.js');
-    return await refreshRecord(store, api, profile, now);
+    const renew = import('./renew.js');
+    if (expired && expiredRetryAt(record, at) !== undefined) throw (await renew).expiredHeldOff(profile);
+    // Another run may be renewing it right now: its result, read from the file, saves the renewal's work.
+    const settled = settledRenewal(data, profile, at) ?? (await store.whileLocked((latest) => settledRenewal(latest, profile, now())));
+    if (settled) return settled;
+    return await (await renew).refreshRecord(store, api, profile, now);
   } catch (error) {
     // What refreshRecord did not turn into a warning (the lock, the file): a token that still works is
     // handed out anyway, with the reason.

@@ -28,8 +28,10 @@ export interface TokenRecord {
   login?: string;
   /** When the token was obtained or last renewed (ISO 8601): renewals are due counted from here. */
   obtainedAt: string;
-  /** When a renewal ahead of expiry last failed; the next is tried an hour later. Cleared by a renewal. */
+  /** When a renewal last failed; the next is tried an hour later. Cleared by a renewal. */
   renewalFailedAt?: string;
+  /** That failure was Yandex refusing the refresh token (it no longer works): only a new login helps. */
+  renewalRefused?: boolean;
   deviceId?: string;
   deviceName?: string;
   /** The OAuth base URL the token came from, when it was not Yandex's (an emulator): refresh and revoke go there. */
@@ -111,8 +113,21 @@ export interface UsableToken {
 
 /** The warning for a due token whose renewal failed less than an hour ago: said on every use until the retry. */
 export function heldOffWarning(record: TokenRecord, profile: string, retryAt: number): string {
-  const until = record.expiresAt ? ` It works until ${formatInstant(new Date(record.expiresAt))};` : '';
-  return `The token${ofProfile(profile)} is due for renewal, but the last attempt failed; the next is after ${formatInstant(new Date(retryAt))}.${until} \`yandex-token refresh${profileFlag(profile)}\` tries now and says why.`;
+  const until = record.expiresAt ? ` until ${formatInstant(new Date(record.expiresAt))}` : '';
+  if (record.renewalRefused) {
+    return `Yandex refused to renew the token${ofProfile(profile)}: its refresh token no longer works. The token still works${until}; run \`yandex-token login${profileFlag(profile)}\` again before then.`;
+  }
+  return `The token${ofProfile(profile)} is due for renewal, but the last attempt failed; the next is after ${formatInstant(new Date(retryAt))}. It still works${until}; \`yandex-token refresh${profileFlag(profile)}\` tries now and says why.`;
+}
+
+/**
+ * When an expired token's failed renewal may be tried again: only a failure after the expiry holds the
+ * one attempt an expired token gets (a failure just before it says nothing about the refresh token now).
+ */
+export function expiredRetryAt(record: TokenRecord, now: Date): number | undefined {
+  const retryAt = renewalRetryAt(record, now);
+  const expires = record.expiresAt ? Date.parse(record.expiresAt) : Number.NaN;
+  return retryAt !== undefined && Date.parse(record.renewalFailedAt!) >= expires ? retryAt : undefined;
 }
 
 /**
@@ -186,6 +201,7 @@ export function recordAfterRefresh(current: TokenRecord, token: TokenResponse, n
     scope: token.scope ?? current.scope,
     obtainedAt: now.toISOString(),
     renewalFailedAt: undefined,
+    renewalRefused: undefined,
   });
 }
 

@@ -1,12 +1,13 @@
 // Renewing a stored token under the config file's lock (print when it is due, `refresh`, the Node API's
 // getToken). Loaded only for a renewal.
-import { CancelledError, NotLoggedInError, OAuthError, TerminatedError, UserError, stoppedAfter } from '../errors.js';
+import { CancelledError, ConfigError, NotLoggedInError, OAuthError, TerminatedError, UserError, stoppedAfter } from '../errors.js';
+import { shielded } from '../shield.js';
 import { demoCannotRefresh, loginAgain, notLoggedIn, ofProfile, profileFlag } from '../messages.js';
 import type { ConfigData } from '../store/read.js';
 import type { Store } from '../store/store.js';
 import { formatInstant } from '../time.js';
 import type { TokenResponse, YandexApi } from '../yandex/oauth.js';
-import { isExpired, recordAfterRefresh, renewalRetryAt, settledRenewal, type TokenRecord, type UsableToken } from './record.js';
+import { expiredRetryAt, isExpired, recordAfterRefresh, settledRenewal, type TokenRecord, type UsableToken } from './record.js';
 import { apiForRecord } from './server.js';
 
 /** "until 2027-03-01 10:00:00 UTC", or nothing when Yandex never said when the token expires. */
@@ -41,8 +42,10 @@ function renewalFailed(error: UserError, profile: string, expired: boolean): Use
 }
 
 /** The one line for a renewal that failed while the token still works. */
-function renewalWarning(error: UserError, current: TokenRecord, profile: string): string {
+function renewalWarning(error: UserError, current: TokenRecord, profile: string, noted = true): string {
   const said = refusal(error);
+  // Not noted in the file (it could not be written): the next print looks again, without asking Yandex.
+  if (!noted) return `Could not renew the token${ofProfile(profile)}, which still works${until(current)}: ${error.message}`;
   if (said) {
     return `Yandex refused to renew the token${ofProfile(profile)} (${said}). It still works${until(current)}; run \`yandex-token login${profileFlag(profile)}\` again before then.`;
   }
@@ -66,20 +69,15 @@ export async function refreshRecord(
 ): Promise<UsableToken> {
   const oauth = await import('../yandex/oauth.js');
   const settled = (data: ConfigData) => (options.force ? undefined : settledRenewal(data, profile, now()));
-  const outcome = await store.update(async (data): Promise<UsableToken | { failed: UserError }> => {
+  /** Yandex's answer once it has come: if storing it fails, it is not simply lost (see below). */
+  let answered: TokenRecord | undefined;
+  const renewing = store.update(async (data): Promise<UsableToken | { failed: UserError }> => {
     const current = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
     if (!current) throw notLoggedIn(profile);
     const expired = isExpired(current, now());
     const done = settled(data);
     if (done) return done;
-    if (!options.force) {
-      const retryAt = renewalRetryAt(current, now());
-      if (retryAt !== undefined) {
-        throw new NotLoggedInError(
-          `The token${ofProfile(profile)} has expired, and renewing it failed less than an hour ago. ${loginAgain(profile)} (\`yandex-token refresh${profileFlag(profile)}\` tries again now.)`,
-        );
-      }
-    }
+    if (!options.force && expiredRetryAt(current, now()) !== undefined) throw expiredHeldOff(profile);
     if (current.demo) throw demoCannotRefresh(profile);
     if (!current.refreshToken) {
       throw new NotLoggedInError(
@@ -92,6 +90,14 @@ export async function refreshRecord(
       throw new NotLoggedInError(
         `No client secret is stored${ofProfile(profile)}, and refreshing the token needs it. Run \`yandex-token login${profileFlag(profile)}\` again with the app's client secret.`,
       );
+    }
+    // The answer will carry a new refresh token that must be stored: with no room for the file, not asked.
+    try {
+      store.assertRoom();
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      if (options.force || expired) return { failed: renewalFailed(error, profile, expired) };
+      return { record: current, refreshed: false, warning: renewalWarning(error, current, profile, false) };
     }
     let token: TokenResponse;
     try {
@@ -106,15 +112,26 @@ export async function refreshRecord(
       if (api.signal?.aborted) throw api.signal.reason;
       if (options.force) throw renewalFailed(error, profile, expired);
       // Noted in the file (returned, not thrown, so that update() writes it): the next attempt waits an hour.
-      const noted: TokenRecord = { ...current, renewalFailedAt: now().toISOString() };
+      const noted: TokenRecord = { ...current, renewalFailedAt: now().toISOString(), renewalRefused: refusal(error) ? true : undefined };
       data.profiles[profile] = noted;
       if (!expired) return { record: noted, refreshed: false, warning: renewalWarning(error, current, profile) };
       return { failed: renewalFailed(error, profile, expired) };
     }
-    const record = recordAfterRefresh(current, token, now());
+    const record = (answered = recordAfterRefresh(current, token, now()));
     data.profiles[profile] = record;
     return { record, refreshed: true };
   }, settled);
+  let outcome: UsableToken | { failed: UserError };
+  try {
+    outcome = await shielded(() => renewing);
+  } catch (error) {
+    if (!answered || !(error instanceof UserError)) throw error;
+    // Yandex renewed it (and rotated the refresh token), but the file could not take the answer.
+    const lost = `Yandex renewed the token${ofProfile(profile)}, but it could not be stored: ${error.message.replace(/[^.]$/, '$&.')} The stored refresh token may no longer work: once that is fixed, run \`yandex-token refresh${profileFlag(profile)}\`; if Yandex refuses it, run \`yandex-token login${profileFlag(profile)}\` again.`;
+    if (options.force) throw new ConfigError(lost);
+    // print still hands out the new access token: it works, stored or not.
+    return { record: answered, refreshed: true, warning: lost };
+  }
   if ('failed' in outcome) throw outcome.failed;
   // Ctrl-C or SIGTERM while Yandex was answering: the answer was stored all the same, then the run stops.
   if (outcome.refreshed && api.signal?.aborted) throw stoppedAfter(api.signal.reason, 'The renewed token was stored first: Yandex had already answered.');
@@ -136,6 +153,13 @@ function afterGrace(signal: AbortSignal | undefined): AbortSignal | undefined {
   if (signal.aborted) abort();
   else signal.addEventListener('abort', abort, { once: true });
   return delayed.signal;
+}
+
+/** An expired token whose renewal failed after its expiry, less than an hour ago: not asked again yet. */
+export function expiredHeldOff(profile: string): NotLoggedInError {
+  return new NotLoggedInError(
+    `The token${ofProfile(profile)} has expired, and renewing it failed less than an hour ago. ${loginAgain(profile)} (\`yandex-token refresh${profileFlag(profile)}\` tries again now.)`,
+  );
 }
 
 /** A refresh now, whatever the expiry (`yandex-token refresh`). */
