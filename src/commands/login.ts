@@ -209,6 +209,7 @@ function chooseMode(options: LoginOptions): LoginMode {
 async function startSession(options: LoginOptions, ctx: Context): Promise<LoginSession> {
   // A folder we cannot write is said before the prompts and the browser, not after the consent.
   ctx.store.assertWritable();
+  ctx.store.preloadWriter();
   const { clientId, clientSecret } = await resolveClient(options, ctx);
   const deviceId = options.deviceId ?? ctx.store.read().deviceIds[options.profile] ?? createDeviceId();
   const deviceName = options.deviceName ?? defaultDeviceName(hostname());

@@ -191,6 +191,14 @@ export class Store extends ConfigFile {
   }
 
   /**
+   * Starts loading what a write needs (conf, write.ts) now, while a login waits for the person, so that the
+   * token Yandex answers with is stored without that delay. A failure is reported by the write itself.
+   */
+  preloadWriter(): void {
+    loadWriter().catch(() => undefined);
+  }
+
+  /**
    * Fails now, naming the file, when the disk holding it has no room for a whole new copy beside the old
    * one (a write needs that much, and a page more): a renewal asks this before it asks Yandex, whose answer
    * rotates the refresh token and so must be stored. Where the system cannot say, it passes.
