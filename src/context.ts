@@ -49,9 +49,8 @@ function systemBrowser(command: string | undefined): OpenBrowser {
 }
 
 /**
- * The CLI's Context. Nothing here touches process.stdin, process.stderr or the terminal until a command
- * needs them, and `signal()` installs the Ctrl-C/SIGTERM handlers on first use: print's happy path pays
- * for none of it (each costs Node 20 a millisecond or more at start-up).
+ * The CLI's Context on the real process. Nothing here touches process.stdin, process.stderr or the terminal
+ * until a command needs them; `signal` is aborted by Ctrl-C, SIGTERM or SIGHUP (entry/cli.ts).
  */
 export function createContext(proc: ProcessLike, signal: AbortSignal, stdout: TextSink): Context {
   const settings = readSettings(proc.env);

@@ -1,5 +1,5 @@
-// The only place commander is declared: every command, its options and help. Loaded by main.ts for every
-// command line but the few it answers without commander (print, --version), to keep those fast.
+// The only place commander is declared: every command, its options and help. cli/main.ts runs it for every
+// command line the fast entry (entry/print-fast.ts) does not answer alone.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CompletionOption, CompletionSpec } from '../commands/completion.js';
 import type { Context } from '../context.js';
@@ -384,7 +384,7 @@ export async function runCommandLine(argv: string[], getContext: () => Context, 
 
 /**
  * Every help page as `<command> --help` writes it where the output is no narrower than HELP_WIDTH, keyed
- * by command ('' for the program): what src/build.mjs puts in dist/print.cjs for main.ts to answer from.
+ * by command ('' for the program): what src/build.mjs writes to dist/help.json for the fast entry.
  */
 export async function renderHelpPages(): Promise<Record<string, string>> {
   const noContext = (): Context => {

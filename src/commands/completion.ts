@@ -1,4 +1,4 @@
-// `yandex-token completion bash|zsh|fish`: a completion script made from the commands and options cli.ts
+// `yandex-token completion bash|zsh|fish`: a completion script made from the commands and options cli/program.ts
 // declares, so it never drifts from them; profile names are asked for at completion time through the
 // hidden `yandex-token __complete profiles`, which prints them and never anything else.
 import type { Context } from '../context.js';

@@ -10,13 +10,14 @@
 // undici, prompts or open, install no signal handlers (nothing here needs protecting), and do not build
 // process.stdout or process.stderr (stdout.ts writes to fd 1 directly). `npm run bench` measures it, and
 // test/bin/fast-entry.test.ts proves which modules a fresh-token print loads.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HELP_WIDTH, helpRequest } from '../cli/help.js';
 import { PROFILE_PATTERN, readSettings, type Env } from '../settings.js';
 import { columnsOf, createStdout } from '../stdout.js';
-import { ConfigFile, permissionWarnings } from '../store/read.js';
-import { TOKEN_PATTERN, formatToken, isDue, isExpired, type HeaderScheme, type PrintFormat } from '../token/record.js';
+import { colourWanted, createOutput } from '../output.js';
+import { ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, permissionWarnings, renewalMarker, waitingNotice } from '../store/read.js';
+import { TOKEN_PATTERN, formatToken, isDue, isExpired, type HeaderScheme, type PrintFormat, type TokenRecord } from '../token/record.js';
 import { VERSION } from '../version.js';
 
 export interface FastProcess {
@@ -61,6 +62,16 @@ function printedAlone(argv: string[], env: Env): string | undefined {
   const profile = options.profile ?? settings.profile;
   if (settings.token !== undefined) return TOKEN_PATTERN.test(settings.token) ? formatToken(settings.token, undefined, profile, options) : undefined;
   const file = new ConfigFile(settings.configDir);
+  const stored = storedRecord(file, profile);
+  // A record that needs renewing: the first print to see it claims the renewal and hands over; the others
+  // wait here for what it stores (a crowd of prints on one due token loads the full CLI once, not 200 times).
+  const record = stored?.fresh ? stored.record : stored && !claimRenewal(file) ? whileRenewed(file, profile, env) : undefined;
+  if (!record || permissionWarnings(file.dir, file.path).length > 0) return undefined;
+  return formatToken(record.accessToken, record, profile, options);
+}
+
+/** The profile's record, and whether it can be printed as it is (not expired, not due, a clean token). */
+function storedRecord(file: ConfigFile, profile: string): { record: TokenRecord; fresh: boolean } | undefined {
   let data;
   try {
     data = file.read();
@@ -68,10 +79,62 @@ function printedAlone(argv: string[], env: Env): string | undefined {
     return undefined;
   }
   const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+  if (!record || !TOKEN_PATTERN.test(record.accessToken)) return undefined;
   const now = new Date();
-  if (!record || isExpired(record, now) || isDue(record, now) || !TOKEN_PATTERN.test(record.accessToken)) return undefined;
-  if (permissionWarnings(file.dir, file.path).length > 0) return undefined;
-  return formatToken(record.accessToken, record, profile, options);
+  return { record, fresh: !isExpired(record, now) && !isDue(record, now) };
+}
+
+/**
+ * A marker older than this was left by a run killed before it took the lock (which it does within moments,
+ * even on a machine busy with a crowd of prints): it no longer holds anyone back.
+ */
+const MARKER_STALE_MS = 5_000;
+
+/**
+ * Whether this run is the one to renew: it created the marker beside the file (renewalMarker), or nobody
+ * holds one that is still fresh. The marker is only a hint that keeps a crowd here; the lock the full CLI
+ * takes is what keeps two renewals apart, and the full CLI removes the marker when it is done.
+ */
+function claimRenewal(file: ConfigFile): boolean {
+  const marker = renewalMarker(file.path);
+  try {
+    closeSync(openSync(marker, 'wx', 0o600));
+    return true;
+  } catch {
+    const held = statSync(marker, { throwIfNoEntry: false });
+    return !held || Date.now() - held.mtimeMs > MARKER_STALE_MS;
+  }
+}
+
+/**
+ * While another run renews the token (its marker or the file's lock is there and fresh), the record it
+ * leaves, once it can be printed as it is; undefined when the renewal ended without one (the full CLI then
+ * says why). After LOCK_NOTICE_MS it says why it waits, as the full CLI would; after LOCK_GIVE_UP_MS the
+ * full CLI takes over. A blocking sleep: this process has nothing else to do.
+ */
+function whileRenewed(file: ConfigFile, profile: string, env: Env): TokenRecord | undefined {
+  const fresh = (path: string, ms: number) => {
+    const held = statSync(path, { throwIfNoEntry: false });
+    return held !== undefined && Date.now() - held.mtimeMs <= ms;
+  };
+  const busy = () => fresh(`${file.path}.lock`, LOCK_STALE_MS) || fresh(renewalMarker(file.path), MARKER_STALE_MS);
+  const started = Date.now();
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  let noticed = false;
+  for (let delay = 5; Date.now() - started < LOCK_GIVE_UP_MS; delay = Math.min(delay * 1.5, 100)) {
+    const waiting = busy();
+    const stored = storedRecord(file, profile);
+    if (stored?.fresh) return stored.record;
+    if (!waiting) return undefined;
+    if (!noticed && Date.now() - started >= LOCK_NOTICE_MS) {
+      noticed = true;
+      // node:tty only now: loading it costs every print.
+      const tty = process.getBuiltinModule('node:tty').isatty(2);
+      createOutput({ write: (text) => writeSync(2, text) }, colourWanted(tty, env)).warn(waitingNotice(file.path));
+    }
+    Atomics.wait(nap, 0, 0, delay);
+  }
+  return undefined;
 }
 
 /** The help page this command line asks for, as rendered at build time beside this file, if it fits. */

@@ -10,6 +10,28 @@ export const CONFIG_FILE_NAME = 'config.json';
 /** A config file larger than this is refused unread: a real one is a few kilobytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
+/** How long a run waits for another run's lock (config.json.lock) before it says so. */
+export const LOCK_NOTICE_MS = 2_000;
+
+/** A lock whose folder has not been touched for this long was left by a run that was killed: taken over. */
+export const LOCK_STALE_MS = 15_000;
+
+/** How long a run waits for another run's lock before it gives up. */
+export const LOCK_GIVE_UP_MS = 60_000;
+
+/** What a run says once it has waited LOCK_NOTICE_MS for another run. */
+export function waitingNotice(path: string): string {
+  return `Waiting for another yandex-token to finish with ${path}.`;
+}
+
+/**
+ * Beside the file while a print renews its token (config.json.renewing): the fast entry's hint to the
+ * prints that come meanwhile to wait for the result rather than start the full CLI. Not a lock.
+ */
+export function renewalMarker(path: string): string {
+  return `${path}.renewing`;
+}
+
 /** A UTF-8 byte-order mark, which some Windows editors put at the start of a file. */
 export const BOM = /^\uFEFF/;
 

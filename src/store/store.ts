@@ -3,16 +3,9 @@
 import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, realpathSync, statSync, statfsSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, UserError, systemErrorCode } from '../errors.js';
-import { BOM, ConfigFile, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, isObject, permissionWarnings, type ConfigData, type Warn } from './read.js';
+import { BOM, ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, isObject, permissionWarnings, waitingNotice, type ConfigData, type Warn } from './read.js';
 
-/** How long a write waits for another run's lock before it says so. */
-const LOCK_NOTICE_MS = 2_000;
 
-/** A lock whose folder has not been touched for this long was left by a run that was killed: taken over. */
-const LOCK_STALE_MS = 15_000;
-
-/** How long a write waits for another run's lock before it gives up. */
-const LOCK_GIVE_UP_MS = 60_000;
 
 /** Room beyond the file's size that a write needs: a page for the temporary file's growth. */
 const ROOM_MARGIN = 4096;
@@ -72,7 +65,7 @@ export class Store extends ConfigFile {
   constructor(
     dir: string,
     private readonly warn?: Warn,
-    /** Asked only when a write waits for the lock (print's happy path never does). */
+    /** Ends a wait for the lock (and a write's preparation) with its reason. */
     private readonly signal?: () => AbortSignal | undefined,
   ) {
     super(dir);
@@ -179,7 +172,7 @@ export class Store extends ConfigFile {
         this.warn?.(
           untouched > LOCK_STALE_MS / 2 + 1_000
             ? `Waiting for another yandex-token to finish with ${this.path}; its lock (${lockPath}) has not been touched for ${Math.round(untouched / 1000)} s, and is taken over once it is ${LOCK_STALE_MS / 1000} s old, in case the run that left it was killed.`
-            : `Waiting for another yandex-token to finish with ${this.path}.`,
+            : waitingNotice(this.path),
         );
       }
       if (waited >= LOCK_GIVE_UP_MS) {

@@ -1,8 +1,10 @@
 // The token to hand out now (print, getToken, exec): YANDEX_TOKEN, or the profile's, renewed first when
 // due. Reading costs one file read; the renewal's code (renew.ts) is loaded only when one is needed.
+import { rmSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { CancelledError, NotLoggedInError, TerminatedError, UserError } from '../errors.js';
 import { notLoggedIn, ofProfile } from '../messages.js';
+import { renewalMarker } from '../store/read.js';
 import type { Store } from '../store/store.js';
 import type { YandexApi } from '../yandex/oauth.js';
 import { TOKEN_PATTERN, expiredRetryAt, isDue, isExpired, settledRenewal, type TokenRecord, type UsableToken } from './record.js';
@@ -20,6 +22,20 @@ export function requireRecord(store: Store, profile: string): TokenRecord {
  * the token still works returns the token with a warning, and is not tried again for an hour.
  */
 export async function getValidToken(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
+  try {
+    return await validToken(store, api, profile, now);
+  } finally {
+    // The fast entry's hint that this run renews the token (store/read.ts renewalMarker): done now. A folder
+    // that cannot hold one (the run's error says why) never had one.
+    try {
+      rmSync(renewalMarker(store.path), { force: true });
+    } catch {
+      // Nothing to remove.
+    }
+  }
+}
+
+async function validToken(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
   const data = store.read();
   const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
   if (!record) throw notLoggedIn(profile);
