@@ -6,6 +6,7 @@ import { colourWanted, createOutput, type Output, type TextSink } from './output
 import { UserError } from './errors.js';
 import { readSettings, type Env, type ProxySettings, type Settings } from './settings.js';
 import { Store } from './store/store.js';
+import { systemClock, type Clock } from './time.js';
 
 export interface Context {
   settings: Settings;
@@ -14,6 +15,8 @@ export interface Context {
   openBrowser: OpenBrowser;
   ask: Ask;
   now: () => Date;
+  /** What waits and deadlines read and sleep by (ctx.now reads it too). */
+  clock: Clock;
   /** Data only: the token, JSON. */
   stdout: TextSink;
   /** Everything said to the person. */
@@ -52,7 +55,16 @@ function systemBrowser(command: string | undefined): OpenBrowser {
  * The CLI's Context on the real process. Nothing here touches process.stdin, process.stderr or the terminal
  * until a command needs them; `signal` is aborted by Ctrl-C, SIGTERM or SIGHUP (entry/cli.ts).
  */
-export function createContext(proc: ProcessLike, signal: AbortSignal, stdout: TextSink): Context {
+/** What a test may give the CLI's Context instead of the real thing (test/support/in-process.ts). */
+export interface Outside {
+  clock?: Clock;
+  fetch?: typeof fetch;
+  openBrowser?: OpenBrowser;
+  ask?: Ask;
+}
+
+export function createContext(proc: ProcessLike, signal: AbortSignal, stdout: TextSink, outside: Outside = {}): Context {
+  const clock = outside.clock ?? systemClock;
   const settings = readSettings(proc.env);
   let interactive: boolean | undefined;
   const isInteractive = () => (interactive ??= Boolean(proc.stdin.isTTY && proc.stderr.isTTY));
@@ -65,20 +77,24 @@ export function createContext(proc: ProcessLike, signal: AbortSignal, stdout: Te
       loginUrl: settings.loginUrl,
       oauthUrlFromEnv: settings.oauthUrlFromEnv,
       loginUrlFromEnv: settings.loginUrlFromEnv,
-      fetch: settings.proxy ? proxiedFetch(settings.proxy) : globalThis.fetch,
+      fetch: outside.fetch ?? (settings.proxy ? proxiedFetch(settings.proxy) : globalThis.fetch),
       proxy: settings.proxy,
       timeoutMs: settings.httpTimeoutMs,
       signal,
+      clock,
     },
-    openBrowser: systemBrowser(settings.browser),
-    ask: lazyAsk({
-      io: proc,
-      get interactive() {
-        return isInteractive();
-      },
-      signal,
-    }),
-    now: () => new Date(),
+    openBrowser: outside.openBrowser ?? systemBrowser(settings.browser),
+    ask:
+      outside.ask ??
+      lazyAsk({
+        io: proc,
+        get interactive() {
+          return isInteractive();
+        },
+        signal,
+      }),
+    now: () => new Date(clock.now()),
+    clock,
     stdout,
     err,
     get interactive() {
@@ -154,6 +170,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
       throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and the Node API never asks: pass it as an option.`);
     },
     now: () => new Date(),
+    clock: systemClock,
     stdout: { write: () => true },
     err: {
       line: (text = '') => options.onMessage?.(text),

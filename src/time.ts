@@ -1,4 +1,5 @@
-// Times for people: an absolute UTC timestamp and a rough "in 3 days" / "5 minutes ago".
+// Time: the clock commands read and sleep by (injected through the Context, so tests need no real waits),
+// and times for people: an absolute UTC timestamp and a rough "in 3 days" / "5 minutes ago".
 
 /** 2026-11-21 19:52:00 UTC */
 export function formatInstant(date: Date): string {
@@ -31,3 +32,29 @@ export function formatExpiry(expiresAt: string, now: Date): string {
   if (Number.isNaN(date.getTime())) return expiresAt;
   return `${formatInstant(date)} (${formatRelative(date, now)})`;
 }
+
+/** What waits and deadlines read: the system's, or a test's that moves only when told. */
+export interface Clock {
+  /** Milliseconds since the epoch, as Date.now(). */
+  now(): number;
+  /** Resolves after `ms`, or rejects with the signal's reason as soon as it is aborted. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Resolves after `ms` of real time, or rejects with the signal's reason as soon as it is aborted. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export const systemClock: Clock = { now: () => Date.now(), sleep };

@@ -1,13 +1,15 @@
 // A token's year, as Yandex documents it: its refresh token dies with the access token, so print renews a
 // token 90 days after it was obtained (or at three quarters of its lifetime), not at the last minute; a
 // failed renewal of a token that still works is a warning, tried again an hour later; an expired token is
-// one login away. Black-box runs of the built CLI against the emulator, which ends refresh tokens the same way.
+// one login away. Commands run in-process (a crowd of processes for the last test) against the emulator,
+// which ends refresh tokens the same way.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { getToken, type TokenRecord } from 'yandex-token';
 import type { Emulator } from '../src/emulator/index.ts';
 import { DEMO_CLIENT, fakeYandex, makeHome, runCli, writeConfig, type Home } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 const DAY = 86_400_000;
 const YEAR_S = 31_536_000;
@@ -43,7 +45,7 @@ test('a token 91 days old: print renews it once (same access token, new refresh 
   const old = storedAged(yandex, 91);
   writeConfig(home, { default: old });
 
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(print.stderr, '');
   assert.equal(tokenRequests(yandex), 1);
@@ -55,11 +57,11 @@ test('a token 91 days old: print renews it once (same access token, new refresh 
   assert.ok(Date.now() - Date.parse(renewed.obtainedAt) < 60_000, 'renewed now');
   assert.ok(Math.abs(Date.parse(renewed.expiresAt!) - (Date.now() + YEAR_S * 1000)) < 60_000, 'a year from now');
 
-  const again = await runCli(['print'], home.env);
+  const again = await runCommand(['print'], home.env);
   assert.equal(again.stdout, print.stdout);
   assert.equal(tokenRequests(yandex), 1, 'not due again for 90 days');
 
-  const status = await runCli(['status', '--json'], home.env);
+  const status = await runCommand(['status', '--json'], home.env);
   const entry = JSON.parse(status.stdout).profiles[0];
   assert.ok(Math.abs(Date.parse(entry.renewAt) - (Date.now() + 90 * DAY)) < 60_000, `next renewal in 90 days: ${entry.renewAt}`);
 });
@@ -70,14 +72,14 @@ test('a token 60 days old is not renewed: no request, nothing written, nothing s
   const record = storedAged(yandex, 60);
   writeConfig(home, { default: record });
   const before = readFileSync(home.configFile, 'utf8');
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(print.stdout, `${record.accessToken}\n`);
   assert.equal(print.stderr, '');
   assert.equal(tokenRequests(yandex), 0);
   assert.equal(readFileSync(home.configFile, 'utf8'), before);
 
-  const status = await runCli(['status'], home.env);
+  const status = await runCommand(['status'], home.env);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stderr, /Renewal +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in 30 days\), by the first print after that/);
 });
@@ -90,7 +92,7 @@ test('20 prints in a loop while renewal fails: each prints the token with one wa
   yandex.fail('/token', 'server-error');
 
   for (let i = 0; i < 20; i++) {
-    const print = await runCli(['print'], home.env);
+    const print = await runCommand(['print'], home.env);
     assert.equal(print.code, 0, print.stderr);
     assert.equal(print.stdout, `${record.accessToken}\n`);
     assert.equal(print.stderr.split('\n').length, 2, `one warning line: ${print.stderr}`);
@@ -106,13 +108,13 @@ test('20 prints in a loop while renewal fails: each prints the token with one wa
   assert.equal(noted.refreshToken, record.refreshToken, 'the tokens kept');
   assert.ok(noted.renewalFailedAt, 'the failure noted');
 
-  const status = await runCli(['status'], home.env);
+  const status = await runCommand(['status'], home.env);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stderr, /Renewal +due; the last attempt failed, the next is after /);
 
   // `refresh` does not wait for the hour, and a renewal clears the note.
   yandex.clearFailures();
-  const refresh = await runCli(['refresh'], home.env);
+  const refresh = await runCommand(['refresh'], home.env);
   assert.equal(refresh.code, 0, refresh.stderr);
   assert.equal(tokenRequests(yandex), 2);
   assert.equal(stored(home).renewalFailedAt, undefined);
@@ -126,25 +128,25 @@ test('an expired token: print tries one renewal, then says to log in again (exit
   const other = storedAged(yandex, 1);
   writeConfig(home, { default: record, other });
 
-  const status = await runCli(['status', '--profile', 'default'], home.env);
+  const status = await runCommand(['status', '--profile', 'default'], home.env);
   assert.equal(status.code, 4);
   assert.match(status.stderr, /Profile default: expired\n/);
   assert.match(status.stderr, /The token has expired\. Run `yandex-token login` again\.\n$/);
   assert.equal(yandex.requests.length, 0, 'status asks nobody about an expired token');
 
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 4);
   assert.equal(print.stdout, '');
   assert.equal(print.stderr, 'The token has expired, and Yandex refused to renew it (invalid_grant: Invalid refresh token). Run `yandex-token login` again.\n');
   assert.equal(tokenRequests(yandex), 1, 'one attempt: it may work');
 
   // Within the hour, no second request: the same answer at once.
-  const again = await runCli(['print'], home.env);
+  const again = await runCommand(['print'], home.env);
   assert.equal(again.code, 4);
   assert.match(again.stderr, /^The token has expired, and renewing it failed less than an hour ago\. Run `yandex-token login` again\. \(`yandex-token refresh` tries again now\.\)\n$/);
   assert.equal(tokenRequests(yandex), 1);
 
-  const refresh = await runCli(['refresh'], home.env);
+  const refresh = await runCommand(['refresh'], home.env);
   assert.equal(refresh.code, 4);
   assert.match(refresh.stderr, /^The token has expired, and Yandex refused to renew it/);
   assert.equal(tokenRequests(yandex), 2, '`refresh` always asks');
@@ -166,7 +168,7 @@ test('an expired token whose refresh token still works (Yandex does not promise 
       obtainedAt: new Date(Date.now() - 366 * DAY).toISOString(),
     },
   });
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(print.stdout, `${stored(home).accessToken}\n`);
   assert.notEqual(stored(home).accessToken, issued.access_token);

@@ -5,7 +5,7 @@
 // token would fail the next renewal).
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, fakeYandex, makeHome, startCli, writeConfig } from './support/harness.ts';
 
@@ -30,8 +30,9 @@ function random(seed: number): () => number {
 
 const SEED = 20261130;
 
-test(`${RUNS} renewals, each stopped by a random signal at a random instant (seed ${SEED}): nothing lost, no lock left, the exit code tells the truth`, async (t) => {
-  const next = random(SEED);
+/** One chain of renewals on one home and emulator, each run stopped by a random signal; counts what happened. */
+async function renewalChain(t: TestContext, seed: number, runs: number, seen: Record<'stored' | 'nothing' | 'killed' | 'completed', number>): Promise<void> {
+  const next = random(seed);
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   const issued = yandex.issueToken({ deviceId: 'yt-signal-device' });
@@ -47,9 +48,8 @@ test(`${RUNS} renewals, each stopped by a random signal at a random instant (see
       deviceId: 'yt-signal-device',
     }),
   });
-  const seen = { stored: 0, nothing: 0, killed: 0, completed: 0 };
 
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < runs; run++) {
     const before = readFileSync(home.configFile, 'utf8');
     const stored = (JSON.parse(before) as { profiles: { default: TokenRecord } }).profiles.default;
     // Each run finds the token due, so that print renews it too.
@@ -64,7 +64,7 @@ test(`${RUNS} renewals, each stopped by a random signal at a random instant (see
     await new Promise((resolve) => setTimeout(resolve, delay));
     running.child.kill(name);
     const result = await running.done;
-    const label = `run ${run}: ${args[0]} with ${name} after ${delay} ms; exit ${result.code ?? result.signal}; stderr:\n${result.stderr}`;
+    const label = `seed ${seed} run ${run}: ${args[0]} with ${name} after ${delay} ms; exit ${result.code ?? result.signal}; stderr:\n${result.stderr}`;
 
     assert.ok(!existsSync(`${home.configFile}.lock`), `no lock left (${label})`);
     const after = readFileSync(home.configFile, 'utf8');
@@ -101,11 +101,16 @@ test(`${RUNS} renewals, each stopped by a random signal at a random instant (see
       assert.equal(result.stdout, '', label);
     }
   }
-  t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
   // The chain held: the refresh token the file holds now still renews.
   yandex.slow(0);
   const final = await startCli(['refresh'], home.env).done;
   assert.equal(final.code, 0, final.stderr);
+}
+
+test(`${RUNS} renewals in 4 chains side by side, each stopped by a random signal at a random instant (seeds ${SEED}+): nothing lost, no lock left, the exit code tells the truth`, async (t) => {
+  const seen = { stored: 0, nothing: 0, killed: 0, completed: 0 };
+  await Promise.all([0, 1, 2, 3].map((i) => renewalChain(t, SEED + 10 + i, RUNS / 4, seen)));
+  t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
 });
 
 test('Ctrl-C twice while Yandex answers a renewal: the second does not cut the answer off; it is stored, then exit 2', async (t) => {
@@ -142,12 +147,12 @@ test('Ctrl-C twice while Yandex answers a renewal: the second does not cut the a
   assert.equal((await startCli(['refresh'], home.env).done).code, 0, 'and it still renews');
 });
 
-test(`30 device logins finished by --poll, each stopped by a random signal (seed ${SEED + 1}): no lock left, and the exit code says whether the login was stored`, async (t) => {
-  const next = random(SEED + 1);
+/** One chain of device logins on one home and emulator, each `--poll` stopped by a random signal. */
+async function deviceChain(t: TestContext, seed: number, runs: number, seen: Record<'stored' | 'nothing' | 'killed', number>): Promise<void> {
+  const next = random(seed);
   const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
   const home = makeHome(t, yandex);
-  const seen = { stored: 0, nothing: 0, killed: 0 };
-  for (let run = 0; run < 30; run++) {
+  for (let run = 0; run < runs; run++) {
     const started = await startCli(['login', '--device', '--no-wait', '--json', '--client-id', DEMO_CLIENT.id, '--client-secret', DEMO_CLIENT.secret], {
       ...home.env,
     }).done;
@@ -157,11 +162,11 @@ test(`30 device logins finished by --poll, each stopped by a random signal (seed
     const [name, code, sentence] = SIGNALS[Math.floor(next() * SIGNALS.length)]!;
     yandex.slow(Math.floor(next() * 60));
     const running = startCli(['login', '--device', '--poll'], home.env, { timeoutMs: 30_000 });
-    const delay = Math.floor(next() * 1000);
+    const delay = Math.floor(next() * 2500);
     await new Promise((resolve) => setTimeout(resolve, delay));
     running.child.kill(name);
     const result = await running.done;
-    const label = `run ${run}: ${name} after ${delay} ms; exit ${result.code ?? result.signal}; stderr:\n${result.stderr}`;
+    const label = `seed ${seed} run ${run}: ${name} after ${delay} ms; exit ${result.code ?? result.signal}; stderr:\n${result.stderr}`;
     assert.ok(!existsSync(`${home.configFile}.lock`), `no lock left (${label})`);
     const after = JSON.parse(readFileSync(home.configFile, 'utf8')) as { pending?: Record<string, unknown> };
     if (result.code === 0) {
@@ -182,5 +187,10 @@ test(`30 device logins finished by --poll, each stopped by a random signal (seed
     // Whatever happened, the next round starts from a clean profile.
     await startCli(['logout'], home.env).done;
   }
+}
+
+test(`30 device logins finished by --poll in 3 chains side by side, each stopped by a random signal (seeds ${SEED + 20}+): no lock left, and the exit code says whether the login was stored`, async (t) => {
+  const seen = { stored: 0, nothing: 0, killed: 0 };
+  await Promise.all([0, 1, 2].map((i) => deviceChain(t, SEED + 20 + i, 10, seen)));
   t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
 });

@@ -29,6 +29,8 @@ export interface EmulatorOptions extends ModelOptions {
   slowMs?: number;
   /** Called when an answer has gone out (or the connection closed without one): for a request log. */
   onRequest?: (entry: { method: string; path: string; status?: number }) => void;
+  /** The emulator's time (ms since the epoch): a test's clock, shared with the CLI in-process. */
+  now?: () => number;
 }
 
 export interface Emulator {
@@ -183,7 +185,7 @@ async function listen(server: Server, host: string, port: number): Promise<strin
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const model = createModel(options);
+  const model = createModel(options, options.now);
   const holding: Holding = { slowMs: options.slowMs ?? 0, hanging: new Set(), delays: new Set() };
   const server = createServer((req, res) => {
     answer(req, res, model, holding, options).catch(() => {

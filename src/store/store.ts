@@ -3,6 +3,7 @@
 import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, realpathSync, statSync, statfsSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, UserError, systemErrorCode } from '../errors.js';
+import { sleep } from '../time.js';
 import { BOM, ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, isObject, permissionWarnings, waitingNotice, type ConfigData, type Warn } from './read.js';
 
 
@@ -16,22 +17,6 @@ type Replace = import('./write.js').Replace;
 interface Writer {
   Conf: typeof import('conf').default;
   prepareReplace: typeof import('./write.js').prepareReplace;
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it is aborted. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**
@@ -178,7 +163,7 @@ export class Store extends ConfigFile {
       if (waited >= LOCK_GIVE_UP_MS) {
         throw new UserError(`Another yandex-token is still updating ${this.path}. Try again; if it persists, remove ${lockPath}.`);
       }
-      await pause(delay * (0.5 + Math.random()), signal);
+      await sleep(delay * (0.5 + Math.random()), signal);
       delay = Math.min(delay * 1.5, 250);
     }
   }

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CancelledError, NetworkError, NotLoggedInError, OAuthError, UserError, systemErrorCode, untrusted } from '../errors.js';
 import { proxyRoute, type ProxyRoute } from '../proxy.js';
 import type { ProxySettings } from '../settings.js';
+import { systemClock, type Clock } from '../time.js';
 import { TOKEN_PATTERN } from '../token/record.js';
 
 export interface YandexApi {
@@ -19,6 +20,8 @@ export interface YandexApi {
   timeoutMs: number;
   /** Aborted when the person cancels (Ctrl-C, SIGTERM). */
   signal?: AbortSignal;
+  /** What device polling reads and sleeps by; the system's unless a test gives its own. */
+  clock?: Clock;
 }
 
 /** Yandex's token response (https://yandex.ru/dev/id/doc/en/codes/code-url). */
@@ -531,7 +534,7 @@ export async function requestDeviceCode(
   }
   const interval = sensibleSeconds(json.interval, MAX_POLL_INTERVAL_SECONDS) ?? 5;
   const expiresIn = sensibleSeconds(json.expires_in, MAX_DEVICE_CODE_SECONDS) ?? 600;
-  return { deviceCode, userCode, verificationUrl, interval, expiresIn, expiresAt: Date.now() + expiresIn * 1000 };
+  return { deviceCode, userCode, verificationUrl, interval, expiresIn, expiresAt: (api.clock ?? systemClock).now() + expiresIn * 1000 };
 }
 
 function abortReason(signal: AbortSignal): UserError {
@@ -539,19 +542,13 @@ function abortReason(signal: AbortSignal): UserError {
   return reason instanceof UserError ? reason : new CancelledError();
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** The clock's sleep, ending in the signal's error (CancelledError for a reason that is not ours). */
+async function pause(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await clock.sleep(ms, signal);
+  } catch (error) {
+    throw signal?.aborted ? abortReason(signal) : error;
+  }
 }
 
 function deviceCodeExpired(device: DeviceCode): UserError {
@@ -602,8 +599,9 @@ export async function pollDeviceToken(
   },
 ): Promise<TokenResponse | DevicePending> {
   const { device } = params;
+  const clock = api.clock ?? systemClock;
   let interval = device.interval;
-  let lastPollAt = params.lastPollAt ?? Date.now();
+  let lastPollAt = params.lastPollAt ?? clock.now();
   let polled = false;
   let unreachable: NetworkError | undefined;
   const reached = (now: NetworkError | undefined) => {
@@ -611,17 +609,17 @@ export async function pollDeviceToken(
     unreachable = now;
   };
   for (;;) {
-    const at = Math.max(Date.now(), lastPollAt + interval * 1000);
+    const at = Math.max(clock.now(), lastPollAt + interval * 1000);
     // Where the last poll did not reach Yandex, that is the news, not that the code is still pending.
     if (polled && params.deadline !== undefined && at > params.deadline) {
       if (unreachable) throw unreachable;
       return { interval, lastPollAt };
     }
     if (device.expiresAt < at) {
-      await sleep(Math.max(0, device.expiresAt - Date.now()), api.signal);
+      await pause(clock, device.expiresAt - clock.now(), api.signal);
       throw unreachable ? deviceCodeExpiredUnreachable(device, unreachable) : deviceCodeExpired(device);
     }
-    await sleep(at - Date.now(), api.signal);
+    await pause(clock, at - clock.now(), api.signal);
     polled = true;
     try {
       const token = await tokenRequest(
@@ -654,7 +652,7 @@ export async function pollDeviceToken(
     } finally {
       // Counted from the answer, not the request: the next poll then reaches Yandex at least an interval
       // after this one did, however long this one took to arrive (Yandex may answer slow_down otherwise).
-      lastPollAt = Date.now();
+      lastPollAt = clock.now();
     }
   }
 }

@@ -1,0 +1,52 @@
+// The device login on a test clock: in-process, with the emulator and the CLI sharing one clock that moves
+// only when the CLI sleeps, so Yandex's real 5-second interval and 5-minute codes cost no waiting at all.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import type { TokenRecord } from '../src/token/record.ts';
+import { credentials, fakeYandex, makeHome } from './support/harness.ts';
+import { runCommand, testClock } from './support/in-process.ts';
+
+/** fetch that hands the person's side to `onPoll` (the code shown, and how many polls came so far). */
+function watchingFetch(onPoll: (userCode: string, polls: number) => void): typeof fetch {
+  let userCode = '';
+  let polls = 0;
+  return async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    const body = init?.body instanceof URLSearchParams ? init.body : undefined;
+    if (url.endsWith('/token') && body?.get('grant_type') === 'device_code') onPoll(userCode, ++polls);
+    const response = await fetch(input, init);
+    if (url.endsWith('/device/code')) userCode = ((await response.clone().json()) as { user_code: string }).user_code;
+    return response;
+  };
+}
+
+test("login --device at Yandex's 5 s interval: three polls, then allowed; no real wait", async (t) => {
+  const clock = testClock();
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 5, deviceExpiresInSeconds: 300, now: clock.now });
+  const home = makeHome(t, yandex);
+  const fetch = watchingFetch((code, polls) => {
+    if (polls === 3) assert.ok(yandex.decideDevice(code, true));
+  });
+  const result = await runCommand(['login', '--device', ...credentials(), '--no-browser'], home.env, { clock, fetch });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /Logged in as demo\.user\./);
+  const stored = (JSON.parse(readFileSync(home.configFile, 'utf8')) as { profiles: Record<string, TokenRecord> }).profiles.default!;
+  assert.match(stored.accessToken, /^y0_/);
+  // The polls kept the interval on the shared clock (the emulator would have said slow_down otherwise).
+  const at = yandex.requests.filter((r) => r.path === '/token').map((r) => r.at);
+  assert.equal(at.length, 3);
+  for (let i = 1; i < at.length; i++) assert.ok(at[i]! - at[i - 1]! >= 5_000, `poll ${i} came ${at[i]! - at[i - 1]!} ms after the one before`);
+});
+
+test('login --device whose code is never entered: after its five minutes, exit 1 saying to start again; nothing stored', async (t) => {
+  const clock = testClock();
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 5, deviceExpiresInSeconds: 300, now: clock.now });
+  const home = makeHome(t, yandex);
+  const result = await runCommand(['login', '--device', ...credentials(), '--no-browser'], home.env, { clock });
+  assert.equal(result.code, 1, result.stderr);
+  // Yandex says invalid_grant for an expired code (the emulator's default), or the clock runs out first.
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /(^The code expired|the code expired or was declined).*Run `yandex-token login --device` again/);
+  assert.ok(!existsSync(home.configFile) || !readFileSync(home.configFile, 'utf8').includes('accessToken'), 'nothing stored');
+  assert.ok(yandex.requests.filter((r) => r.path === '/token').length >= 50, 'it polled all along');
+});
