@@ -3,15 +3,15 @@
 
 export type OpenBrowser = (url: string) => Promise<boolean>;
 
-async function launch(command: string, url: string): Promise<boolean> {
+async function launch(command: string, url: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   // Loaded here, not at start-up: child_process pulls in net and dgram, which print never needs.
   const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     // The shell splits BROWSER into words; the URL goes in as "$1", never through the shell's parser.
     const child =
       process.platform === 'win32'
-        ? spawn(`${command} "${url}"`, { shell: true, stdio: 'ignore', detached: true, windowsHide: true })
-        : spawn('/bin/sh', ['-c', `${command} "$1"`, 'yandex-token-browser', url], { stdio: 'ignore', detached: true });
+        ? spawn(`${command} "${url}"`, { shell: true, stdio: 'ignore', detached: true, windowsHide: true, env })
+        : spawn('/bin/sh', ['-c', `${command} "$1"`, 'yandex-token-browser', url], { stdio: 'ignore', detached: true, env });
     child.once('error', () => resolve(false));
     child.once('spawn', () => {
       child.unref();
@@ -20,11 +20,12 @@ async function launch(command: string, url: string): Promise<boolean> {
   });
 }
 
-export function createBrowserOpener(browserCommand: string | undefined): OpenBrowser {
+/** `env` is what BROWSER runs with: the environment the settings came from (the Context's, not necessarily ours). */
+export function createBrowserOpener(browserCommand: string | undefined, env: NodeJS.ProcessEnv = process.env): OpenBrowser {
   return async (url) => {
     if (browserCommand) {
       if (['none', 'false', ':'].includes(browserCommand)) return false;
-      return launch(browserCommand, url);
+      return launch(browserCommand, url, env);
     }
     try {
       const { default: open } = await import('open');

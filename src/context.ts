@@ -47,8 +47,8 @@ function proxiedFetch(proxy: ProxySettings): typeof fetch {
 function lazyAsk(options: AskOptions): Ask {
   return async (question) => (await import('./ask.js')).createAsk(options)(question);
 }
-function systemBrowser(command: string | undefined): OpenBrowser {
-  return async (url) => (await import('./browser.js')).createBrowserOpener(command)(url);
+function systemBrowser(command: string | undefined, env: Env): OpenBrowser {
+  return async (url) => (await import('./browser.js')).createBrowserOpener(command, env)(url);
 }
 
 /**
@@ -83,7 +83,7 @@ export function createContext(proc: ProcessLike, signal: AbortSignal, stdout: Te
       signal,
       clock,
     },
-    openBrowser: outside.openBrowser ?? systemBrowser(settings.browser),
+    openBrowser: outside.openBrowser ?? systemBrowser(settings.browser, proc.env),
     ask:
       outside.ask ??
       lazyAsk({
@@ -151,7 +151,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
             }
             return true;
           }
-        : systemBrowser(settings.browser);
+        : systemBrowser(settings.browser, options.env ?? process.env);
   const plain = (text: string) => text;
   return {
     settings,

@@ -7,7 +7,8 @@ import { test, type TestContext } from 'node:test';
 import type { Emulator, EmulatorOptions } from '../src/emulator/index.ts';
 import type { ConfigData } from '../src/store/read.ts';
 import type { TokenRecord } from '../src/token/record.ts';
-import { DEMO_CLIENT, credentials, fakeYandex, makeHome, runCli, startCli, type Home, type RunResult } from './support/harness.ts';
+import { DEMO_CLIENT, credentials, fakeYandex, makeHome, startCli, type Home, type RunResult } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 interface CodeJson {
   user_code: string;
@@ -27,7 +28,7 @@ function polls(yandex: Emulator) {
 async function setUp(t: TestContext, extra: string[] = [], options: EmulatorOptions = {}) {
   const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, ...options });
   const home = makeHome(t, yandex);
-  const started = await runCli(['login', '--device', '--no-wait', '--json', ...credentials(), ...extra], home.env);
+  const started = await runCommand(['login', '--device', '--no-wait', '--json', ...credentials(), ...extra], home.env);
   assert.equal(started.code, 0, started.stderr);
   const code = JSON.parse(started.stdout) as CodeJson;
   return { yandex, home, started, code };
@@ -49,7 +50,7 @@ test('--no-wait --json prints the code as JSON and exits 0; --poll is 3 while pe
   mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
   writeFileSync(home.configFile, JSON.stringify({ profiles: { default: working }, deviceIds: {} }), { mode: 0o600 });
 
-  const started = await runCli(['login', '--device', '--no-wait', '--json', ...credentials(), '--scope', 'cloud_api:disk.read'], home.env);
+  const started = await runCommand(['login', '--device', '--no-wait', '--json', ...credentials(), '--scope', 'cloud_api:disk.read'], home.env);
   assert.equal(started.code, 0, started.stderr);
   const code = JSON.parse(started.stdout) as CodeJson;
   assert.deepEqual(Object.keys(code).sort(), ['expires_in', 'interval', 'user_code', 'verification_url']);
@@ -67,15 +68,15 @@ test('--no-wait --json prints the code as JSON and exits 0; --poll is 3 while pe
   assert.equal(pending.userCode, code.user_code);
   assert.equal(pending.clientId, DEMO_CLIENT.id);
   assert.equal(pending.scope, 'cloud_api:disk.read');
-  assert.equal((await runCli(['print'], home.env)).stdout, `${old.access_token}\n`, 'print keeps printing the working token');
+  assert.equal((await runCommand(['print'], home.env)).stdout, `${old.access_token}\n`, 'print keeps printing the working token');
 
-  const waiting = await runCli(['login', '--device', '--poll'], home.env);
+  const waiting = await runCommand(['login', '--device', '--poll'], home.env);
   assertExit(waiting, 3, new RegExp(`^The code ${code.user_code} has not been entered at .* yet \\(it expires in .*\\)\\. Run \`yandex-token login --device --poll\` again`));
   assert.equal(polls(yandex).length, 1, '--poll polls once');
   assert.equal(readConfig(home).profiles.default!.accessToken, old.access_token);
 
   assert.ok(yandex.decideDevice(code.user_code, true));
-  const done = await runCli(['login', '--device', '--poll'], home.env);
+  const done = await runCommand(['login', '--device', '--poll'], home.env);
   assert.equal(done.code, 0, done.stderr);
   assert.equal(done.stdout, '');
   assert.match(done.stderr, /Logged in as demo\.user\. Token saved to /);
@@ -84,13 +85,13 @@ test('--no-wait --json prints the code as JSON and exits 0; --poll is 3 while pe
   assert.equal(after.profiles.default!.scope, 'cloud_api:disk.read');
   assert.equal(after.profiles.default!.deviceId, pending.deviceId);
   assert.deepEqual(after.pending, {}, 'the pending login is gone');
-  assert.equal((await runCli(['print'], home.env)).stdout, `${after.profiles.default!.accessToken}\n`);
+  assert.equal((await runCommand(['print'], home.env)).stdout, `${after.profiles.default!.accessToken}\n`);
 
   // The polls kept Yandex's interval across runs (a lower bound, so never flaky).
   const at = polls(yandex).map((r) => r.at);
   assert.ok(at[1]! - at[0]! >= 950, `second poll ${at[1]! - at[0]!} ms after the first`);
 
-  assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /^No device login is pending: start one with `yandex-token login --device --no-wait`/);
+  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 1, /^No device login is pending: start one with `yandex-token login --device --no-wait`/);
 });
 
 test('--poll --timeout keeps polling until the code is allowed', async (t) => {
@@ -114,28 +115,28 @@ test('--poll --timeout keeps polling until the code is allowed', async (t) => {
 test('declined on the page, in RFC 8628\'s words: --poll exits 1 saying to start again, and the pending code is dropped', async (t) => {
   const { yandex, home, code } = await setUp(t, [], { deviceErrors: 'rfc8628' });
   assert.ok(yandex.decideDevice(code.user_code, false));
-  const result = await runCli(['login', '--device', '--poll'], home.env);
+  const result = await runCommand(['login', '--device', '--poll'], home.env);
   assertExit(result, 1, /^Access was declined on the Yandex page\. Nothing was stored; run `yandex-token login --device --no-wait` again/);
   const config = readConfig(home);
   assert.deepEqual(config.pending, {});
   assert.deepEqual(config.profiles, {});
-  assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /^No device login is pending/);
+  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 1, /^No device login is pending/);
 });
 
 test('expired, as Yandex says or by the clock: --poll exits 1 saying to start again, and the pending code is dropped', async (t) => {
   const { yandex, home } = await setUp(t);
   yandex.expireDeviceCodes();
-  assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /expired.*`yandex-token login --device --no-wait`/);
+  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 1, /expired.*`yandex-token login --device --no-wait`/);
   assert.deepEqual(readConfig(home).pending, {});
 
   // A code whose lifetime has passed is not polled at all.
-  const again = await runCli(['login', '--device', '--no-wait', ...credentials()], home.env);
+  const again = await runCommand(['login', '--device', '--no-wait', ...credentials()], home.env);
   assert.equal(again.code, 0, again.stderr);
   const config = readConfig(home);
   config.pending!.default!.expiresAt = new Date(Date.now() - 1000).toISOString();
   writeFileSync(home.configFile, JSON.stringify(config), { mode: 0o600 });
   const before = polls(yandex).length;
-  assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /^The code expired \(it lives 5 min\) before access was allowed\. Run `yandex-token login --device --no-wait` again/);
+  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 1, /^The code expired \(it lives 5 min\) before access was allowed\. Run `yandex-token login --device --no-wait` again/);
   assert.equal(polls(yandex).length, before, 'no poll for a dead code');
   assert.deepEqual(readConfig(home).pending, {});
 });
@@ -144,7 +145,7 @@ test('declined or expired, as Yandex is known to answer (invalid_grant): --poll 
   const { yandex, home, code } = await setUp(t);
   assert.ok(yandex.decideDevice(code.user_code, false));
   assertExit(
-    await runCli(['login', '--device', '--poll'], home.env),
+    await runCommand(['login', '--device', '--poll'], home.env),
     1,
     /^Yandex answered invalid_grant \(The user denied access\): the code expired or was declined, and Yandex no longer accepts it\. Run `yandex-token login --device --no-wait` again and enter the new code\.$/,
   );
@@ -155,14 +156,14 @@ test('declined or expired, as Yandex is known to answer (invalid_grant): --poll 
 test('slow_down during --poll: exit 3, and the longer interval is kept for the next run', async (t) => {
   const { yandex, home } = await setUp(t);
   yandex.slowDownNextPoll();
-  assertExit(await runCli(['login', '--device', '--poll'], home.env), 3, /again in 6 s or more\.$/);
+  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 3, /again in 6 s or more\.$/);
   assert.equal(readConfig(home).pending!.default!.interval, 6);
 });
 
 test('--poll with nothing pending, in another profile, and flags that do not fit: exit 1 before any request', async (t) => {
   const { yandex, home } = await setUp(t);
   const requests = yandex.requests.length;
-  assertExit(await runCli(['login', '--device', '--poll', '--profile', 'other'], home.env), 1, /^No device login is pending \(profile "other"\): start one with `yandex-token login --device --no-wait --profile other`/);
+  assertExit(await runCommand(['login', '--device', '--poll', '--profile', 'other'], home.env), 1, /^No device login is pending \(profile "other"\): start one with `yandex-token login --device --no-wait --profile other`/);
   const refused: [string[], RegExp][] = [
     [['login', '--no-wait', ...credentials()], /^--no-wait is for the two-step device login: pass it with --device/],
     [['login', '--poll'], /^--poll is for the two-step device login/],
@@ -171,7 +172,7 @@ test('--poll with nothing pending, in another profile, and flags that do not fit
     [['login', '--device', '--poll', '--json'], /^--json goes with --device --no-wait/],
     [['login', '--device', '--poll', '--client-id', 'x', '--scope', 'a'], /^--client-id, --scope cannot be passed with --poll/],
   ];
-  for (const [args, pattern] of refused) assertExit(await runCli(args, home.env), 1, pattern);
+  for (const [args, pattern] of refused) assertExit(await runCommand(args, home.env), 1, pattern);
   assert.equal(yandex.requests.length, requests);
   assert.ok(readConfig(home).pending!.default, 'the pending login is still there');
 });
@@ -183,25 +184,25 @@ test('a broken pending entry is dropped, not fatal: print still works and --poll
   mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
   const record: TokenRecord = { accessToken: token.access_token, clientId: DEMO_CLIENT.id, obtainedAt: new Date().toISOString() };
   writeFileSync(home.configFile, JSON.stringify({ profiles: { default: record }, deviceIds: {}, pending: { default: { deviceCode: 42 } } }), { mode: 0o600 });
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(print.stdout, `${token.access_token}\n`);
-  assertExit(await runCli(['login', '--device', '--poll'], home.env), 1, /^No device login is pending/);
+  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 1, /^No device login is pending/);
 });
 
 test('--help names --no-wait, --poll, --json and exit code 3', async (t) => {
   const home = makeHome(t);
-  const help = await runCli(['login', '--help'], home.env);
+  const help = await runCommand(['login', '--help'], home.env);
   for (const text of ['--no-wait', '--poll', '--json', 'login --device --no-wait --json', '3  login --device --poll']) {
     assert.ok(help.stdout.includes(text), `login --help mentions ${text}`);
   }
-  assert.match((await runCli(['--help'], home.env)).stdout, /3 {2}login --device --poll: the code has not been entered yet/);
+  assert.match((await runCommand(['--help'], home.env)).stdout, /3 {2}login --device --poll: the code has not been entered yet/);
 });
 
 test('status shows a pending device login (never its device code): alone it is not-logged-in, exit 4', async (t) => {
   const { home, code } = await setUp(t);
   const { deviceCode, expiresAt } = readConfig(home).pending!.default!;
-  const human = await runCli(['status'], home.env);
+  const human = await runCommand(['status'], home.env);
   assert.equal(human.code, 4, human.stderr);
   assert.equal(human.stdout, '');
   const when = expiresAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
@@ -211,7 +212,7 @@ test('status shows a pending device login (never its device code): alone it is n
   );
   assert.match(human.stderr.trim().split('\n').at(-1) ?? '', /^Not logged in yet: a device login is pending; enter its code, then run `yandex-token login --device --poll`\.$/);
 
-  const json = await runCli(['status', '--json'], home.env);
+  const json = await runCommand(['status', '--json'], home.env);
   assert.equal(json.code, 4, json.stderr);
   const report = JSON.parse(json.stdout) as { profiles: { profile: string; state: string; pendingDeviceLogin: Record<string, unknown> | null }[] };
   assert.equal(report.profiles.length, 1);
@@ -226,7 +227,7 @@ test('status shows a pending device login (never its device code): alone it is n
   for (const run of [human, json]) assert.ok(!`${run.stdout}${run.stderr}`.includes(deviceCode), 'the device code is never shown');
 
   // Another profile has nothing pending.
-  const other = await runCli(['status', '--json', '--profile', 'other'], home.env);
+  const other = await runCommand(['status', '--json', '--profile', 'other'], home.env);
   assert.equal(other.code, 4);
   assert.equal((JSON.parse(other.stdout) as { profiles: { pendingDeviceLogin: unknown }[] }).profiles[0]!.pendingDeviceLogin, null);
 });
@@ -238,11 +239,11 @@ test('status beside a working token: the token is reported as before and the pen
   const working: TokenRecord = { accessToken: old.access_token, clientId: DEMO_CLIENT.id, obtainedAt: new Date().toISOString() };
   mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
   writeFileSync(home.configFile, JSON.stringify({ profiles: { ci: working }, deviceIds: {} }), { mode: 0o600 });
-  const started = await runCli(['login', '--device', '--no-wait', '--json', ...credentials(), '--profile', 'ci'], home.env);
+  const started = await runCommand(['login', '--device', '--no-wait', '--json', ...credentials(), '--profile', 'ci'], home.env);
   assert.equal(started.code, 0, started.stderr);
   const code = JSON.parse(started.stdout) as CodeJson;
 
-  const human = await runCli(['status'], home.env);
+  const human = await runCommand(['status'], home.env);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stderr, /Profile ci: valid/);
   assert.ok(human.stderr.includes(`a device login is pending: enter ${code.user_code} at ${code.verification_url} before `), human.stderr);
@@ -252,10 +253,10 @@ test('status beside a working token: the token is reported as before and the pen
   const config = readConfig(home);
   config.pending!.ci!.expiresAt = new Date(Date.now() - 60_000).toISOString();
   writeFileSync(home.configFile, JSON.stringify(config), { mode: 0o600 });
-  const expired = await runCli(['status', '--profile', 'ci'], home.env);
+  const expired = await runCommand(['status', '--profile', 'ci'], home.env);
   assert.equal(expired.code, 0, expired.stderr);
   assert.match(expired.stderr, /a device login is pending, but its code expired at .* UTC; start again with `yandex-token login --device --no-wait --profile ci`/);
-  const json = JSON.parse((await runCli(['status', '--json', '--profile', 'ci'], home.env)).stdout) as { profiles: { pendingDeviceLogin: { expiresInSeconds: number } }[] };
+  const json = JSON.parse((await runCommand(['status', '--json', '--profile', 'ci'], home.env)).stdout) as { profiles: { pendingDeviceLogin: { expiresInSeconds: number } }[] };
   assert.ok(json.profiles[0]!.pendingDeviceLogin.expiresInSeconds < 0);
 });
 
@@ -264,7 +265,7 @@ test('a pending login keeps the server its code came from: --poll asks it even w
   assert.equal(readConfig(home).pending!.default!.oauthUrl, yandex.url);
   assert.ok(yandex.decideDevice(code.user_code, true));
   const { YANDEX_OAUTH_URL: _oauth, YANDEX_LOGIN_URL: _login, ...withoutUrls } = home.env;
-  const done = await runCli(['login', '--device', '--poll'], withoutUrls);
+  const done = await runCommand(['login', '--device', '--poll'], withoutUrls);
   assert.equal(done.code, 0, done.stderr);
   assert.equal(polls(yandex).length, 1, 'the emulator was polled, not Yandex');
   const record = readConfig(home).profiles.default!;
@@ -277,7 +278,7 @@ test('--poll --timeout through an outage: it says so, keeps polling, and logs in
   const { yandex, home, code } = await setUp(t);
   assert.ok(yandex.decideDevice(code.user_code, true));
   yandex.fail('/token', 'server-error', 1);
-  const done = await runCli(['login', '--device', '--poll', '--timeout', '10'], home.env);
+  const done = await runCommand(['login', '--device', '--poll', '--timeout', '10'], home.env);
   assert.equal(done.code, 0, done.stderr);
   assert.match(done.stderr, /^Warning: http:\/\/127\.0\.0\.1:\d+ answered HTTP 503 \(a server error\) while waiting for the code to be entered on the Yandex page\. Still trying for up to 10 s \(--timeout\)\.$/m);
   assert.match(done.stderr, /^Yandex can be reached again; still waiting for the code to be entered\.$/m);

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { BIN, ROOT, browserEnv, browserPage, DEMO_CLIENT, freePort, makeHome, runCli, startCli, type Running } from './support/harness.ts';
+import { BIN, ROOT, browserEnv, browserPage, DEMO_CLIENT, freePort, makeHome, startCli, type Running } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 interface EmulatorInfo {
   url: string;
@@ -106,10 +107,10 @@ test('emulator options: --strict-redirect, --token-lifetime, --login, --fail, --
 
 test('emulator: a bad --fail names the endpoints and modes; a busy port names --port; exit 1', async (t) => {
   const home = makeHome(t);
-  const bad = await runCli(['emulator', '--port', '0', '--fail', 'token=explode'], home.env);
+  const bad = await runCommand(['emulator', '--port', '0', '--fail', 'token=explode'], home.env);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--fail "token=explode" is not ENDPOINT=MODE\. Endpoints: authorize, token, device\/code, revoke_token, info; modes: server-error, html, truncated, no-access-token, huge, reset, hang\./);
-  const badUri = await runCli(['emulator', '--port', '0', '--strict-redirect', 'nope'], home.env);
+  const badUri = await runCommand(['emulator', '--port', '0', '--strict-redirect', 'nope'], home.env);
   assert.equal(badUri.code, 1);
   assert.match(badUri.stderr, /--strict-redirect "nope" is not an http\(s\) URL/);
 
@@ -117,7 +118,7 @@ test('emulator: a bad --fail names the endpoints and modes; a busy port names --
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   t.after(() => blocker.close());
   const port = (blocker.address() as { port: number }).port;
-  const busy = await runCli(['emulator', '--port', String(port)], home.env);
+  const busy = await runCommand(['emulator', '--port', String(port)], home.env);
   assert.equal(busy.code, 1);
   assert.match(busy.stderr, new RegExp(`Port ${port} is in use.*--port 0 picks a free one`));
   assert.equal(busy.stdout, '');
@@ -136,7 +137,7 @@ test('login --demo: the real loopback login against an in-process emulator, save
     YANDEX_CLIENT_SECRET: 'someone-elses-secret',
     YANDEX_TOKEN_PROFILE: 'work',
   };
-  const login = await runCli(['login', '--demo', '--port', String(port)], env);
+  const login = await runCommand(['login', '--demo', '--port', String(port)], env);
   assert.equal(login.code, 0, login.stderr);
   assert.equal(login.stdout, '', 'stdout stays empty');
   assert.match(login.stderr, /Demo: a Yandex OAuth emulator is running inside this command at http:\/\/127\.0\.0\.1:\d+\. It is not Yandex\./);
@@ -153,11 +154,11 @@ test('login --demo: the real loopback login against an in-process emulator, save
   assert.equal(page.stage, 'callback');
   assert.match(page.html, /Logged in/);
 
-  const print = await runCli(['print', '--profile', 'demo'], home.env);
+  const print = await runCommand(['print', '--profile', 'demo'], home.env);
   assert.equal(print.code, 0);
   assert.equal(print.stdout, `${stored.profiles.demo.accessToken}\n`);
 
-  const other = await runCli(['login', '--demo', '--port', String(port), '--profile', 'try'], browserEnv(home));
+  const other = await runCommand(['login', '--demo', '--port', String(port), '--profile', 'try'], browserEnv(home));
   assert.equal(other.code, 0, other.stderr);
   assert.match(other.stderr, /profile "try"/);
 });
@@ -165,7 +166,7 @@ test('login --demo: the real loopback login against an in-process emulator, save
 test('login --demo without a browser: the URL is printed, the wait is bounded, and the fix is named', async (t) => {
   const home = makeHome(t, undefined, { DISPLAY: '' });
   const port = await freePort();
-  const result = await runCli(['login', '--demo', '--port', String(port), '--timeout', '1', '--no-browser'], home.env);
+  const result = await runCommand(['login', '--demo', '--port', String(port), '--timeout', '1', '--no-browser'], home.env);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /\n {2}http:\/\/127\.0\.0\.1:\d+\/authorize\?response_type=code&client_id=demo-client-id&\S+\n/);
   assert.match(result.stderr, /a text browser on this machine works too/);
@@ -178,19 +179,19 @@ test('login --demo on a machine with no display and no BROWSER plays the browser
   const home = makeHome(t);
   delete home.env.BROWSER;
   const port = await freePort();
-  const result = await runCli(['login', '--demo', '--port', String(port)], home.env);
+  const result = await runCommand(['login', '--demo', '--port', String(port)], home.env);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /the demo plays the browser itself/);
   assert.match(result.stderr, /Logged in as demo\.user\./);
   assert.match(result.stderr, /not a real Yandex token/);
-  const print = await runCli(['print', '--profile', 'demo'], home.env);
+  const print = await runCommand(['print', '--profile', 'demo'], home.env);
   assert.match(print.stdout, /^y0_emu_\S+\n$/);
 });
 
 test('login --demo --device: the device login against the emulator, the code entered by the demo itself on a machine with no display', async (t) => {
   const home = makeHome(t);
   delete home.env.BROWSER;
-  const result = await runCli(['login', '--demo', '--device'], home.env);
+  const result = await runCommand(['login', '--demo', '--device'], home.env);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /the real device login/);
   assert.match(result.stderr, /the demo plays the person too: it enters the code at the device page/);
@@ -208,7 +209,7 @@ test('login --demo refuses what takes two runs or needs a real app\'s pages: --n
     [['--device', '--poll'], /--poll takes two runs/],
     [['--no-localhost'], /--no-localhost is not part of the demo/],
   ] as const) {
-    const result = await runCli(['login', '--demo', ...flags], home.env);
+    const result = await runCommand(['login', '--demo', ...flags], home.env);
     assert.equal(result.code, 1, flags.join(' '));
     assert.match(result.stderr, sentence);
     assert.ok(!existsSync(home.configFile), 'nothing stored');
@@ -217,7 +218,7 @@ test('login --demo refuses what takes two runs or needs a real app\'s pages: --n
 
 test('login --demo refuses client credentials', async (t) => {
   const home = makeHome(t);
-  const result = await runCli(['login', '--demo', '--client-id', 'x'], home.env);
+  const result = await runCommand(['login', '--demo', '--client-id', 'x'], home.env);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /--demo logs in to the built-in emulator's demo app: drop --client-id and --client-secret/);
 });

@@ -38,11 +38,11 @@ import {
   fakeYandex,
   freePort,
   makeHome,
-  runCli,
   tempDir,
   type Home,
   type RunResult,
 } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -145,18 +145,18 @@ test('a full disk (one page free for a 4,481-byte file): refresh and login exit 
   const noRoom = new RegExp(
     `^Cannot write ${escapeRegExp(home.configFile)}: the disk is full \\(\\d+ bytes free\\), so the token was not renewed: Yandex's answer, with a new refresh token, could not have been stored\\. The file was left as it was; free some space and run the command again\\.$`,
   );
-  assertCleanFailure(await runCli(['refresh'], home.env), 1, noRoom);
+  assertCleanFailure(await runCommand(['refresh'], home.env), 1, noRoom);
   assert.equal(yandex.counts['token:refresh_token'] ?? 0, 0, 'Yandex was not asked');
   assert.deepEqual(readFileSync(home.configFile), before, 'byte for byte the old file');
   assert.deepEqual(leftovers(home.configDir), [], 'no temporary file, kept old file or lock left behind');
 
-  const login = await runCli(['login', ...credentials(), '--port', String(await freePort()), '--profile', 'second'], browserEnv(home));
+  const login = await runCommand(['login', ...credentials(), '--port', String(await freePort()), '--profile', 'second'], browserEnv(home));
   assertCleanFailure(login, 1, full);
   assert.deepEqual(readFileSync(home.configFile), before, 'byte for byte the old file');
   assert.deepEqual(leftovers(home.configDir), []);
 
   // Still usable: print reads the old file (its token has ten minutes left).
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(print.stdout, `${JSON.parse(before.toString()).profiles.default.accessToken}\n`);
 });
@@ -171,7 +171,7 @@ test('a full disk and a token due for renewal: print hands out the working token
   fill(mountPoint, 1);
 
   for (let i = 0; i < 3; i++) {
-    const print = await runCli(['print'], home.env);
+    const print = await runCommand(['print'], home.env);
     assert.equal(print.code, 0, print.stderr);
     assert.equal(print.stdout, `${stored.profiles.default.accessToken}\n`);
     assert.match(print.stderr, /^Warning: Could not renew the token, which still works until .*: Cannot write .*: the disk is full/);
@@ -181,7 +181,7 @@ test('a full disk and a token due for renewal: print hands out the working token
   assert.deepEqual(readFileSync(home.configFile), before);
 
   rmSync(join(mountPoint, 'filler'));
-  const refresh = await runCli(['refresh'], home.env);
+  const refresh = await runCommand(['refresh'], home.env);
   assert.equal(refresh.code, 0, refresh.stderr);
   assert.equal(yandex.counts['token:refresh_token'], 1);
 });
@@ -193,7 +193,7 @@ test('a full disk with no page free: the new file would fit where the old one is
   const home = homeOnTinyDisk(t, mountPoint, yandex, 2000);
   const before = readFileSync(home.configFile);
   fill(mountPoint, 0);
-  assertCleanFailure(await runCli(['refresh'], home.env), 1, new RegExp(`^Cannot write ${escapeRegExp(home.configFile)}: the disk is full`));
+  assertCleanFailure(await runCommand(['refresh'], home.env), 1, new RegExp(`^Cannot write ${escapeRegExp(home.configFile)}: the disk is full`));
   assert.deepEqual(readFileSync(home.configFile), before);
   assert.deepEqual(leftovers(home.configDir), []);
 });
@@ -205,7 +205,7 @@ test('room enough on the tiny disk: the same refresh succeeds and leaves only co
   const home = homeOnTinyDisk(t, mountPoint, yandex, 4481);
   const before = JSON.parse(readFileSync(home.configFile, 'utf8'));
   fill(mountPoint, 3);
-  const refresh = await runCli(['refresh'], home.env);
+  const refresh = await runCommand(['refresh'], home.env);
   assert.equal(refresh.code, 0, refresh.stderr);
   const after = JSON.parse(readFileSync(home.configFile, 'utf8'));
   assert.notEqual(after.profiles.default.accessToken, before.profiles.default.accessToken);
@@ -221,7 +221,7 @@ test('what a killed write left (a temporary file, the kept old file) is removed 
   // Killed after the old file was kept and conf's temporary file written, before the rename.
   linkSync(home.configFile, `${home.configFile}.previous`);
   writeFileSync(`${home.configFile}.tmp-1234567890abcdef`, '{"half');
-  const refresh = await runCli(['refresh'], home.env);
+  const refresh = await runCommand(['refresh'], home.env);
   assert.equal(refresh.code, 0, refresh.stderr);
   assert.deepEqual(leftovers(home.configDir), []);
 
@@ -230,7 +230,7 @@ test('what a killed write left (a temporary file, the kept old file) is removed 
   writeFileSync(`${home.configFile}.previous`, good);
   writeFileSync(home.configFile, good.subarray(0, 100));
   assertCleanFailure(
-    await runCli(['print'], home.env),
+    await runCommand(['print'], home.env),
     1,
     new RegExp(`is not valid JSON\\. .*left untouched\\. The previous version may be in ${escapeRegExp(home.configFile)}\\.previous\\.$`),
   );
@@ -306,14 +306,14 @@ for (const [name, answer, field] of HOSTILE_TOKENS) {
       assertCleanFailure(result, 4, /^The token has expired, and renewing it failed: /);
       assert.match(result.stderr.replace(/^The token has expired, and renewing it failed: /, ''), refused(field, 'refreshing the token'));
     };
-    expired(await runCli(['refresh'], home.env));
+    expired(await runCommand(['refresh'], home.env));
     assert.deepEqual(readFileSync(home.configFile), before, 'nothing stored');
     // print would renew the expired token: the same refusal, nothing on stdout.
-    expired(await runCli(['print', '--header'], home.env));
+    expired(await runCommand(['print', '--header'], home.env));
 
-    const pasted = await runCli(['login', '--no-localhost', ...credentials(), '--profile', 'pasted'], home.env, { input: 'code-1234567\n' });
+    const pasted = await runCommand(['login', '--no-localhost', ...credentials(), '--profile', 'pasted'], home.env, { input: 'code-1234567\n' });
     assertCleanFailure(pasted, 1, refused(field, 'exchanging the pasted code for a token'));
-    const device = await runCli(['login', '--device', ...credentials(), '--profile', 'device'], home.env);
+    const device = await runCommand(['login', '--device', ...credentials(), '--profile', 'device'], home.env);
     assertCleanFailure(device, 1, refused(field, 'waiting for the code to be entered on the Yandex page'));
     const after = JSON.parse(readFileSync(home.configFile, 'utf8'));
     assert.deepEqual(Object.keys(after.profiles), ['default'], 'no profile was added');
@@ -341,7 +341,7 @@ test('expires_in that is not a sensible number of seconds leaves the expiry unkn
   for (const [name, value, seconds] of LIFETIMES) {
     fake.answer = { access_token: 'y0_new', refresh_token: '1:new', token_type: 'bearer', expires_in: value };
     const started = Date.now();
-    const refresh = await runCli(['refresh'], home.env);
+    const refresh = await runCommand(['refresh'], home.env);
     assert.equal(refresh.code, 0, `${name}: ${refresh.stderr}`);
     assert.doesNotMatch(refresh.stderr, /Unexpected|Invalid time/);
     const stored = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.default as TokenRecord;
@@ -354,7 +354,7 @@ test('expires_in that is not a sensible number of seconds leaves the expiry unkn
   }
   // The login that failed after consent in the issue: device login with expires_in 1e20.
   fake.answer = { access_token: 'y0_device', expires_in: 1e20 };
-  const device = await runCli(['login', '--device', ...credentials(), '--profile', 'device'], home.env);
+  const device = await runCommand(['login', '--device', ...credentials(), '--profile', 'device'], home.env);
   assert.equal(device.code, 0, device.stderr);
   assert.match(device.stderr, /Logged in as demo\.user/);
 });
@@ -363,7 +363,7 @@ test('token_type and scope that are not plain text are dropped, not stored or sh
   const fake = await fakeTokenEndpoint(t, { access_token: 'y0_new', token_type: 'bearer\x1b[2J', scope: 'login:info\x1b]0;owned\x07', expires_in: 3600 });
   const home = homeFor(t, fake);
   writeRaw(home, JSON.stringify({ profiles: { default: { ...STORED, scope: 'login:info' } }, deviceIds: {} }));
-  const refresh = await runCli(['refresh'], home.env);
+  const refresh = await runCommand(['refresh'], home.env);
   assert.equal(refresh.code, 0, refresh.stderr);
   const stored = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.default as TokenRecord;
   assert.equal(stored.tokenType, undefined);
@@ -385,7 +385,7 @@ test('a device code answer with lifetimes of 1e20 s: the documented defaults, no
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const started = await runCli(['login', '--device', '--no-wait', '--json', ...credentials()], { ...home.env, YANDEX_OAUTH_URL: url });
+  const started = await runCommand(['login', '--device', '--no-wait', '--json', ...credentials()], { ...home.env, YANDEX_OAUTH_URL: url });
   assert.equal(started.code, 0, started.stderr);
   const code = JSON.parse(started.stdout) as { expires_in: number; interval: number };
   assert.equal(code.expires_in, 600);
@@ -405,10 +405,10 @@ test('a hand-edited token with a header in it: print, print --header and getToke
   const refusal = (profile: string) =>
     new RegExp(`^The token stored for profile "${profile}" in ${escapeRegExp(home.configFile)} is not a token .*so it was not printed\\. Run \`yandex-token login`);
   for (const args of [['print'], ['print', '--header'], ['print', '--json'], ['print', '--header', 'bearer']]) {
-    assertCleanFailure(await runCli(args, home.env), 1, refusal('default'));
+    assertCleanFailure(await runCommand(args, home.env), 1, refusal('default'));
   }
-  assertCleanFailure(await runCli(['print', '--profile', 'tab'], home.env), 1, refusal('tab'));
-  assertCleanFailure(await runCli(['print'], { ...home.env, YANDEX_TOKEN: 'y0_env\x1b[2Jx' }), 1, /^YANDEX_TOKEN is not a token .*Fix or unset it\.$/);
+  assertCleanFailure(await runCommand(['print', '--profile', 'tab'], home.env), 1, refusal('tab'));
+  assertCleanFailure(await runCommand(['print'], { ...home.env, YANDEX_TOKEN: 'y0_env\x1b[2Jx' }), 1, /^YANDEX_TOKEN is not a token .*Fix or unset it\.$/);
 
   const { getToken, ConfigError } = (await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)) as typeof import('../src/index.ts');
   await assert.rejects(getToken({ env: home.env }), (error: unknown) => error instanceof ConfigError && error.message.includes(home.configFile));
@@ -423,14 +423,14 @@ test('invalid UTF-8 in the file: print, refresh and login refuse it naming the f
   const text = JSON.stringify({ profiles: { default: issued(yandex, HOUR) }, deviceIds: {}, note: 'NOTE' });
   const before = writeRaw(home, Buffer.concat([Buffer.from(text.slice(0, text.indexOf('NOTE'))), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(text.slice(text.indexOf('NOTE')))]));
   const bad = new RegExp(`^${escapeRegExp(home.configFile)} is not valid UTF-8 text\\. Fix it, or move it aside`);
-  assertCleanFailure(await runCli(['print'], home.env), 1, bad);
-  assertCleanFailure(await runCli(['refresh'], home.env), 1, bad);
-  assertCleanFailure(await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, bad);
+  assertCleanFailure(await runCommand(['print'], home.env), 1, bad);
+  assertCleanFailure(await runCommand(['refresh'], home.env), 1, bad);
+  assertCleanFailure(await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, bad);
   assert.deepEqual(readFileSync(home.configFile), before);
 
   // A real U+FFFD (valid UTF-8) is only text: read, and kept by a write.
   writeRaw(home, JSON.stringify({ profiles: { default: issued(yandex) }, deviceIds: {}, note: 'a \ufffd here' }));
-  const refresh = await runCli(['refresh'], home.env);
+  const refresh = await runCommand(['refresh'], home.env);
   assert.equal(refresh.code, 0, refresh.stderr);
   assert.equal(JSON.parse(readFileSync(home.configFile, 'utf8')).note, 'a \ufffd here');
 });
@@ -440,12 +440,12 @@ test('a config nested 5,000 levels deep: print still reads it; writes exit 1 wit
   const home = makeHome(t, yandex);
   const record = issued(yandex, HOUR);
   const before = writeRaw(home, `{"profiles": ${JSON.stringify({ default: record })}, "deviceIds": {}, "deep": ${'['.repeat(5000)}${']'.repeat(5000)}}`);
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(print.stdout, `${record.accessToken}\n`);
   const deep = new RegExp(`^${escapeRegExp(home.configFile)} is nested more than 64 levels deep, which no yandex-token config is\\. Fix it, or move it aside`);
-  assertCleanFailure(await runCli(['refresh'], home.env), 1, deep);
-  assertCleanFailure(await runCli(['logout'], home.env), 1, deep);
+  assertCleanFailure(await runCommand(['refresh'], home.env), 1, deep);
+  assertCleanFailure(await runCommand(['logout'], home.env), 1, deep);
   assert.deepEqual(readFileSync(home.configFile), before);
 });
 
@@ -458,7 +458,7 @@ test('a write that would grow the file past 1 MiB is refused with a sentence; th
   const before = writeRaw(home, base.replace('"notes":""', `"notes":"${'n'.repeat(1024 * 1024 - base.length - 10)}"`));
   assert.ok(before.length < 1024 * 1024);
   assertCleanFailure(
-    await runCli(['refresh'], home.env),
+    await runCommand(['refresh'], home.env),
     1,
     // The refresh itself worked (the token had expired), so the sentence says what became of Yandex's answer.
     new RegExp(
@@ -477,8 +477,8 @@ test("config.json as a symlink to another program's JSON: writes refuse it; the 
   writeFileSync(other, '{"theme": "dark"}\n', { mode: 0o644 });
   symlinkSync(other, home.configFile);
   const foreign = new RegExp(`^${escapeRegExp(home.configFile)} is a symlink to ${escapeRegExp(other)}, which is not a yandex-token config file, so nothing was written to it`);
-  assertCleanFailure(await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, foreign);
-  assertCleanFailure(await runCli(['login', '--device', '--no-wait', ...credentials()], home.env), 1, foreign);
+  assertCleanFailure(await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, foreign);
+  assertCleanFailure(await runCommand(['login', '--device', '--no-wait', ...credentials()], home.env), 1, foreign);
   assert.equal(readFileSync(other, 'utf8'), '{"theme": "dark"}\n');
   assert.equal(statSync(other).mode & 0o777, 0o644);
   assert.ok(lstatSync(home.configFile).isSymbolicLink());
@@ -488,7 +488,7 @@ test("config.json as a symlink to another program's JSON: writes refuse it; the 
   const nowhere = join(tempDir(t), 'missing.json');
   symlinkSync(nowhere, home.configFile);
   assertCleanFailure(
-    await runCli(['login', '--device', '--no-wait', ...credentials()], home.env),
+    await runCommand(['login', '--device', '--no-wait', ...credentials()], home.env),
     1,
     new RegExp(`^${escapeRegExp(home.configFile)} is a symlink to a file that does not exist, so nothing was written`),
   );
@@ -504,7 +504,7 @@ test('config.json as a symlink to a yandex-token config (dotfiles): a write goes
   const record = issued(yandex);
   writeFileSync(real, JSON.stringify({ profiles: { default: record }, deviceIds: {} }), { mode: 0o600 });
   symlinkSync(real, home.configFile);
-  const refresh = await runCli(['refresh'], home.env);
+  const refresh = await runCommand(['refresh'], home.env);
   assert.equal(refresh.code, 0, refresh.stderr);
   assert.ok(lstatSync(home.configFile).isSymbolicLink(), 'still a link');
   assert.notEqual(JSON.parse(readFileSync(real, 'utf8')).profiles.default.accessToken, record.accessToken);

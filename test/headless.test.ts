@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Emulator, LoggedRequest } from '../src/emulator/index.ts';
-import { BIN, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, runCli, startCli, type Home, type Running } from './support/harness.ts';
+import { BIN, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, startCli, type Home, type Running } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -95,7 +96,7 @@ test('--device: the code is entered on the device page and allowed; stored like 
   assert.equal(record.deviceId, asked.form.device_id);
   assert.equal(record.deviceName, 'CI box');
   assert.equal(record.scope, 'cloud_api:disk.read');
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.stdout, `${record.accessToken}\n`);
 });
 
@@ -189,7 +190,7 @@ test('--device: Ctrl-C while waiting is exit 2, nothing stored', async (t) => {
 test('--device with a wrong client id: Yandex\'s error as one sentence', async (t) => {
   const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
   const home = makeHome(t, yandex);
-  const result = await runCli(['login', '--device', '--client-id', 'nope', '--client-secret', 'x'], home.env);
+  const result = await runCommand(['login', '--device', '--client-id', 'nope', '--client-secret', 'x'], home.env);
   assert.equal(result.code, 1);
   assert.match(result.stderr.trim(), /^Yandex answered invalid_client \(Client not found\): the client ID or client secret is wrong\./);
 });
@@ -213,7 +214,7 @@ for (const conflict of conflicts) {
   test(`login ${conflict.args.join(' ')} is refused before anything starts`, async (t) => {
     const yandex = await fakeYandex(t);
     const home = makeHome(t, yandex);
-    const result = await runCli(['login', ...conflict.args, ...credentials()], home.env);
+    const result = await runCommand(['login', ...conflict.args, ...credentials()], home.env);
     assert.equal(result.code, 1);
     assert.match(result.stderr, conflict.pattern);
     assert.equal(result.stderr.trim().split('\n').length, 1, 'one sentence');
@@ -260,7 +261,7 @@ test('--no-localhost: the code from the verification page, piped on stdin, logs 
   assert.doesNotMatch(result.stderr, /The pasted address is on/);
   const record = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.default;
   assert.equal(record.deviceName, 'build box');
-  assert.equal((await runCli(['print'], home.env)).stdout, `${record.accessToken}\n`);
+  assert.equal((await runCommand(['print'], home.env)).stdout, `${record.accessToken}\n`);
 });
 
 test('--no-localhost: pasting the whole verification_code address works too', async (t) => {
@@ -348,7 +349,7 @@ test('--no-localhost: a pasted page on another host than the one asked for says 
 test('--no-localhost against Yandex names both verification_code pages: .ru is sent, .com is the way to --redirect-uri', async (t) => {
   // Nothing is sent anywhere: stdin ends before a code, so the login stops after printing its advice.
   const home = makeHome(t, undefined, { YANDEX_OAUTH_URL: 'https://oauth.yandex.ru' });
-  const result = await runCli(['login', '--no-localhost', ...credentials(), '--no-browser'], home.env, { input: '\n' });
+  const result = await runCommand(['login', '--no-localhost', ...credentials(), '--no-browser'], home.env, { input: '\n' });
   assert.equal(result.code, 1);
   assert.ok(
     result.stderr.includes(
@@ -361,7 +362,7 @@ test('--no-localhost against Yandex names both verification_code pages: .ru is s
 test('--no-localhost: stdin that ends without a line is exit 1 naming what to pass', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
-  const result = await runCli(['login', '--no-localhost', ...credentials(), '--no-browser'], home.env, { input: '\n\n' });
+  const result = await runCommand(['login', '--no-localhost', ...credentials(), '--no-browser'], home.env, { input: '\n\n' });
   assert.equal(result.code, 1);
   assert.match(result.stderr, /Code from the Yandex page is needed, and stdin had no line to read\. Pass the code .* as one line on stdin, or run on a terminal\./);
 });
@@ -379,7 +380,7 @@ test('over SSH the loopback login says which of a port forward, --device or --no
   const yandex = await fakeYandex(t);
   const port = await freePort();
   const ssh = makeHome(t, yandex, { SSH_CONNECTION: '10.0.0.2 50000 10.0.0.1 22', DISPLAY: ':0' });
-  const overSsh = await runCli(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], ssh.env);
+  const overSsh = await runCommand(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], ssh.env);
   const advice = overSsh.stderr.slice(0, overSsh.stderr.indexOf('Waiting up to'));
   assert.match(advice, /This is an SSH session/);
   assert.ok(advice.includes(`ssh -N -L ${port}:127.0.0.1:${port} <this host>`), advice);
@@ -387,18 +388,18 @@ test('over SSH the loopback login says which of a port forward, --device or --no
   assert.ok(advice.includes(`yandex-token login --no-localhost\`: paste back the code Yandex shows; the app needs ${yandex.url}/verification_code`), advice);
 
   const headless = makeHome(t, yandex);
-  const noDisplay = await runCli(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], headless.env);
+  const noDisplay = await runCommand(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], headless.env);
   assert.match(noDisplay.stderr, /There is no display here/);
   assert.doesNotMatch(noDisplay.stderr, /ssh -N -L/);
   assert.match(noDisplay.stderr, /login --device`: type a code at Yandex on any device/);
 
   const desktop = makeHome(t, yandex, { DISPLAY: ':0' });
-  const local = await runCli(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], desktop.env);
+  const local = await runCommand(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], desktop.env);
   assert.doesNotMatch(local.stderr, /SSH session|no display/);
 });
 
 test('--help describes --device and --no-localhost and the Redirect URI the latter needs', async (t) => {
-  const help = await runCli(['login', '--help'], makeHome(t).env);
+  const help = await runCommand(['login', '--help'], makeHome(t).env);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--device /);
   assert.match(help.stdout, /--no-localhost /);

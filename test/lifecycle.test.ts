@@ -1,4 +1,4 @@
-// Black-box runs of the built CLI for the token's life after login: refresh (also across 20 processes at
+// The token's life after login, in-process where a process shows nothing more: refresh (also across 20 processes at
 // once), status, logout with revocation, profiles, the YANDEX_TOKEN override and print's output forms.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { Emulator } from '../src/emulator/index.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { browserEnv, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, writeConfig, ROOT, runCli, type Home } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 const HOUR = 3600 * 1000;
 
@@ -75,7 +76,7 @@ test('print refreshes an expired token, stores the new pair in one write, and pr
   const old = storedRecord(yandex, { expiresInMs: -HOUR, scope: 'cloud_api:disk.read' });
   writeConfig(home, { default: old });
 
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(print.stderr, '');
   assert.equal(yandex.counts['token:refresh_token'], 1);
@@ -98,7 +99,7 @@ test('print refreshes an expired token, stores the new pair in one write, and pr
   assert.ok(await accepted(yandex, stored.accessToken));
 
   // The next print finds a fresh token and asks Yandex nothing.
-  const again = await runCli(['print'], home.env);
+  const again = await runCommand(['print'], home.env);
   assert.equal(again.stdout, print.stdout);
   assert.equal(yandex.counts['token:refresh_token'], 1);
 });
@@ -111,12 +112,12 @@ test('print renews a token three quarters through its lifetime, and leaves an ea
   const later = storedRecord(yandex, { expiresInMs: 4 * HOUR });
   writeConfig(home, { default: soon, later });
 
-  const first = await runCli(['print'], home.env);
+  const first = await runCommand(['print'], home.env);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(yandex.counts['token:refresh_token'], 1);
   assert.equal(first.stdout, `${readConfig(home).profiles.default!.accessToken}\n`);
 
-  const second = await runCli(['print', '--profile', 'later'], home.env);
+  const second = await runCommand(['print', '--profile', 'later'], home.env);
   assert.equal(second.stdout, `${later.accessToken}\n`);
   assert.equal(yandex.counts['token:refresh_token'], 1);
 });
@@ -146,11 +147,11 @@ test('a refresh token Yandex refuses: exit 4, a sentence to log in again, the re
   yandex.revokeAll();
   const before = readFileSync(home.configFile, 'utf8');
 
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 4);
   assert.equal(print.stdout, '');
   assert.match(print.stderr, /^The token has expired, and Yandex refused to renew it \(invalid_grant: Invalid refresh token\)\. Run `yandex-token login` again\.\n$/);
-  const work = await runCli(['print', '--profile', 'work'], home.env);
+  const work = await runCommand(['print', '--profile', 'work'], home.env);
   assert.equal(work.code, 4);
   assert.match(work.stderr, /\(profile "work"\).*Run `yandex-token login --profile work` again\./);
   assertKeptNoting(home, before, ['default', 'work']);
@@ -164,10 +165,10 @@ test('an expired token without a refresh token or client secret: exit 4, record 
     nosecret: storedRecord(yandex, { expiresInMs: -HOUR, clientSecret: false }),
   });
   const before = readFileSync(home.configFile, 'utf8');
-  const noRefresh = await runCli(['print'], home.env);
+  const noRefresh = await runCommand(['print'], home.env);
   assert.equal(noRefresh.code, 4);
   assert.match(noRefresh.stderr, /has expired and no refresh token is stored.*Run `yandex-token login` again\./);
-  const noSecret = await runCli(['print', '--profile', 'nosecret'], home.env);
+  const noSecret = await runCommand(['print', '--profile', 'nosecret'], home.env);
   assert.equal(noSecret.code, 4);
   assert.match(noSecret.stderr, /No client secret is stored \(profile "nosecret"\).*yandex-token login --profile nosecret/);
   assert.equal(readFileSync(home.configFile, 'utf8'), before);
@@ -182,7 +183,7 @@ test('Yandex unreachable during a renewal: an expired token exits 4, a due one t
   const before = readFileSync(home.configFile, 'utf8');
   const env = { ...home.env, YANDEX_OAUTH_URL: await closedUrl() };
 
-  const expired = await runCli(['print'], env);
+  const expired = await runCommand(['print'], env);
   assert.equal(expired.code, 4);
   assert.equal(expired.stdout, '');
   assert.match(
@@ -190,7 +191,7 @@ test('Yandex unreachable during a renewal: an expired token exits 4, a due one t
     /^The token has expired, and renewing it failed: Could not reach http:\/\/127\.0\.0\.1:\d+ while refreshing the token: the connection was refused\..* Once that is fixed, `yandex-token refresh` may still renew it; otherwise run `yandex-token login` again\.\n$/,
   );
 
-  const early = await runCli(['print', '--profile', 'soon'], env);
+  const early = await runCommand(['print', '--profile', 'soon'], env);
   assert.equal(early.code, 0, early.stderr);
   assert.equal(early.stdout, `${soon.accessToken}\n`);
   assert.match(early.stderr, /^Warning: Could not renew the token \(profile "soon"\), which still works until .* UTC; the next attempt is in an hour\. Could not reach/);
@@ -213,7 +214,7 @@ test('`refresh` renews a fresh token now: a new refresh token is stored, stdout 
   };
   writeConfig(home, { default: old });
 
-  const refresh = await runCli(['refresh'], home.env);
+  const refresh = await runCommand(['refresh'], home.env);
   assert.equal(refresh.code, 0, refresh.stderr);
   assert.equal(refresh.stdout, '');
   assert.match(refresh.stderr, /^Refreshed the token for demo\.user\. It expires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in 36[45] days\)\.\n$/);
@@ -224,16 +225,16 @@ test('`refresh` renews a fresh token now: a new refresh token is stored, stdout 
   assert.notEqual(stored.refreshToken, old.refreshToken);
 
   // The old refresh token died with the rotation; the stored one still works.
-  const second = await runCli(['refresh'], home.env);
+  const second = await runCommand(['refresh'], home.env);
   assert.equal(second.code, 0, second.stderr);
   assert.equal(yandex.counts['token:refresh_token'], 2);
 
-  const nobody = await runCli(['refresh', '--profile', 'nobody'], home.env);
+  const nobody = await runCommand(['refresh', '--profile', 'nobody'], home.env);
   assert.equal(nobody.code, 4);
   assert.match(nobody.stderr, /Not logged in \(profile "nobody"\)\. Run `yandex-token login --profile nobody` first\./);
   const noRefresh = makeHome(t, yandex);
   writeConfig(noRefresh, { default: storedRecord(yandex, { refreshToken: false }) });
-  const cannot = await runCli(['refresh'], noRefresh.env);
+  const cannot = await runCommand(['refresh'], noRefresh.env);
   assert.equal(cannot.code, 4);
   assert.match(cannot.stderr, /No refresh token is stored, so the token cannot be refreshed\. Run `yandex-token login` again\./);
 });
@@ -241,15 +242,15 @@ test('`refresh` renews a fresh token now: a new refresh token is stored, stdout 
 test('after a real login with a short-lived token, print renews it once three quarters of its lifetime have passed', async (t) => {
   const yandex = await fakeYandex(t, { tokenLifetimeSeconds: 30 });
   const home = makeHome(t, yandex);
-  const login = await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
+  const login = await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
   assert.equal(login.code, 0, login.stderr);
   const first = readConfig(home).profiles.default!;
-  assert.equal((await runCli(['print'], home.env)).stdout, `${first.accessToken}\n`, 'not due yet');
+  assert.equal((await runCommand(['print'], home.env)).stdout, `${first.accessToken}\n`, 'not due yet');
   assert.equal(yandex.counts['token:refresh_token'] ?? 0, 0);
   // 25 of its 30 seconds later (the record says so): past three quarters of its lifetime, so due.
   const earlier = (iso: string) => new Date(Date.parse(iso) - 25_000).toISOString();
   writeConfig(home, { default: { ...first, obtainedAt: earlier(first.obtainedAt), expiresAt: earlier(first.expiresAt!) } });
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(yandex.counts['token:refresh_token'], 1);
   const stored = readConfig(home).profiles.default!;
@@ -265,7 +266,7 @@ test('status of a valid token: account, profile, client id, expiry, scopes and f
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   writeConfig(home, { default: storedRecord(yandex, { scope: 'cloud_api:disk.read' }) });
-  const status = await runCli(['status'], home.env);
+  const status = await runCommand(['status'], home.env);
   assert.equal(status.code, 0, status.stderr);
   assert.equal(status.stdout, '');
   assert.match(status.stderr, /Profile default: valid/);
@@ -280,7 +281,7 @@ test('status of a valid token: account, profile, client id, expiry, scopes and f
   assert.match(info.authorization!, /^OAuth y0_emu_/);
   assert.ok(!status.stderr.includes('y0_emu_'), 'status never shows the token');
 
-  const json = await runCli(['status', '--json'], home.env);
+  const json = await runCommand(['status', '--json'], home.env);
   assert.equal(json.code, 0);
   const report = JSON.parse(json.stdout);
   assert.equal(report.configFile, home.configFile);
@@ -312,11 +313,11 @@ test('status of a token Yandex rejects says so, exit 4', async (t) => {
   const home = makeHome(t, yandex);
   writeConfig(home, { default: storedRecord(yandex) });
   yandex.revokeAll();
-  const status = await runCli(['status'], home.env);
+  const status = await runCommand(['status'], home.env);
   assert.equal(status.code, 4);
   assert.match(status.stderr, /Profile default: rejected by Yandex/);
   assert.match(status.stderr, /Yandex rejected the token: it was revoked .* Run `yandex-token login` again\.\n$/);
-  const json = await runCli(['status', '--json'], home.env);
+  const json = await runCommand(['status', '--json'], home.env);
   assert.equal(json.code, 4);
   assert.equal(JSON.parse(json.stdout).profiles[0].state, 'rejected');
 });
@@ -325,12 +326,12 @@ test('status when Yandex is unreachable says so, exit 1', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   writeConfig(home, { default: storedRecord(yandex) });
-  const status = await runCli(['status'], { ...home.env, YANDEX_LOGIN_URL: await closedUrl() });
+  const status = await runCommand(['status'], { ...home.env, YANDEX_LOGIN_URL: await closedUrl() });
   assert.equal(status.code, 1);
   assert.match(status.stderr, /not checked: Yandex could not be reached/);
   assert.match(status.stderr, /Could not reach http:\/\/127\.0\.0\.1:\d+ while fetching the account info: the connection was refused\./);
   yandex.fail('/info', 'server-error');
-  const json = await runCli(['status', '--json'], home.env);
+  const json = await runCommand(['status', '--json'], home.env);
   assert.equal(json.code, 1);
   const entry = JSON.parse(json.stdout).profiles[0];
   assert.equal(entry.state, 'unreachable');
@@ -340,7 +341,7 @@ test('status when Yandex is unreachable says so, exit 1', async (t) => {
 test('status when not logged in: exit 4; every profile without --profile, one with it', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
-  const none = await runCli(['status'], home.env);
+  const none = await runCommand(['status'], home.env);
   assert.equal(none.code, 4);
   assert.match(none.stderr, /Not logged in\. Run `yandex-token login` first\./);
   assert.ok(!existsSync(home.configDir), 'status writes nothing');
@@ -351,7 +352,7 @@ test('status when not logged in: exit 4; every profile without --profile, one wi
     old: storedRecord(yandex, { expiresInMs: -HOUR }),
     dead: storedRecord(yandex, { expiresInMs: -HOUR, refreshToken: false }),
   });
-  const all = await runCli(['status', '--json'], home.env);
+  const all = await runCommand(['status', '--json'], home.env);
   assert.equal(all.code, 4, 'one profile cannot be used');
   const report = JSON.parse(all.stdout);
   assert.deepEqual(
@@ -363,15 +364,15 @@ test('status when not logged in: exit 4; every profile without --profile, one wi
   assert.deepEqual(report.profiles.map((e: { refreshable: boolean }) => e.refreshable), [true, false, false, true], 'an expired token is never called renewable');
 
   // Yandex ends the refresh token with the access token: an expired token needs a new login.
-  const one = await runCli(['status', '--profile', 'old'], home.env);
+  const one = await runCommand(['status', '--profile', 'old'], home.env);
   assert.equal(one.code, 4);
   assert.match(one.stderr, /Profile old: expired\n/);
   assert.match(one.stderr, /Renewal +too late/);
   assert.match(one.stderr, /The token \(profile "old"\) has expired\. Run `yandex-token login --profile old` again\.\n$/);
   assert.ok(!one.stderr.includes('Profile default'));
-  const byEnv = await runCli(['status', '--json'], { ...home.env, YANDEX_TOKEN_PROFILE: 'work' });
+  const byEnv = await runCommand(['status', '--json'], { ...home.env, YANDEX_TOKEN_PROFILE: 'work' });
   assert.deepEqual(JSON.parse(byEnv.stdout).profiles.map((e: { profile: string }) => e.profile), ['work']);
-  const missing = await runCli(['status', '--profile', 'nobody', '--json'], home.env);
+  const missing = await runCommand(['status', '--profile', 'nobody', '--json'], home.env);
   assert.equal(missing.code, 4);
   assert.equal(JSON.parse(missing.stdout).profiles[0].state, 'not-logged-in');
 });
@@ -386,7 +387,7 @@ test('logout revokes a device token at Yandex, removes the record, and is idempo
   const other = storedRecord(yandex);
   writeConfig(home, { default: record, other });
 
-  const logout = await runCli(['logout'], home.env);
+  const logout = await runCommand(['logout'], home.env);
   assert.equal(logout.code, 0, logout.stderr);
   assert.equal(logout.stdout, '');
   assert.ok(logout.stderr.includes(`Logged out demo.user: the token was revoked at Yandex and removed from ${home.configFile}.`), logout.stderr);
@@ -402,15 +403,15 @@ test('logout revokes a device token at Yandex, removes the record, and is idempo
   assert.equal(stored.other?.accessToken, other.accessToken, 'other profiles stay');
   assert.ok(await accepted(yandex, other.accessToken));
 
-  const again = await runCli(['logout'], home.env);
+  const again = await runCommand(['logout'], home.env);
   assert.equal(again.code, 0);
   assert.match(again.stderr, /^Not logged in; nothing to do\.\n$/);
   assert.equal(yandex.counts.revoke, 1, 'nothing sent the second time');
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 4);
 
   const fresh = makeHome(t, yandex);
-  const never = await runCli(['logout', '--profile', 'x'], fresh.env);
+  const never = await runCommand(['logout', '--profile', 'x'], fresh.env);
   assert.equal(never.code, 0);
   assert.match(never.stderr, /Not logged in \(profile "x"\); nothing to do\./);
   assert.ok(!existsSync(fresh.configDir), 'logging out when logged out writes nothing');
@@ -421,7 +422,7 @@ test('logout of a token not issued for a device: forgotten here, a warning namin
   const home = makeHome(t, yandex);
   const record = storedRecord(yandex, { device: false });
   writeConfig(home, { default: record });
-  const logout = await runCli(['logout'], home.env);
+  const logout = await runCommand(['logout'], home.env);
   assert.equal(logout.code, 0, logout.stderr);
   assert.match(logout.stderr, /Warning: Yandex lets an app revoke only tokens issued for a device, and this one was not\. It was forgotten here but stays valid until it expires .* or until you revoke the app's access at https:\/\/id\.yandex\.ru\/personal\/data-access\./);
   assert.match(logout.stderr, /Logged out demo\.user: the token was removed from/);
@@ -434,13 +435,13 @@ test('logout when revocation fails (network, server error): a warning, the recor
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   writeConfig(home, { default: storedRecord(yandex), b: storedRecord(yandex) });
-  const offline = await runCli(['logout'], { ...home.env, YANDEX_OAUTH_URL: await closedUrl() });
+  const offline = await runCommand(['logout'], { ...home.env, YANDEX_OAUTH_URL: await closedUrl() });
   assert.equal(offline.code, 0, offline.stderr);
   assert.match(offline.stderr, /Warning: Could not revoke the token at Yandex\. Could not reach .* It was forgotten here/);
   assert.equal(readConfig(home).profiles.default, undefined);
 
   yandex.fail('/revoke_token', 'server-error');
-  const broken = await runCli(['logout', '--profile', 'b'], home.env);
+  const broken = await runCommand(['logout', '--profile', 'b'], home.env);
   assert.equal(broken.code, 0, broken.stderr);
   assert.match(broken.stderr, /Warning: Could not revoke the token at Yandex\. .*HTTP 503/);
   assert.match(broken.stderr, /Logged out demo\.user \(profile "b"\)/);
@@ -453,9 +454,9 @@ test('logout when revocation fails (network, server error): a warning, the recor
 test('profiles do not leak into each other: login, print, refresh and logout each touch only their own', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
-  const login = await runCli(['login', ...credentials(), '--port', String(await freePort()), '--profile', 'agency-client-1'], browserEnv(home));
+  const login = await runCommand(['login', ...credentials(), '--port', String(await freePort()), '--profile', 'agency-client-1'], browserEnv(home));
   assert.equal(login.code, 0, login.stderr);
-  const notDefault = await runCli(['print'], home.env);
+  const notDefault = await runCommand(['print'], home.env);
   assert.equal(notDefault.code, 4, 'the default profile is still empty');
 
   const config = readConfig(home);
@@ -463,23 +464,23 @@ test('profiles do not leak into each other: login, print, refresh and logout eac
   const client2 = storedRecord(yandex, { expiresInMs: -HOUR });
   writeConfig(home, { 'agency-client-1': client1, 'client.2': client2 });
 
-  const byFlag = await runCli(['print', '--profile', 'agency-client-1'], home.env);
+  const byFlag = await runCommand(['print', '--profile', 'agency-client-1'], home.env);
   assert.equal(byFlag.stdout, `${client1.accessToken}\n`);
-  const byEnv = await runCli(['print'], { ...home.env, YANDEX_TOKEN_PROFILE: 'agency-client-1' });
+  const byEnv = await runCommand(['print'], { ...home.env, YANDEX_TOKEN_PROFILE: 'agency-client-1' });
   assert.equal(byEnv.stdout, `${client1.accessToken}\n`);
-  const flagWins = await runCli(['print', '--profile', 'client.2'], { ...home.env, YANDEX_TOKEN_PROFILE: 'agency-client-1' });
+  const flagWins = await runCommand(['print', '--profile', 'client.2'], { ...home.env, YANDEX_TOKEN_PROFILE: 'agency-client-1' });
   assert.equal(flagWins.code, 0, flagWins.stderr);
   assert.notEqual(flagWins.stdout, byFlag.stdout);
   assert.equal(readConfig(home).profiles['agency-client-1']!.accessToken, client1.accessToken, 'refreshing client.2 left client 1 alone');
 
-  const logout = await runCli(['logout'], { ...home.env, YANDEX_TOKEN_PROFILE: 'client.2' });
+  const logout = await runCommand(['logout'], { ...home.env, YANDEX_TOKEN_PROFILE: 'client.2' });
   assert.equal(logout.code, 0, logout.stderr);
   assert.deepEqual(Object.keys(readConfig(home).profiles), ['agency-client-1']);
 
-  const bad = await runCli(['print'], { ...home.env, YANDEX_TOKEN_PROFILE: '../x' });
+  const bad = await runCommand(['print'], { ...home.env, YANDEX_TOKEN_PROFILE: '../x' });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /YANDEX_TOKEN_PROFILE must be 1–64 letters/);
-  const badFlag = await runCli(['status', '--profile', '__proto__'], home.env);
+  const badFlag = await runCommand(['status', '--profile', '__proto__'], home.env);
   assert.equal(badFlag.code, 1);
 });
 
@@ -572,18 +573,18 @@ test('print loads neither conf, the lock, prompts nor open unless a refresh is d
 
 test('--help of every new command names its options and exit codes', async (t) => {
   const home = makeHome(t);
-  const top = await runCli(['--help'], home.env);
+  const top = await runCommand(['--help'], home.env);
   for (const command of ['status', 'refresh', 'logout']) assert.match(top.stdout, new RegExp(`^  ${command} `, 'm'));
-  const status = await runCli(['status', '--help'], home.env);
+  const status = await runCommand(['status', '--help'], home.env);
   assert.match(status.stdout, /--json/);
   assert.match(status.stdout, /--profile <name>/);
   assert.match(status.stdout, /1 {2}Yandex could not be reached/);
   for (const command of ['refresh', 'logout']) {
-    const help = await runCli([command, '--help'], home.env);
+    const help = await runCommand([command, '--help'], home.env);
     assert.match(help.stdout, /--profile <name>/);
     assert.match(help.stdout, /4 {2}not logged in/);
   }
-  const print = await runCli(['print', '--help'], home.env);
+  const print = await runCommand(['print', '--help'], home.env);
   assert.match(print.stdout, /--json/);
   assert.match(print.stdout, /--header/);
   assert.match(print.stdout, /YANDEX_TOKEN/);

@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { browserEnv, browserPage, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, runCli, startCli } from './support/harness.ts';
+import { browserEnv, browserPage, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, startCli } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 test('login by flags stores a token that print then writes, and nothing else', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   const port = await freePort();
-  const login = await runCli(['login', ...credentials(), '--port', String(port)], browserEnv(home));
+  const login = await runCommand(['login', ...credentials(), '--port', String(port)], browserEnv(home));
   assert.equal(login.code, 0, login.stderr);
   assert.equal(login.stdout, '', 'login writes nothing to stdout');
   assert.match(login.stderr, new RegExp(`Logged in as demo\\.user\\. Token saved to ${home.configFile.replace(/[.]/g, '\\.')}\\.\\n$`));
@@ -26,7 +27,7 @@ test('login by flags stores a token that print then writes, and nothing else', a
   assert.equal(statSync(home.configFile).mode & 0o777, 0o600);
   assert.equal(statSync(home.configDir).mode & 0o777, 0o700);
 
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0);
   assert.equal(print.stdout, `${record.accessToken}\n`);
   assert.equal(print.stderr, '');
@@ -43,9 +44,9 @@ test('login by environment variables works the same', async (t) => {
   const home = makeHome(t, yandex);
   const port = await freePort();
   const env = { ...browserEnv(home), YANDEX_CLIENT_ID: DEMO_CLIENT.id, YANDEX_CLIENT_SECRET: DEMO_CLIENT.secret };
-  const login = await runCli(['login', '--port', String(port)], env);
+  const login = await runCommand(['login', '--port', String(port)], env);
   assert.equal(login.code, 0, login.stderr);
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.match(print.stdout, /^y0_emu_\S+\n$/);
 });
 
@@ -54,7 +55,7 @@ test('the authorize and token requests carry state, PKCE, device and the request
   const home = makeHome(t, yandex);
   const port = await freePort();
   const args = ['login', ...credentials(), '--port', String(port), '--scope', 'cloud_api:disk.read cloud_api:disk.info', '--optional-scope', 'login:email', '--login-hint', 'someone', '--force-confirm', '--device-name', 'CI box'];
-  const login = await runCli(args, browserEnv(home));
+  const login = await runCommand(args, browserEnv(home));
   assert.equal(login.code, 0, login.stderr);
   const authorize = yandex.requests.find((r) => r.path === '/authorize')!;
   assert.equal(authorize.query.response_type, 'code');
@@ -76,7 +77,7 @@ test('the authorize and token requests carry state, PKCE, device and the request
   assert.match(info.authorization!, /^OAuth y0_emu_/);
 
   // The device id is kept per profile: a second login sends the same one.
-  const again = await runCli(['login', ...credentials(), '--port', String(port)], browserEnv(home));
+  const again = await runCommand(['login', ...credentials(), '--port', String(port)], browserEnv(home));
   assert.equal(again.code, 0, again.stderr);
   const second = yandex.requests.filter((r) => r.path === '/authorize')[1]!;
   assert.equal(second.query.device_id, authorize.query.device_id);
@@ -87,7 +88,7 @@ test('the code exchange repeats the redirect_uri, so a server that enforces RFC 
   const yandex = await fakeYandex(t, { requireRedirectUri: true });
   const home = makeHome(t, yandex);
   const port = await freePort();
-  const login = await runCli(['login', ...credentials(), '--port', String(port)], browserEnv(home));
+  const login = await runCommand(['login', ...credentials(), '--port', String(port)], browserEnv(home));
   assert.equal(login.code, 0, login.stderr);
   const authorize = yandex.requests.find((r) => r.path === '/authorize')!;
   const exchange = yandex.requests.find((r) => r.path === '/token')!;
@@ -99,7 +100,7 @@ for (const codeFormat of ['16-alphanumeric', '7-digit'] as const) {
   test(`a ${codeFormat} authorization code logs in alike: the code is opaque to the CLI`, async (t) => {
     const yandex = await fakeYandex(t, { codeFormat });
     const home = makeHome(t, yandex);
-    const login = await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
+    const login = await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
     assert.equal(login.code, 0, login.stderr);
     const code = yandex.requests.find((r) => r.path === '/token')!.form.code!;
     assert.match(code, codeFormat === '7-digit' ? /^\d{7}$/ : /^[A-Za-z0-9]{16}$/);
@@ -111,7 +112,7 @@ test('a registered --redirect-uri on localhost with path / is used exactly', asy
   const home = makeHome(t, yandex);
   const port = await freePort();
   const uri = `http://localhost:${port}/`;
-  const login = await runCli(['login', ...credentials(), '--redirect-uri', uri], browserEnv(home));
+  const login = await runCommand(['login', ...credentials(), '--redirect-uri', uri], browserEnv(home));
   assert.equal(login.code, 0, login.stderr);
   assert.equal(yandex.requests.find((r) => r.path === '/authorize')!.query.redirect_uri, uri);
   assert.equal(yandex.requests.find((r) => r.path === '/token')!.form.redirect_uri, uri, 'the exchange repeats it exactly');
@@ -119,7 +120,7 @@ test('a registered --redirect-uri on localhost with path / is used exactly', asy
 
 test('a non-loopback --redirect-uri is refused before anything starts', async (t) => {
   const home = makeHome(t);
-  const result = await runCli(['login', ...credentials(), '--redirect-uri', 'https://example.com/cb'], home.env);
+  const result = await runCommand(['login', ...credentials(), '--redirect-uri', 'https://example.com/cb'], home.env);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /--redirect-uri must be http:\/\/ on 127\.0\.0\.1, localhost or \[::1\]/);
 });
@@ -128,7 +129,7 @@ test('Deny in the browser: exit 1, a plain sentence, nothing stored', async (t) 
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   const port = await freePort();
-  const login = await runCli(['login', ...credentials(), '--port', String(port)], browserEnv(home, 'deny'));
+  const login = await runCommand(['login', ...credentials(), '--port', String(port)], browserEnv(home, 'deny'));
   assert.equal(login.code, 1);
   assert.match(login.stderr, /Access was declined in the browser\. Nothing was stored/);
   assert.ok(!existsSync(home.configFile));
@@ -142,7 +143,7 @@ test('a busy port fails at once, naming the port and --port', async (t) => {
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   t.after(() => blocker.close());
   const port = (blocker.address() as { port: number }).port;
-  const result = await runCli(['login', ...credentials(), '--port', String(port)], home.env);
+  const result = await runCommand(['login', ...credentials(), '--port', String(port)], home.env);
   assert.equal(result.code, 1);
   assert.match(result.stderr, new RegExp(`Port ${port} is in use .*Free it or pass --port`));
   assert.ok(!result.stderr.includes('    at '), 'no stack trace');
@@ -150,10 +151,10 @@ test('a busy port fails at once, naming the port and --port', async (t) => {
 
 test('without a terminal and without credentials, login fails at once naming the flag and the variable', async (t) => {
   const home = makeHome(t, await fakeYandex(t));
-  const noId = await runCli(['login'], home.env);
+  const noId = await runCommand(['login'], home.env);
   assert.equal(noId.code, 1);
   assert.match(noId.stderr, /--client-id or set YANDEX_CLIENT_ID/);
-  const noSecret = await runCli(['login', '--client-id', 'x'], home.env);
+  const noSecret = await runCommand(['login', '--client-id', 'x'], home.env);
   assert.equal(noSecret.code, 1);
   assert.match(noSecret.stderr, /--client-secret or set YANDEX_CLIENT_SECRET/);
 });
@@ -184,7 +185,7 @@ test('forged state and stray paths are answered and ignored; the real callback s
 test('the wait is bounded by --timeout', async (t) => {
   const home = makeHome(t, await fakeYandex(t));
   const port = await freePort();
-  const result = await runCli(['login', ...credentials(), '--port', String(port), '--timeout', '1', '--no-browser'], home.env);
+  const result = await runCommand(['login', ...credentials(), '--port', String(port), '--timeout', '1', '--no-browser'], home.env);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /No answer from the browser within 1 s/);
   assert.ok(!existsSync(home.configFile));
@@ -226,7 +227,7 @@ for (const failure of exchangeFailures) {
     if ('fail' in failure) yandex.fail('/token', failure.fail);
     const extra = 'setup' in failure ? failure.setup().args : [];
     const args = ['login', '--client-id', DEMO_CLIENT.id, '--client-secret', DEMO_CLIENT.secret, ...extra, '--port', String(port)];
-    const result = await runCli(args, browserEnv(home));
+    const result = await runCommand(args, browserEnv(home));
     assert.equal(result.code, 1, result.stderr);
     const last = result.stderr.trim().split('\n').at(-1)!;
     assert.match(last, failure.pattern);
@@ -259,25 +260,25 @@ test('a corrupt config file is named, exit 1, and never overwritten', async (t) 
   const home = makeHome(t, yandex);
   mkdirSync(home.configDir, { recursive: true });
   writeFileSync(home.configFile, '{ not json', { mode: 0o600 });
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 1);
   assert.equal(print.stdout, '');
   assert.match(print.stderr, new RegExp(`${home.configFile.replace(/[.]/g, '\\.')} is not valid JSON`));
   const port = await freePort();
-  const login = await runCli(['login', ...credentials(), '--port', String(port)], browserEnv(home));
+  const login = await runCommand(['login', ...credentials(), '--port', String(port)], browserEnv(home));
   assert.equal(login.code, 1);
   assert.match(login.stderr, /is not valid JSON/);
   assert.equal(readFileSync(home.configFile, 'utf8'), '{ not json');
 
   writeFileSync(home.configFile, '{"profiles": {"default": 42}}');
-  const wrongShape = await runCli(['print'], home.env);
+  const wrongShape = await runCommand(['print'], home.env);
   assert.equal(wrongShape.code, 1);
   assert.match(wrongShape.stderr, /does not look like a yandex-token config file/);
 });
 
 test('print without a login: empty stdout, the fix on stderr, exit 4', async (t) => {
   const home = makeHome(t);
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 4);
   assert.equal(print.stdout, '');
   assert.match(print.stderr, /Not logged in\. Run `yandex-token login` first\./);
@@ -285,11 +286,11 @@ test('print without a login: empty stdout, the fix on stderr, exit 4', async (t)
 
 test('--help shows the redirect URI to register and the exit codes', async (t) => {
   const home = makeHome(t);
-  const help = await runCli(['login', '--help'], home.env);
+  const help = await runCommand(['login', '--help'], home.env);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /http:\/\/127\.0\.0\.1:8765\/callback/);
   assert.match(help.stdout, /4 {2}not logged in/);
-  const bad = await runCli(['print', '--nope'], home.env);
+  const bad = await runCommand(['print', '--nope'], home.env);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unknown option '--nope'/);
 });

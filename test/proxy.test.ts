@@ -14,6 +14,7 @@ import { proxyRoute } from '../src/proxy.ts';
 import { readSettings } from '../src/settings.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, ROOT, credentials, fakeYandex, freePort, makeHome, writeConfig, runCli, tempDir, type Home, type RunResult } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 import { requireProgram } from './support/e2e.ts';
 
 const TINYPROXY = '/usr/bin/tinyproxy';
@@ -147,7 +148,7 @@ test('every request to Yandex goes through the proxy: device code, polls, info, 
 
   const tunnelled = async (args: string[], env: Record<string, string>, code = 0): Promise<RunResult> => {
     const before = proxy.tunnels(target);
-    const result = await runCli(args, env);
+    const result = await runCommand(args, env);
     assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
     assert.ok(proxy.tunnels(target) > before, `${args.join(' ')} went through the proxy; its log:\n${proxy.log()}`);
     return result;
@@ -181,14 +182,14 @@ test('NO_PROXY (either case) sends requests direct: the proxy sees nothing, Yand
     { HTTP_PROXY: proxy.url, NO_PROXY: '*' },
   ];
   for (const variables of direct) {
-    const result = await runCli(['refresh'], { ...home.env, ...variables });
+    const result = await runCommand(['refresh'], { ...home.env, ...variables });
     assert.equal(result.code, 0, `${JSON.stringify(variables)}: ${result.stderr}`);
   }
   assert.equal(proxy.tunnels(target), 0, `nothing went through the proxy:\n${proxy.log()}`);
   assert.equal(yandex.requests.filter((r) => r.path === '/token').length, direct.length);
 
   // A port that does not match is no bypass.
-  const otherPort = await runCli(['refresh'], { ...home.env, HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1:1' });
+  const otherPort = await runCommand(['refresh'], { ...home.env, HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1:1' });
   assert.equal(otherPort.code, 0, otherPort.stderr);
   assert.equal(proxy.tunnels(target), 1);
 });
@@ -197,7 +198,7 @@ test('a proxy that refuses the connection: one sentence naming it, without its p
   const yandex = await fakeYandex(t);
   const closed = await freePort();
   const home = makeHome(t, yandex, { HTTP_PROXY: `http://proxyuser:s3cret-pass@127.0.0.1:${closed}`, NO_PROXY: 'example.invalid' });
-  const result = await runCli(['login', '--device', '--no-wait', '--json', ...credentials()], home.env);
+  const result = await runCommand(['login', '--device', '--no-wait', '--json', ...credentials()], home.env);
   const last = assertFailure(
     result,
     new RegExp(`^Could not reach the proxy http://127\\.0\\.0\\.1:${closed} \\(HTTP_PROXY\\) while asking for a device code: it refused the connection\\. .*NO_PROXY`),
@@ -207,7 +208,7 @@ test('a proxy that refuses the connection: one sentence naming it, without its p
 
   const stored = expiredRecord(yandex);
   writeConfig(home, { default: stored });
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   // Expired and not renewed: unusable (exit 4), with the proxy named as the reason.
   assert.equal(print.code, 4, print.stderr);
   assert.match(print.stderr, new RegExp(`the proxy http://127\\.0\\.0\\.1:${closed} \\(HTTP_PROXY\\)`));
@@ -225,7 +226,7 @@ test('a proxy that wants a password: 407 (tinyproxy: 401) is named with the fix;
   const proxyWith = (auth: string) => proxy.url.replace('http://', `http://${auth}`);
 
   for (const auth of ['', 'robot:wrong-pass@']) {
-    const result = await runCli(['login', '--device', '--no-wait', ...credentials()], { ...home.env, HTTP_PROXY: proxyWith(auth) });
+    const result = await runCommand(['login', '--device', '--no-wait', ...credentials()], { ...home.env, HTTP_PROXY: proxyWith(auth) });
     assertFailure(
       result,
       new RegExp(`^The proxy ${proxy.url.replace(/\./g, '\\.')} \\(HTTP_PROXY\\) wants a user name and password \\(HTTP 40[17]\\) while asking for a device code: put them in HTTP_PROXY as http://user:password@host:port`),
@@ -234,7 +235,7 @@ test('a proxy that wants a password: 407 (tinyproxy: 401) is named with the fix;
   }
   assert.equal(yandex.requests.length, 0);
 
-  const ok = await runCli(['login', '--device', '--no-wait', '--json', ...credentials()], { ...home.env, HTTP_PROXY: proxyWith('robot:right-pass@') });
+  const ok = await runCommand(['login', '--device', '--no-wait', '--json', ...credentials()], { ...home.env, HTTP_PROXY: proxyWith('robot:right-pass@') });
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(proxy.tunnels(hostOf(yandex)), 3);
   assert.ok(!ok.stderr.includes('right-pass'));
@@ -248,7 +249,7 @@ test('a proxy that answers with an HTML page, or refuses the tunnel with one: on
   const before = readFileSync(home.configFile, 'utf8');
 
   const html = await startBrokenProxy(t, 'html');
-  const portal = await runCli(['refresh'], { ...home.env, HTTP_PROXY: html });
+  const portal = await runCommand(['refresh'], { ...home.env, HTTP_PROXY: html });
   assertFailure(
     portal,
     new RegExp(`^${yandex.url.replace(/\./g, '\\.')} answered through the proxy ${html.replace(/\./g, '\\.')} \\(HTTP_PROXY\\) with HTTP 200 and text/html instead of JSON while refreshing the token, so the proxy .*NO_PROXY`),
@@ -257,12 +258,12 @@ test('a proxy that answers with an HTML page, or refuses the tunnel with one: on
 
   const failing = await startBrokenProxy(t, 'error');
   assertFailure(
-    await runCli(['refresh'], { ...home.env, HTTP_PROXY: failing }),
+    await runCommand(['refresh'], { ...home.env, HTTP_PROXY: failing }),
     new RegExp(`^${yandex.url.replace(/\./g, '\\.')} answered through the proxy ${failing.replace(/\./g, '\\.')} \\(HTTP_PROXY\\) with HTTP 502 \\(a server error\\) while refreshing the token: the proxy or Yandex is having trouble`),
   );
 
   const refuse = await startBrokenProxy(t, 'refuse');
-  const refused = await runCli(['refresh'], { ...home.env, http_proxy: refuse });
+  const refused = await runCommand(['refresh'], { ...home.env, http_proxy: refuse });
   assertFailure(
     refused,
     new RegExp(`^The proxy ${refuse.replace(/\./g, '\\.')} \\(http_proxy\\) refused to connect to ${yandex.url.replace(/\./g, '\\.')} \\(HTTP 403\\) while refreshing the token`),

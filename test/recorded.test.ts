@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
 import type { TokenRecord } from '../src/token/record.ts';
-import { freePort, makeHome, runCli, startCli, writeConfig, type Home, type RunResult } from './support/harness.ts';
+import { freePort, makeHome, startCli, writeConfig, type Home, type RunResult } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 import { loadFixture, oauthExchanges, startReplay, type RecordedExchange, type Replay } from './support/replay.ts';
 
 const auth = oauthExchanges(loadFixture('test_auth'));
@@ -152,7 +153,7 @@ describe('replayed real Yandex exchanges', { concurrency: true }, () => {
     writeConfig(home, { default: stored });
 
     const before = Date.now();
-    const result = await runCli(['refresh'], home.env);
+    const result = await runCommand(['refresh'], home.env);
     const after = Date.now();
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '');
@@ -186,7 +187,7 @@ describe('replayed real Yandex exchanges', { concurrency: true }, () => {
     for (const round of [1, 2]) {
       // The second round: the same token stored again (a copy of the config elsewhere, say).
       writeConfig(home, { default: stored });
-      const result = await runCli(['logout'], home.env);
+      const result = await runCommand(['logout'], home.env);
       assert.equal(result.code, 0, `round ${round}: ${result.stderr}`);
       assert.equal(result.stdout, '');
       assert.match(result.stderr, /^Logged out replay\.user: the token was revoked at Yandex/m, `round ${round}`);
@@ -206,7 +207,7 @@ describe('replayed real Yandex exchanges', { concurrency: true }, () => {
     const home = homeFor(t, replay);
     const code = answer(deviceCode);
     const before = Date.now();
-    const result = await runCli(['login', '--device', ...appFlags, '--no-browser'], home.env, { timeoutMs: 60_000 });
+    const result = await runCommand(['login', '--device', ...appFlags, '--no-browser'], home.env, { timeoutMs: 60_000 });
     const after = Date.now();
 
     assert.equal(result.code, 0, result.stderr);
@@ -234,7 +235,7 @@ describe('replayed real Yandex exchanges', { concurrency: true }, () => {
     );
     assert.ok(at[1]! - at[0]! >= 5000 - 50 && at[2]! - at[1]! >= 5000 - 50, `polls 5 s apart: ${at.slice(1, 3).map((x, i) => x - at[i]!)}`);
 
-    const logout = await runCli(['logout'], home.env);
+    const logout = await runCommand(['logout'], home.env);
     assert.equal(logout.code, 0, logout.stderr);
     assert.match(logout.stderr, /the token was revoked at Yandex/);
     assert.equal(readRecord(home), undefined);

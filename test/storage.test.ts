@@ -10,7 +10,8 @@ import { test, type TestContext } from 'node:test';
 import type { Emulator } from '../src/emulator/index.ts';
 import { configDirFor, readSettings } from '../src/settings.ts';
 import type { TokenRecord } from '../src/token/record.ts';
-import { DEMO_CLIENT, browserEnv, credentials, fakeYandex, freePort, makeHome, runCli, tempDir, type Home } from './support/harness.ts';
+import { DEMO_CLIENT, browserEnv, credentials, fakeYandex, freePort, makeHome, tempDir, type Home } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 const NOBODY = 65534;
 
@@ -53,7 +54,7 @@ function warnings(stderr: string): string[] {
 
 test('a config file others can read (0644): print warns on stderr with the chmod, stdout stays the token', async (t) => {
   const { home, stored } = await setUp(t, { file: 0o644, dir: 0o700 });
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(print.stdout, `${stored.accessToken}\n`);
   assert.deepEqual(warnings(print.stderr), [`Warning: ${home.configFile} can be read by other users (mode 0644). Fix it with: chmod 600 ${home.configFile}`]);
@@ -61,14 +62,14 @@ test('a config file others can read (0644): print warns on stderr with the chmod
   assert.equal(mode(home.configFile), 0o644, 'a read changes nothing');
 
   chmodSync(home.configFile, 0o666);
-  const writable = await runCli(['print', '--json'], home.env);
+  const writable = await runCommand(['print', '--json'], home.env);
   assert.equal(JSON.parse(writable.stdout).token, stored.accessToken);
   assert.match(writable.stderr, /can be changed by other users \(mode 0666\)\. Fix it with: chmod 600 /);
 });
 
 test('a config folder others can open (0755): a warning with chmod 700; a write restores 0700 and 0600', async (t) => {
   const { home } = await setUp(t, { file: 0o644, dir: 0o755 });
-  const status = await runCli(['status', '--profile', 'default'], home.env);
+  const status = await runCommand(['status', '--profile', 'default'], home.env);
   assert.equal(status.code, 0, status.stderr);
   assert.deepEqual(warnings(status.stderr), [
     `Warning: ${home.configDir} can be looked into by other users (mode 0755). Fix it with: chmod 700 ${home.configDir}`,
@@ -76,11 +77,11 @@ test('a config folder others can open (0755): a warning with chmod 700; a write 
   ]);
 
   // print refreshes the expired "old" profile: that write puts the modes right.
-  const refreshing = await runCli(['print', '--profile', 'old'], home.env);
+  const refreshing = await runCommand(['print', '--profile', 'old'], home.env);
   assert.equal(refreshing.code, 0, refreshing.stderr);
   assert.equal(mode(home.configFile), 0o600);
   assert.equal(mode(home.configDir), 0o700);
-  const quiet = await runCli(['print'], home.env);
+  const quiet = await runCommand(['print'], home.env);
   assert.equal(quiet.stderr, '', 'nothing to warn about any more');
 });
 
@@ -89,7 +90,7 @@ test('a login writes 0600 in a 0700 folder, also into a folder that was 0755', a
   const home = makeHome(t, yandex);
   mkdirSync(home.configDir, { recursive: true, mode: 0o755 });
   chmodSync(home.configDir, 0o755);
-  const login = await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
+  const login = await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
   assert.equal(login.code, 0, login.stderr);
   assert.equal(mode(home.configFile), 0o600);
   assert.equal(mode(home.configDir), 0o700);
@@ -102,7 +103,7 @@ test('a config file that belongs to another user (a sudo leftover): a warning na
   }
   const { home, stored } = await setUp(t, { file: 0o600, dir: 0o700 });
   chownSync(home.configFile, NOBODY, NOBODY);
-  const print = await runCli(['print'], home.env);
+  const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(print.stdout, `${stored.accessToken}\n`);
   assert.deepEqual(warnings(print.stderr), [
@@ -111,7 +112,7 @@ test('a config file that belongs to another user (a sudo leftover): a warning na
 
   chownSync(home.configFile, 0, 0);
   chownSync(home.configDir, NOBODY, NOBODY);
-  const folder = await runCli(['print'], home.env);
+  const folder = await runCommand(['print'], home.env);
   assert.deepEqual(warnings(folder.stderr), [
     `Warning: ${home.configDir} belongs to another user (uid ${NOBODY}), perhaps left by \`sudo yandex-token\`; make it yours with: sudo chown "$(id -un)" ${home.configDir} && chmod 700 ${home.configDir}`,
   ]);
@@ -122,7 +123,7 @@ test('a path with spaces is quoted in the fix', async (t) => {
   const home = makeHome(t, yandex);
   const dir = join(home.dir, "my tokens's folder");
   const file = writeConfig(dir, { default: record(yandex) }, { file: 0o640, dir: 0o700 });
-  const print = await runCli(['print'], { ...home.env, YANDEX_TOKEN_CONFIG_DIR: dir });
+  const print = await runCommand(['print'], { ...home.env, YANDEX_TOKEN_CONFIG_DIR: dir });
   assert.equal(print.code, 0, print.stderr);
   assert.ok(print.stderr.endsWith(`chmod 600 '${file.replace(/'/g, `'\\''`)}'\n`), print.stderr);
   // The quoting works in a shell.
@@ -135,7 +136,7 @@ test('YANDEX_TOKEN_CONFIG_DIR names the folder; a shared sticky folder (like /tm
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   const own = join(tempDir(t), 'tokens');
-  const login = await runCli(['login', ...credentials(), '--port', String(await freePort())], { ...browserEnv(home), YANDEX_TOKEN_CONFIG_DIR: own });
+  const login = await runCommand(['login', ...credentials(), '--port', String(await freePort())], { ...browserEnv(home), YANDEX_TOKEN_CONFIG_DIR: own });
   assert.equal(login.code, 0, login.stderr);
   assert.match(login.stderr, new RegExp(`Token saved to ${own.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/config\\.json\\.`));
   assert.ok(existsSync(join(own, 'config.json')));
@@ -145,12 +146,12 @@ test('YANDEX_TOKEN_CONFIG_DIR names the folder; a shared sticky folder (like /tm
   const shared = tempDir(t);
   chmodSync(shared, 0o1777);
   writeConfig(shared, { default: record(yandex) }, { file: 0o600, dir: 0o1777 });
-  const print = await runCli(['print'], { ...home.env, YANDEX_TOKEN_CONFIG_DIR: shared });
+  const print = await runCommand(['print'], { ...home.env, YANDEX_TOKEN_CONFIG_DIR: shared });
   assert.equal(print.code, 0, print.stderr);
   assert.deepEqual(warnings(print.stderr), [
     `Warning: ${shared} is a folder shared with other users (mode 1777, like /tmp): set YANDEX_TOKEN_CONFIG_DIR to a folder only you can open.`,
   ]);
-  const refresh = await runCli(['refresh'], { ...home.env, YANDEX_TOKEN_CONFIG_DIR: shared });
+  const refresh = await runCommand(['refresh'], { ...home.env, YANDEX_TOKEN_CONFIG_DIR: shared });
   assert.equal(refresh.code, 0, refresh.stderr);
   assert.equal(mode(shared), 0o1777, 'a shared folder is never tightened');
 });
@@ -171,7 +172,7 @@ test('without HOME the home folder is the one os.homedir() gives, as conf would 
 test('a relative XDG_CONFIG_HOME is ignored by the CLI too: the token lands in ~/.config', async (t) => {
   const yandex = await fakeYandex(t);
   const home: Home = makeHome(t, yandex, { XDG_CONFIG_HOME: 'relative-config' });
-  const login = await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
+  const login = await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
   assert.equal(login.code, 0, login.stderr);
   assert.ok(existsSync(join(home.dir, '.config', 'yandex-token', 'config.json')));
 });
