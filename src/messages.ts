@@ -22,9 +22,14 @@ export function notLoggedIn(profile: string): NotLoggedInError {
 
 /** Why a `login --demo` token cannot be renewed, and the fix. */
 export function demoCannotRefresh(profile: string): NotLoggedInError {
-  const flag = profile === 'demo' ? '' : ` --profile ${profile}`;
+  const flag = demoProfileFlag(profile);
   return new NotLoggedInError(
     `The token${ofProfile(profile)} is a demo token from the built-in emulator, which has stopped, so it cannot be refreshed. Run \`yandex-token login --demo${flag}\` again.`,
   );
 }
 
+
+/** " --profile NAME" for `login --demo`, whose own profile is "demo". */
+export function demoProfileFlag(profile: string): string {
+  return profile === 'demo' ? '' : ` --profile ${profile}`;
+}

@@ -2,7 +2,7 @@
 import type { Context } from '../context.js';
 import { apiForRecord } from '../token/server.js';
 import { canRenew, isExpired, msUntilExpiry, renewalDueAt, renewalRetryAt } from '../token/record.js';
-import { loginAgain, notLoggedIn, ofProfile, profileFlag } from '../messages.js';
+import { loginAgain, notLoggedIn, ofProfile, profileFlag, demoProfileFlag } from '../messages.js';
 import { CancelledError, ExitCode, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
 import { fetchAccountInfo, type AccountInfo } from '../yandex/oauth.js';
 import { nonDefaultEndpoints } from '../token/server.js';
@@ -140,7 +140,7 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
     // the access token (yandex-oauth.md §13), so a new login is what works.
     entry.state = 'expired';
     entry.message = record.demo
-      ? `The demo token${ofProfile(profile)} has expired, and demo tokens cannot be renewed. Run \`yandex-token login --demo${profile === 'demo' ? '' : ` --profile ${profile}`}\` again.`
+      ? `The demo token${ofProfile(profile)} has expired, and demo tokens cannot be renewed. Run \`yandex-token login --demo${demoProfileFlag(profile)}\` again.`
       : `The token${ofProfile(profile)} has expired. ${loginAgain(profile)}`;
     return entry;
   }

@@ -3,6 +3,7 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, systemErrorCode } from '../errors.js';
+import { profileFlag } from '../messages.js';
 import { TOKEN_PATTERN, type TokenRecord } from '../token/record.js';
 
 export const CONFIG_FILE_NAME = 'config.json';
@@ -174,7 +175,7 @@ export class ConfigFile {
 
   private badToken(profile: string): ConfigError {
     return new ConfigError(
-      `The token stored for profile "${profile}" in ${this.path} is not a token (a token is 1 to 4096 printable ASCII characters without spaces; it was edited by hand?), so it was not printed. Run \`yandex-token login${profile === 'default' ? '' : ` --profile ${profile}`}\` again, or fix the file.`,
+      `The token stored for profile "${profile}" in ${this.path} is not a token (a token is 1 to 4096 printable ASCII characters without spaces; it was edited by hand?), so it was not printed. Run \`yandex-token login${profileFlag(profile)}\` again, or fix the file.`,
     );
   }
 

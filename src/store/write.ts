@@ -18,7 +18,7 @@ export function previousPath(target: string): string {
 /** atomically's temporary files: `<file>.tmp-` then 10 digits of a timestamp and 6 hex digits. */
 function isTempOf(target: string, name: string): boolean {
   const base = basename(target);
-  return name.startsWith(`${base}.tmp-`) && /^\d{10}[0-9a-f]{6}$/.test(name.slice(base.length + 5));
+  return name.startsWith(`${base}.tmp-`) && /^\d{10}[0-9a-f]{6}$/.test(name.slice(`${base}.tmp-`.length));
 }
 
 /**
@@ -157,7 +157,11 @@ export function prepareReplace(
       // The file was read (and checked) by Store.read just before; tolerate the same byte-order mark here.
       deserialize: (content: string) => JSON.parse(content.replace(/^\uFEFF/, '')) as Record<string, unknown>,
       // Exactly the text checked for size and compared with the file afterwards.
-      serialize: () => text,
+      serialize: () => {
+        // Only the write below may write; conf's constructor must not (it would write an empty file).
+        if (text === '') throw new Error('conf tried to write before the content was given');
+        return text;
+      },
     });
   } catch (caught) {
     // Reported by the write, if one is asked for: a run that changes nothing never learns of it.
