@@ -6,6 +6,7 @@ import { colourWanted, createOutput, type Output, type TextSink } from './output
 import { UserError } from './errors.js';
 import { readSettings, type Env, type ProxySettings, type Settings } from './settings.js';
 import { Store } from './store/store.js';
+import { currentEndpoints } from './token/server.js';
 
 export interface Context {
   settings: Settings;
@@ -61,10 +62,7 @@ export function createContext(proc: ProcessLike, signal: AbortSignal, stdout: Te
     settings,
     store: new Store(settings.configDir, (text) => err.warn(text), () => signal),
     api: {
-      oauthUrl: settings.oauthUrl,
-      loginUrl: settings.loginUrl,
-      oauthUrlFromEnv: settings.oauthUrlFromEnv,
-      loginUrlFromEnv: settings.loginUrlFromEnv,
+      ...currentEndpoints(settings),
       fetch: settings.proxy ? proxiedFetch(settings.proxy) : globalThis.fetch,
       proxy: settings.proxy,
       timeoutMs: settings.httpTimeoutMs,
@@ -141,10 +139,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
     settings,
     store: new Store(settings.configDir, undefined, () => signal),
     api: {
-      oauthUrl: settings.oauthUrl,
-      loginUrl: settings.loginUrl,
-      oauthUrlFromEnv: settings.oauthUrlFromEnv,
-      loginUrlFromEnv: settings.loginUrlFromEnv,
+      ...currentEndpoints(settings),
       fetch: options.fetch ?? globalThis.fetch,
       timeoutMs: settings.httpTimeoutMs,
       signal,

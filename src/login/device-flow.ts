@@ -11,7 +11,8 @@ import type { PendingDeviceLogin } from '../store/read.js';
 import type { TokenRecord } from '../token/record.js';
 import { formatRelative } from '../time.js';
 import { nonDefaultEndpoints } from '../token/server.js';
-import { describeTimeout, saveLogin, type LoginOptions, type LoginSession } from '../commands/login.js';
+import type { ProfileLoginOptions } from './options.js';
+import { describeTimeout, saveLogin, type LoginSession } from './session.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -156,7 +157,7 @@ function deviceFrom(pending: PendingDeviceLogin): DeviceCode {
  * pass) and stores the token when access was allowed. Still waiting: PendingError (exit 3). Declined,
  * expired or refused: the pending login is dropped and the error says to start again.
  */
-export async function pollDeviceLogin(options: LoginOptions, ctx: Context): Promise<TokenRecord> {
+export async function pollDeviceLogin(options: ProfileLoginOptions, ctx: Context): Promise<TokenRecord> {
   const { profile } = options;
   const start = `yandex-token login --device --no-wait${profileFlag(profile)}`;
   const pending = ctx.store.read().pending?.[profile];
