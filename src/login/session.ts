@@ -5,9 +5,9 @@ import type { Context } from '../context.js';
 import { OAuthError, untrusted } from '../errors.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../settings.js';
 import type { ConfigData } from '../store/read.js';
-import { recordFromResponse, type RecordSource, type TokenRecord } from '../token/record.js';
+import { recordFromResponse, type RecordSource, type TokenRecord, type TokenResponse } from '../token/record.js';
 import { nonDefaultEndpoints } from '../token/server.js';
-import { authorizeUrl, createDeviceId, createPkce, createState, defaultDeviceName, fetchAccountInfo, type TokenResponse, type YandexApi } from '../yandex/oauth.js';
+import { authorizeUrl, createDeviceId, createPkce, createState, defaultDeviceName, fetchAccountInfo, type YandexApi } from '../yandex/oauth.js';
 import type { ProfileLoginOptions } from './options.js';
 
 /** What every way of logging in shares: who the app is, how this machine is named, and how to store. */

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CancelledError, NetworkError, NotLoggedInError, OAuthError, UserError, systemErrorCode, untrusted } from '../errors.js';
 import { proxyRoute, type ProxyRoute } from '../proxy.js';
 import type { ProxySettings } from '../settings.js';
-import { TOKEN_PATTERN } from '../token/record.js';
+import { TOKEN_PATTERN, type TokenResponse } from '../token/record.js';
 
 export interface YandexApi {
   oauthUrl: string;
@@ -21,14 +21,6 @@ export interface YandexApi {
   signal?: AbortSignal;
 }
 
-/** Yandex's token response (https://yandex.ru/dev/id/doc/en/codes/code-url). */
-export interface TokenResponse {
-  access_token: string;
-  token_type?: string;
-  expires_in?: number;
-  refresh_token?: string;
-  scope?: string;
-}
 
 export interface AccountInfo {
   login?: string;
