@@ -6,9 +6,9 @@ import { profileNames } from './store/read.js';
 import { CancelledError, UserError } from './errors.js';
 import { PROFILE_PATTERN } from './settings.js';
 import type { TokenRecord } from './token/record.js';
-import type { DeviceCodePrompt } from './commands/login.js';
+import type { LoginOptions as CommandLoginOptions } from './login/options.js';
 
-export type { DeviceCodePrompt } from './commands/login.js';
+export type { DeviceCodePrompt } from './login/options.js';
 export type { TokenRecord } from './token/record.js';
 export type { Env } from './settings.js';
 
@@ -41,40 +41,24 @@ export interface Credentials extends TokenRecord {
   profile: string;
 }
 
-export interface LoginOptions extends Options {
-  /** The app's ClientID (https://oauth.yandex.ru). */
-  clientId: string;
-  /** The app's Client secret; stored, since refreshing needs it. */
-  clientSecret: string;
+/** What login() shares with `yandex-token login`: the same options, documented once (src/login/options.ts). */
+type SharedLoginOptions = Pick<
+  CommandLoginOptions,
+  'port' | 'redirectUri' | 'scope' | 'optionalScope' | 'loginHint' | 'forceConfirm' | 'deviceId' | 'deviceName' | 'timeoutSeconds' | 'onDeviceCode'
+>;
+
+export interface LoginOptions extends Options, Required<Pick<CommandLoginOptions, 'clientId' | 'clientSecret'>>, SharedLoginOptions {
   /**
    * "loopback" (default): a listener on 127.0.0.1 catches Yandex's redirect; register its Redirect URI in
    * the app. "device": the person enters a short code at Yandex on any device; see onDeviceCode.
    */
   mode?: 'loopback' | 'device';
-  /** Loopback port (default 8765): the Redirect URI is http://127.0.0.1:<port>/callback. */
-  port?: number;
-  /** The exact loopback Redirect URI registered in the app, instead of `port`. */
-  redirectUri?: string;
-  /** Required permissions, space-separated (default: all the app has). */
-  scope?: string;
-  optionalScope?: string;
-  /** The Yandex account to log in as (loopback mode). */
-  loginHint?: string;
-  /** Always show the consent page, to pick another account (loopback mode). */
-  forceConfirm?: boolean;
-  /** How this machine appears in Yandex ID (default: a random id kept per profile, "yandex-token on <host>"). */
-  deviceId?: string;
-  deviceName?: string;
-  /** How long to wait for the browser, in seconds (default 300). The device mode waits as long as its code lives. */
-  timeoutSeconds?: number;
   /**
    * How the person gets to Yandex: true (default) opens the system's browser (honouring BROWSER), false
    * opens nothing, a function is called with the URL instead (show it in your own UI; it is not awaited,
    * and a rejection goes to onWarning). In device mode the URL is the page where the code is entered.
    */
   openBrowser?: boolean | ((url: string) => unknown);
-  /** Device mode: called once with the code the person must enter and the page to enter it on. */
-  onDeviceCode?: (code: DeviceCodePrompt) => void;
   /** Called with each line the CLI would print to the person (the URL, what it waits for, who logged in). */
   onMessage?: (line: string) => void;
 }

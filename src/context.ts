@@ -7,6 +7,7 @@ import { UserError } from './errors.js';
 import { readSettings, type Env, type ProxySettings, type Settings } from './settings.js';
 import { Store } from './store/store.js';
 import { systemClock, type Clock } from './time.js';
+import { currentEndpoints } from './token/server.js';
 
 export interface Context {
   settings: Settings;
@@ -73,10 +74,7 @@ export function createContext(proc: ProcessLike, signal: AbortSignal, stdout: Te
     settings,
     store: new Store(settings.configDir, (text) => err.warn(text), () => signal),
     api: {
-      oauthUrl: settings.oauthUrl,
-      loginUrl: settings.loginUrl,
-      oauthUrlFromEnv: settings.oauthUrlFromEnv,
-      loginUrlFromEnv: settings.loginUrlFromEnv,
+      ...currentEndpoints(settings),
       fetch: outside.fetch ?? (settings.proxy ? proxiedFetch(settings.proxy) : globalThis.fetch),
       proxy: settings.proxy,
       timeoutMs: settings.httpTimeoutMs,
@@ -157,10 +155,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
     settings,
     store: new Store(settings.configDir, undefined, () => signal),
     api: {
-      oauthUrl: settings.oauthUrl,
-      loginUrl: settings.loginUrl,
-      oauthUrlFromEnv: settings.oauthUrlFromEnv,
-      loginUrlFromEnv: settings.loginUrlFromEnv,
+      ...currentEndpoints(settings),
       fetch: options.fetch ?? globalThis.fetch,
       timeoutMs: settings.httpTimeoutMs,
       signal,

@@ -21,14 +21,11 @@ export const DEFAULT_EMULATOR_PORT = 8766;
 export const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export interface Settings {
-  /** Base of Yandex OAuth (authorize, token, device, revoke), without a trailing slash. */
-  oauthUrl: string;
-  /** Base of Yandex ID (the /info endpoint), without a trailing slash. */
-  loginUrl: string;
-  /** Whether YANDEX_OAUTH_URL set oauthUrl: then it wins over the URL a stored login was made against. */
-  oauthUrlFromEnv: boolean;
-  /** Whether YANDEX_LOGIN_URL set loginUrl, likewise. */
-  loginUrlFromEnv: boolean;
+  // The endpoints the environment names; which ones a run and a stored login use is token/server.ts's to say.
+  /** YANDEX_OAUTH_URL, the base of Yandex OAuth (authorize, token, device, revoke), without a trailing slash. */
+  oauthUrl?: string;
+  /** YANDEX_LOGIN_URL, the base of Yandex ID (the /info endpoint), without a trailing slash. */
+  loginUrl?: string;
   clientId?: string;
   clientSecret?: string;
   /** A token from the environment (CI): wins over anything stored. */
@@ -74,8 +71,8 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-function baseUrl(value: string | undefined, fallback: string): string {
-  return (nonEmpty(value) ?? fallback).replace(/\/+$/, '');
+function baseUrl(value: string | undefined): string | undefined {
+  return nonEmpty(value)?.replace(/\/+$/, '');
 }
 
 function seconds(value: string | undefined, fallback: number, name: string): number {
@@ -134,10 +131,8 @@ export function readSettings(env: Env = process.env, platform: NodeJS.Platform =
   const envProfile = profileFrom(env.YANDEX_TOKEN_PROFILE);
   const debug = (env.DEBUG ?? '').split(',').some((part) => /^(\*|yandex-token(:.*)?)$/.test(part.trim()));
   return {
-    oauthUrl: baseUrl(env.YANDEX_OAUTH_URL, DEFAULT_OAUTH_URL),
-    loginUrl: baseUrl(env.YANDEX_LOGIN_URL, DEFAULT_LOGIN_URL),
-    oauthUrlFromEnv: nonEmpty(env.YANDEX_OAUTH_URL) !== undefined,
-    loginUrlFromEnv: nonEmpty(env.YANDEX_LOGIN_URL) !== undefined,
+    oauthUrl: baseUrl(env.YANDEX_OAUTH_URL),
+    loginUrl: baseUrl(env.YANDEX_LOGIN_URL),
     clientId: nonEmpty(env.YANDEX_CLIENT_ID),
     clientSecret: nonEmpty(env.YANDEX_CLIENT_SECRET),
     token: nonEmpty(env.YANDEX_TOKEN),

@@ -3,6 +3,7 @@
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CompletionOption, CompletionSpec } from '../commands/completion.js';
 import type { Context } from '../context.js';
+import type { LoginOptions } from '../login/options.js';
 import { ExitCode } from '../errors.js';
 import { HELP_WIDTH } from './help.js';
 import type { Sink } from '../stdout.js';
@@ -178,7 +179,9 @@ ${EXIT_CODES}`,
     )
     .action(async (opts, command: Command) => {
       const ctx = getContext();
-      const common = {
+      const options: LoginOptions = {
+        // The demo's own profile unless --profile names one: YANDEX_TOKEN_PROFILE never receives a fake token.
+        profile: opts.profile,
         clientId: opts.clientId,
         clientSecret: opts.clientSecret,
         port: opts.port,
@@ -190,28 +193,21 @@ ${EXIT_CODES}`,
         deviceId: opts.deviceId,
         deviceName: opts.deviceName,
         browser: opts.browser,
-        timeoutSeconds: opts.timeout,
+        // --poll polls once unless --timeout was given; its default is the browser wait's.
+        timeoutSeconds: opts.poll && command.getOptionValueSource('timeout') !== 'cli' ? undefined : opts.timeout,
+        device: opts.device,
+        localhost: opts.localhost,
+        wait: opts.wait,
+        poll: opts.poll,
+        json: opts.json,
+        demo: opts.demo,
       };
-      if (opts.demo) {
+      if (options.demo) {
         const { loginDemo } = await import('../commands/demo.js');
-        // The demo's own profile unless --profile names one: YANDEX_TOKEN_PROFILE never receives a fake token.
-        return loginDemo({ ...common, profile: opts.profile, device: opts.device, localhost: opts.localhost, wait: opts.wait, poll: opts.poll, json: opts.json }, ctx);
+        return loginDemo(options, ctx);
       }
       const { login } = await import('../commands/login.js');
-      await login(
-        {
-          ...common,
-          profile: profileOf(opts, ctx),
-          device: opts.device,
-          localhost: opts.localhost,
-          wait: opts.wait,
-          poll: opts.poll,
-          json: opts.json,
-          // --poll polls once unless --timeout was given; its default is the browser wait's.
-          ...(opts.poll && command.getOptionValueSource('timeout') !== 'cli' ? { timeoutSeconds: undefined } : {}),
-        },
-        ctx,
-      );
+      await login(options, ctx);
     });
 
   program

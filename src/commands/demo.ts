@@ -3,30 +3,16 @@
 import type { Context } from '../context.js';
 import { DEMO_CLIENT, browseConsent, enterDeviceCode, startEmulator } from '../emulator/index.js';
 import { UserError } from '../errors.js';
-import { parseRedirectUri } from '../login/listener.js';
-import { DEFAULT_PORT } from '../settings.js';
-import { login, type LoginOptions } from './login.js';
+import { checkLoginOptions, type LoginOptions } from '../login/options.js';
+import { runLogin } from './login.js';
 
 export const DEMO_PROFILE = 'demo';
 
-export type DemoOptions = Omit<LoginOptions, 'profile'> & { profile?: string };
-
-export async function loginDemo(options: DemoOptions, ctx: Context): Promise<void> {
-  if (options.clientId !== undefined || options.clientSecret !== undefined) {
-    throw new UserError('--demo logs in to the built-in emulator\'s demo app: drop --client-id and --client-secret, or drop --demo to use your own app.');
-  }
-  if (options.port !== undefined && options.redirectUri !== undefined) {
-    throw new UserError('Pass either --port or --redirect-uri, not both: the redirect URI already names its port.');
-  }
-  if (options.wait === false || options.poll) {
-    throw new UserError(`${options.poll ? '--poll' : '--no-wait'} takes two runs, and the demo's emulator lives only as long as one \`login --demo\`: try \`login --demo --device\` to see the device login.`);
-  }
-  if (options.localhost === false) {
-    throw new UserError('--demo shows the loopback login, or with --device the device login; --no-localhost is not part of the demo. Drop --no-localhost, or use it with your own app.');
-  }
+/** `login --demo` with the rest of login's options (those the demo takes: checkLoginOptions says which). */
+export async function loginDemo(options: LoginOptions, ctx: Context): Promise<void> {
+  const plan = checkLoginOptions({ ...options, demo: true });
   // A fake token never lands in the profile YANDEX_TOKEN_PROFILE names: only --profile overrides "demo".
   const profile = options.profile ?? DEMO_PROFILE;
-  const callbackPort = options.redirectUri ? parseRedirectUri(options.redirectUri).port : (options.port ?? DEFAULT_PORT);
 
   // Polls every 2 s rather than Yandex's 5: a demo of --device need not keep anyone waiting.
   const emulator = await startEmulator({ host: '127.0.0.1', port: 0, deviceIntervalSeconds: 2 });
@@ -36,14 +22,7 @@ export async function loginDemo(options: DemoOptions, ctx: Context): Promise<voi
     // headless advice is the demo's own (below), which knows that both ports must be reachable.
     const demoCtx: Context = {
       ...ctx,
-      settings: {
-        ...ctx.settings,
-        oauthUrl: url,
-        loginUrl: url,
-        clientId: DEMO_CLIENT.id,
-        clientSecret: DEMO_CLIENT.secret,
-        display: { ssh: false, graphical: true },
-      },
+      settings: { ...ctx.settings, display: { ssh: false, graphical: true } },
       // The emulator is in this process, on loopback: never send its requests through HTTPS_PROXY.
       api: { ...ctx.api, oauthUrl: url, loginUrl: url, fetch: globalThis.fetch, proxy: undefined },
     };
@@ -77,6 +56,7 @@ export async function loginDemo(options: DemoOptions, ctx: Context): Promise<voi
       err.line('Allow, as you would (pass --no-browser to open the URL yourself, e.g. in w3m or lynx).');
     } else if (!display.graphical || display.ssh) {
       const emulatorPort = new URL(url).port;
+      const callbackPort = plan.flow === 'browser' ? plan.target.port : undefined;
       err.line(
         options.device
           ? `No browser here? The device page is a plain HTML form, so a text browser on this machine works too (w3m or lynx with the page below). From another machine, forward the emulator's port: ssh -L ${emulatorPort}:127.0.0.1:${emulatorPort} <this host>.`
@@ -87,7 +67,7 @@ export async function loginDemo(options: DemoOptions, ctx: Context): Promise<voi
 
     try {
       // The hint about --device and API-access apps is about real apps, not the demo's.
-      await login({ ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret, hintAfterMs: Infinity, demo: true, onDeviceCode }, demoCtx);
+      await runLogin(plan, { ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret, hintAfterMs: Infinity, demo: true, onDeviceCode }, demoCtx);
     } catch (error) {
       if (error instanceof UserError && error.message.startsWith('No answer from the browser')) {
         throw new UserError(

@@ -11,15 +11,16 @@ import type { PendingDeviceLogin } from '../store/read.js';
 import type { TokenRecord } from '../token/record.js';
 import { formatRelative } from '../time.js';
 import { nonDefaultEndpoints } from '../token/server.js';
-import { describeTimeout, saveLogin, type LoginOptions, type LoginSession } from '../commands/login.js';
+import type { ProfileLoginOptions } from './options.js';
+import { describeTimeout, saveLogin, type LoginSession } from './session.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** A spinner and the time the code has left, redrawn in place; stop() erases it. */
-function startCountdown(err: Output, expiresAt: number): { stop(): void } {
+function startCountdown(err: Output, expiresAt: number, now: () => number): { stop(): void } {
   let frame = 0;
   const draw = () => {
-    const left = Math.max(0, Math.ceil((expiresAt - Date.now()) / 1000));
+    const left = Math.max(0, Math.ceil((expiresAt - now()) / 1000));
     const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
     err.status(`${SPINNER[frame++ % SPINNER.length]} Waiting for the code to be entered… ${clock} left`);
   };
@@ -72,7 +73,7 @@ export async function loginWithDevice(session: LoginSession, ctx: Context): Prom
   if (options.browser !== false) await ctx.openBrowser(device.verificationUrl);
   err.line(`Waiting for access to be allowed; the code expires in ${describeTimeout(device.expiresIn)} (Ctrl-C to abort).`);
 
-  const countdown = ctx.interactive ? startCountdown(err, device.expiresAt) : undefined;
+  const countdown = ctx.interactive ? startCountdown(err, device.expiresAt, ctx.clock.now) : undefined;
   try {
     const onReachable = reportReachability(err, 'until the code expires (Ctrl-C to stop)', countdown);
     const token = await pollDeviceToken(ctx.api, { device, clientId, clientSecret, deviceId, deviceName, onReachable });
@@ -109,7 +110,7 @@ export async function startDeviceLogin(session: LoginSession, ctx: Context): Pro
     interval: device.interval,
     expiresIn: device.expiresIn,
     expiresAt: new Date(device.expiresAt).toISOString(),
-    lastPollAt: new Date().toISOString(),
+    lastPollAt: ctx.now().toISOString(),
     clientId,
     clientSecret,
     deviceId,
@@ -156,7 +157,7 @@ function deviceFrom(pending: PendingDeviceLogin): DeviceCode {
  * pass) and stores the token when access was allowed. Still waiting: PendingError (exit 3). Declined,
  * expired or refused: the pending login is dropped and the error says to start again.
  */
-export async function pollDeviceLogin(options: LoginOptions, ctx: Context): Promise<TokenRecord> {
+export async function pollDeviceLogin(options: ProfileLoginOptions, ctx: Context): Promise<TokenRecord> {
   const { profile } = options;
   const start = `yandex-token login --device --no-wait${profileFlag(profile)}`;
   const pending = ctx.store.read().pending?.[profile];
@@ -181,14 +182,14 @@ export async function pollDeviceLogin(options: LoginOptions, ctx: Context): Prom
       deviceId: pending.deviceId,
       deviceName: pending.deviceName,
       lastPollAt: Date.parse(pending.lastPollAt) || undefined,
-      deadline: Date.now() + (options.timeoutSeconds ?? 0) * 1000,
+      deadline: ctx.clock.now() + (options.timeoutSeconds ?? 0) * 1000,
       // A single poll reports an outage as its error; a --timeout's polls say it as they go.
       onReachable: options.timeoutSeconds ? reportReachability(ctx.err, `for up to ${options.timeoutSeconds} s (--timeout)`) : undefined,
     });
   } catch (error) {
     // Yandex's answer (declined, expired, a refused client) or the code's own expiry end this login for
     // good; a network failure or Ctrl-C leaves it pending for the next --poll.
-    if (error instanceof OAuthError || (error instanceof UserError && Date.now() >= device.expiresAt)) {
+    if (error instanceof OAuthError || (error instanceof UserError && ctx.clock.now() >= device.expiresAt)) {
       await ctx.store.update(drop);
       // The messages say to run `login --device` again; here the way to start again is --no-wait.
       throw new UserError(error.message.replace('`yandex-token login --device`', `\`${start}\``), { cause: error });
@@ -206,7 +207,7 @@ export async function pollDeviceLogin(options: LoginOptions, ctx: Context): Prom
       if (isThis(data)) data.pending![profile] = { ...data.pending![profile]!, interval, lastPollAt: new Date(lastPollAt).toISOString() };
     });
     throw new PendingError(
-      `The code ${pending.userCode} has not been entered at ${pending.verificationUrl} yet (it expires ${formatRelative(new Date(device.expiresAt), new Date())}). Run \`yandex-token login --device --poll${profileFlag(profile)}\` again in ${interval} s or more.`,
+      `The code ${pending.userCode} has not been entered at ${pending.verificationUrl} yet (it expires ${formatRelative(new Date(device.expiresAt), ctx.now())}). Run \`yandex-token login --device --poll${profileFlag(profile)}\` again in ${interval} s or more.`,
     );
   }
 

@@ -5,29 +5,9 @@ import type { Context } from '../context.js';
 import type { TokenRecord } from '../token/record.js';
 import { UserError, untrusted } from '../errors.js';
 import { exchangeCode } from '../yandex/oauth.js';
-import { describeTimeout, startAuthorization, waitFor, type LoginSession } from '../commands/login.js';
+import { describeTimeout, refusedError, startAuthorization, waitFor, type LoginSession } from './session.js';
 
 const AGAIN = 'run `yandex-token login --no-localhost` again';
-
-/**
- * Checks --redirect-uri for --no-localhost: the https page the app has registered to show the code, such
- * as https://oauth.yandex.com/verification_code (Yandex's English docs) instead of the .ru one we send
- * by default. Only https: the page receives the code.
- */
-export function checkPasteRedirectUri(uri: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(uri);
-  } catch {
-    url = undefined;
-  }
-  if (url?.protocol !== 'https:' || url.hash || url.username || url.password) {
-    throw new UserError(
-      `--redirect-uri with --no-localhost must be the https address of the page that shows the code, exactly as registered in the app (e.g. https://oauth.yandex.com/verification_code), not "${untrusted(uri, 200)}".`,
-    );
-  }
-  return uri;
-}
 
 /** Yandex's verification_code page on its other host: the Russian docs say .ru, the English ones .com. */
 function otherYandexPage(redirectUri: string): string | undefined {
@@ -57,12 +37,7 @@ export function codeFromPaste(text: string, state: string): string {
   const query = pasted.slice(pasted.search(/[?#]/) + 1);
   const params = new URLSearchParams(query.replace(/#/g, '&'));
   const error = params.get('error');
-  if (error === 'access_denied') throw new UserError(`Access was declined in the browser. Nothing was stored; ${AGAIN} to retry.`);
-  if (error) {
-    const description = params.get('error_description');
-    // Pasted text is outside text: keep escape sequences off the terminal.
-    throw new UserError(`Yandex returned ${untrusted(error, 60)}${description ? ` (${untrusted(description)})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and ${AGAIN}.`);
-  }
+  if (error) throw refusedError({ error, description: params.get('error_description') ?? undefined }, AGAIN);
   const returned = params.get('state');
   if (returned !== null && returned !== state) {
     throw new UserError(`The pasted address belongs to another login (its state is not this one's). Paste the code from the page this login opened, or ${AGAIN}.`);
@@ -74,7 +49,7 @@ export function codeFromPaste(text: string, state: string): string {
 
 export async function loginByPaste(session: LoginSession, ctx: Context): Promise<TokenRecord> {
   const { options, clientId, clientSecret, deviceId, deviceName, timeoutSeconds } = session;
-  const redirectUri = options.redirectUri ?? `${ctx.settings.oauthUrl}/verification_code`;
+  const redirectUri = options.redirectUri ?? `${ctx.api.oauthUrl}/verification_code`;
   // Named as the alternative only when the person has not already picked a page.
   const other = options.redirectUri ? undefined : otherYandexPage(redirectUri);
   const { url, state, verifier } = startAuthorization(session, ctx, redirectUri);

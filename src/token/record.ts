@@ -1,7 +1,5 @@
 // What a stored login is (TokenRecord) and the rules read off one: when it expires, when it is due for
 // renewal, what a token answer makes of it. Pure: no I/O.
-import type { ConfigData } from '../store/read.js';
-import type { TokenResponse } from '../yandex/oauth.js';
 import { ofProfile, profileFlag } from '../messages.js';
 import { formatInstant } from '../time.js';
 
@@ -135,12 +133,24 @@ export function expiredRetryAt(record: TokenRecord, now: Date): number | undefin
  * due (renewed) or whose renewal failed within the hour (a warning) needs no renewal now; undefined when
  * it does (or has expired, or is gone).
  */
-export function settledRenewal(data: ConfigData, profile: string, now: Date): UsableToken | undefined {
+export function settledRenewal(data: { profiles: Record<string, TokenRecord> }, profile: string, now: Date): UsableToken | undefined {
   const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
   if (!record || isExpired(record, now)) return undefined;
   if (!isDue(record, now)) return { record, refreshed: false };
   const retryAt = renewalRetryAt(record, now);
   return retryAt === undefined ? undefined : { record, refreshed: false, warning: heldOffWarning(record, profile, retryAt) };
+}
+
+/**
+ * Yandex's token response (https://yandex.ru/dev/id/doc/en/codes/code-url), as yandex/oauth.ts returns it
+ * once checked: declared here, where records are made of it, so that this file imports nothing of the protocol.
+ */
+export interface TokenResponse {
+  access_token: string;
+  token_type?: string;
+  expires_in?: number;
+  refresh_token?: string;
+  scope?: string;
 }
 
 export interface RecordSource {

@@ -6,8 +6,8 @@ import { demoCannotRefresh, loginAgain, notLoggedIn, ofProfile, profileFlag } fr
 import type { ConfigData } from '../store/read.js';
 import type { Store } from '../store/store.js';
 import { formatInstant } from '../time.js';
-import type { TokenResponse, YandexApi } from '../yandex/oauth.js';
-import { expiredRetryAt, isExpired, recordAfterRefresh, settledRenewal, type TokenRecord, type UsableToken } from './record.js';
+import type { YandexApi } from '../yandex/oauth.js';
+import { expiredRetryAt, isExpired, recordAfterRefresh, settledRenewal, type TokenRecord, type TokenResponse, type UsableToken } from './record.js';
 import { apiForRecord } from './server.js';
 
 /** "until 2027-03-01 10:00:00 UTC", or nothing when Yandex never said when the token expires. */

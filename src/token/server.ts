@@ -1,8 +1,21 @@
-// Which servers a stored login talks to: Yandex's, or the emulator it came from (kept in the record), unless
-// the environment names others. The one owner of that choice.
-import { DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL } from '../settings.js';
+// Which servers a run and a stored login talk to: Yandex's, or the emulator a login came from (kept in the
+// record), unless the environment names others. The one owner of that choice.
+import { DEFAULT_LOGIN_URL, DEFAULT_OAUTH_URL, type Settings } from '../settings.js';
 import type { YandexApi } from '../yandex/oauth.js';
 import type { TokenRecord } from './record.js';
+
+/**
+ * The endpoints of this run, for the Context's api (the one place they live from then on): those the
+ * environment names (YANDEX_OAUTH_URL, YANDEX_LOGIN_URL), else Yandex's.
+ */
+export function currentEndpoints(settings: Pick<Settings, 'oauthUrl' | 'loginUrl'>): Pick<YandexApi, 'oauthUrl' | 'loginUrl' | 'oauthUrlFromEnv' | 'loginUrlFromEnv'> {
+  return {
+    oauthUrl: settings.oauthUrl ?? DEFAULT_OAUTH_URL,
+    loginUrl: settings.loginUrl ?? DEFAULT_LOGIN_URL,
+    oauthUrlFromEnv: settings.oauthUrl !== undefined,
+    loginUrlFromEnv: settings.loginUrl !== undefined,
+  };
+}
 
 /**
  * The endpoints for requests about a stored token (or a pending device login): the ones it was issued by

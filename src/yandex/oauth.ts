@@ -5,7 +5,7 @@ import { CancelledError, NetworkError, NotLoggedInError, OAuthError, UserError, 
 import { proxyRoute, type ProxyRoute } from '../proxy.js';
 import type { ProxySettings } from '../settings.js';
 import { systemClock, type Clock } from '../time.js';
-import { TOKEN_PATTERN } from '../token/record.js';
+import { TOKEN_PATTERN, type TokenResponse } from '../token/record.js';
 
 export interface YandexApi {
   oauthUrl: string;
@@ -24,14 +24,6 @@ export interface YandexApi {
   clock?: Clock;
 }
 
-/** Yandex's token response (https://yandex.ru/dev/id/doc/en/codes/code-url). */
-export interface TokenResponse {
-  access_token: string;
-  token_type?: string;
-  expires_in?: number;
-  refresh_token?: string;
-  scope?: string;
-}
 
 export interface AccountInfo {
   login?: string;

@@ -1,0 +1,141 @@
+// What every way of logging in shares: the app (flag -> environment -> prompt), the device the token is
+// bound to, the authorize URL of the code flows, Yandex's error= answer, the waits, and storing the login.
+import { hostname } from 'node:os';
+import type { Context } from '../context.js';
+import { OAuthError, untrusted } from '../errors.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../settings.js';
+import type { ConfigData } from '../store/read.js';
+import { recordFromResponse, type RecordSource, type TokenRecord, type TokenResponse } from '../token/record.js';
+import { nonDefaultEndpoints } from '../token/server.js';
+import { authorizeUrl, createDeviceId, createPkce, createState, defaultDeviceName, fetchAccountInfo, type YandexApi } from '../yandex/oauth.js';
+import type { ProfileLoginOptions } from './options.js';
+
+/** What every way of logging in shares: who the app is, how this machine is named, and how to store. */
+export interface LoginSession {
+  options: ProfileLoginOptions;
+  clientId: string;
+  clientSecret: string;
+  deviceId: string;
+  deviceName: string;
+  timeoutSeconds: number;
+  /** Stores the token under the profile, as every mode does, and returns what it stored. */
+  save(token: TokenResponse): Promise<TokenRecord>;
+}
+
+/** The app's ClientID and secret: the option, else the environment, else asked (hidden) on a terminal. */
+export async function resolveClient(options: ProfileLoginOptions, ctx: Context): Promise<{ clientId: string; clientSecret: string }> {
+  const clientId =
+    options.clientId ??
+    ctx.settings.clientId ??
+    (await ctx.ask({ message: 'Client ID of your Yandex app', instead: '--client-id or set YANDEX_CLIENT_ID' }));
+  const clientSecret =
+    options.clientSecret ??
+    ctx.settings.clientSecret ??
+    (await ctx.ask({ message: 'Client secret (hidden)', secret: true, instead: '--client-secret or set YANDEX_CLIENT_SECRET' }));
+  return { clientId, clientSecret };
+}
+
+/** The prologue every mode shares: credentials and the device this token is bound to. */
+export async function startSession(options: ProfileLoginOptions, ctx: Context): Promise<LoginSession> {
+  // A folder we cannot write is said before the prompts and the browser, not after the consent.
+  ctx.store.assertWritable();
+  ctx.store.preloadWriter();
+  const { clientId, clientSecret } = await resolveClient(options, ctx);
+  const deviceId = options.deviceId ?? ctx.store.read().deviceIds[options.profile] ?? createDeviceId();
+  const deviceName = options.deviceName ?? defaultDeviceName(hostname());
+  return {
+    options,
+    clientId,
+    clientSecret,
+    deviceId,
+    deviceName,
+    timeoutSeconds: options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS,
+    save: (token) =>
+      saveLogin(ctx, ctx.api, options.profile, token, { clientId, clientSecret, deviceId, deviceName, requestedScope: options.scope, demo: options.demo }),
+  };
+}
+
+/**
+ * Stores a token under the profile, as every way of logging in does, and returns the record. `alsoChange`
+ * runs inside the same locked write (--poll drops the pending login there).
+ */
+export async function saveLogin(
+  ctx: Context,
+  /** The server the token came from: ctx.api, or the one a pending device login was started with. */
+  api: YandexApi,
+  profile: string,
+  token: TokenResponse,
+  source: RecordSource & { deviceId: string },
+  alsoChange?: (data: ConfigData) => void,
+): Promise<TokenRecord> {
+  const account = await fetchAccountInfo(api, token.access_token).catch(() => undefined);
+  // The account lookup is best effort, but a Ctrl-C or SIGTERM during it still means: store nothing.
+  ctx.signal.throwIfAborted();
+  // Endpoints other than Yandex's (an emulator) are kept, so that later commands ask the same server.
+  const endpoints = nonDefaultEndpoints(api);
+  const record = recordFromResponse(token, { ...source, ...endpoints, login: account?.login }, ctx.now());
+  await ctx.store.update((data) => {
+    data.profiles[profile] = record;
+    data.deviceIds[profile] = source.deviceId;
+    alsoChange?.(data);
+  });
+  return record;
+}
+
+/**
+ * The authorize URL of the code flows (loopback and paste): a fresh state and PKCE pair, this session's
+ * app, device and options, and the given redirect URI.
+ */
+export function startAuthorization(session: LoginSession, ctx: Context, redirectUri: string): { url: string; state: string; verifier: string } {
+  const { options } = session;
+  const state = createState();
+  const pkce = createPkce();
+  const url = authorizeUrl(ctx.api.oauthUrl, {
+    clientId: session.clientId,
+    redirectUri,
+    state,
+    codeChallenge: pkce.challenge,
+    deviceId: session.deviceId,
+    deviceName: session.deviceName,
+    scope: options.scope,
+    optionalScope: options.optionalScope,
+    loginHint: options.loginHint,
+    forceConfirm: options.forceConfirm,
+  });
+  return { url, state, verifier: pkce.verifier };
+}
+
+/**
+ * Yandex's answer of error= (and error_description=) instead of a code, as the loopback redirect or a
+ * pasted address carries it: an OAuthError, so that a program using the Node API can tell access_denied
+ * from the rest. `again` is how to start over ("run `yandex-token login` again").
+ */
+export function refusedError(params: { error: string; description?: string }, again: string): OAuthError {
+  // Whoever reaches the listener with our state, or whatever was pasted, wrote these: keep escape
+  // sequences off the terminal.
+  const error = untrusted(params.error, 60);
+  const description = params.description === undefined ? undefined : untrusted(params.description);
+  const message =
+    params.error === 'access_denied'
+      ? `Access was declined in the browser. Nothing was stored; ${again} to retry.`
+      : `Yandex returned ${error}${description ? ` (${description})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and ${again}.`;
+  return new OAuthError(message, error, description);
+}
+
+/** Who logged in, for messages: the account's login when Yandex told us. */
+export function loginName(record: TokenRecord): string {
+  return record.login ?? 'your Yandex account';
+}
+
+export function describeTimeout(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+}
+
+/** The promise, or onTimeout()'s error once `seconds` have passed. */
+export function waitFor<T>(promise: Promise<T>, seconds: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), seconds * 1000);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
