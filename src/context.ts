@@ -1,6 +1,7 @@
 // Everything a command may touch from the outside world, in one object that tests build themselves.
 import type { Ask, AskOptions } from './ask.js';
 import type { OpenBrowser } from './browser.js';
+import type { ForwardedSignal, RunningProgram } from './child.js';
 import type { YandexApi } from './yandex/oauth.js';
 import { colourWanted, createOutput, type Output, type TextSink } from './output.js';
 import { UserError } from './errors.js';
@@ -26,6 +27,14 @@ export interface Context {
   interactive: boolean;
   /** Aborted on Ctrl-C or SIGTERM, with the error to report as its reason. */
   signal: AbortSignal;
+  /**
+   * Gives SIGINT, SIGTERM and SIGHUP to `handler` instead of aborting `signal`, until the returned function
+   * is called. exec takes them while its program runs: they are passed on to it, and exec waits for it to
+   * end and exits as it did, where aborting would end exec and leave the program running on its own.
+   */
+  takeSignals(handler: (signal: ForwardedSignal) => void): () => void;
+  /** Starts another program directly (no shell) on our stdin, stdout and stderr: our environment plus `env`. */
+  startProgram(command: string, args: string[], env: Record<string, string>): Promise<RunningProgram>;
 }
 
 export interface ProcessLike {
@@ -52,9 +61,15 @@ function systemBrowser(command: string | undefined, env: Env): OpenBrowser {
   return async (url) => (await import('./browser.js')).createBrowserOpener(command, env)(url);
 }
 
+/** node:child_process is loaded by the one command that runs a program. */
+function programStarter(base: Env): Context['startProgram'] {
+  return async (command, args, env) => (await import('./child.js')).startProgram(command, args, { ...base, ...env });
+}
+
 /**
  * The CLI's Context on the real process. Nothing here touches process.stdin, process.stderr or the terminal
- * until a command needs them; `signal` is aborted by Ctrl-C, SIGTERM or SIGHUP (entry/cli.ts).
+ * until a command needs them; `signal` is aborted by Ctrl-C, SIGTERM or SIGHUP unless a command has taken
+ * them with `takeSignals` (both entry/cli.ts).
  */
 /** What a test may give the CLI's Context instead of the real thing (test/support/in-process.ts). */
 export interface Outside {
@@ -64,7 +79,13 @@ export interface Outside {
   ask?: Ask;
 }
 
-export function createContext(proc: ProcessLike, signal: AbortSignal, stdout: TextSink, outside: Outside = {}): Context {
+export function createContext(
+  proc: ProcessLike,
+  signal: AbortSignal,
+  stdout: TextSink,
+  takeSignals: Context['takeSignals'],
+  outside: Outside = {},
+): Context {
   const clock = outside.clock ?? systemClock;
   const settings = readSettings(proc.env);
   let interactive: boolean | undefined;
@@ -99,6 +120,8 @@ export function createContext(proc: ProcessLike, signal: AbortSignal, stdout: Te
       return isInteractive();
     },
     signal,
+    takeSignals,
+    startProgram: programStarter(proc.env),
   };
 }
 
@@ -176,5 +199,8 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
     },
     interactive: false,
     signal,
+    // The program using the API owns its process's signals; none is taken from it.
+    takeSignals: () => () => undefined,
+    startProgram: programStarter(options.env ?? process.env),
   };
 }

@@ -7,6 +7,12 @@ export const ExitCode = {
   /** `login --device --poll`: the code has not been entered yet; poll again later. */
   pending: 3,
   notLoggedIn: 4,
+  /** `status --expires-within`: a token expires within that time and will not be renewed before then. */
+  expiresSoon: 5,
+  /** exec: the program could not be run (not executable, permission denied), as a shell says. */
+  cannotRun: 126,
+  /** exec: no such program, as a shell says. */
+  commandNotFound: 127,
   /** SIGHUP: the terminal went away (128 + 1, as a shell reports a process the signal ended). */
   hungUp: 129,
   terminated: 143,
@@ -72,6 +78,23 @@ export class PendingError extends UserError {
 export class NotLoggedInError extends UserError {
   override name = 'NotLoggedInError';
   override readonly exitCode: number = ExitCode.notLoggedIn;
+}
+
+/** `status --expires-within`: a token will stop working within that time, and nothing will renew it first. */
+export class ExpiresSoonError extends UserError {
+  override name = 'ExpiresSoonError';
+  override readonly exitCode: number = ExitCode.expiresSoon;
+}
+
+/** exec: the program to run is not there (127) or cannot be run (126); nothing was started. */
+export class CommandError extends UserError {
+  override name = 'CommandError';
+  constructor(
+    message: string,
+    override readonly exitCode: number,
+  ) {
+    super(message);
+  }
 }
 
 /** Yandex answered with an OAuth error object: {"error": code, "error_description": text}. */

@@ -58,3 +58,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export const systemClock: Clock = { now: () => Date.now(), sleep };
+
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3_600, d: 86_400 };
+
+/**
+ * A duration as people write it on a command line, in milliseconds: `30d`, `12h`, `90m`, `45s`, or plain
+ * seconds (`3600`); undefined for anything else. At most ten years, which is more than any Yandex token lives.
+ */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d{1,10})([smhd]?)$/.exec(text.trim());
+  if (!match) return undefined;
+  const seconds = Number(match[1]) * DURATION_UNITS[match[2]!]!;
+  return seconds <= 10 * 366 * 86_400 ? seconds * 1000 : undefined;
+}

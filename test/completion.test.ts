@@ -14,7 +14,7 @@ const BASH = '/usr/bin/bash';
 const ZSH = '/usr/bin/zsh';
 const FISH = '/usr/bin/fish';
 const TMUX = '/usr/bin/tmux';
-const COMMANDS = ['login', 'print', 'status', 'refresh', 'logout', 'emulator', 'completion', 'help'];
+const COMMANDS = ['login', 'print', 'exec', 'status', 'refresh', 'logout', 'emulator', 'completion', 'help'];
 
 /** A home with three stored profiles and `yandex-token` on PATH, as an installed CLI would be. */
 function setup(t: TestContext): { home: Home; env: Record<string, string> } {

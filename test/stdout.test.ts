@@ -88,7 +88,8 @@ test('print into a pipe nobody reads: exit 0 and nothing on stderr, as before', 
   writeConfig(home, {
     default: {
       accessToken: 'y0_closed_pipe',
-      expiresAt: new Date(now + 3_600_000).toISOString(),
+      // More than 14 days: a token that cannot be renewed would otherwise get the day's expiry warning.
+      expiresAt: new Date(now + 30 * 86_400_000).toISOString(),
       clientId: DEMO_CLIENT.id,
       obtainedAt: new Date(now).toISOString(),
     },

@@ -9,6 +9,8 @@ import { HELP_WIDTH } from './help.js';
 import type { Sink } from '../stdout.js';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN } from '../settings.js';
 
+import { ENV_NAME_PATTERN } from '../commands/exec.js';
+import { parseDuration } from '../time.js';
 import { VERSION } from '../version.js';
 
 const EXIT_CODES = `
@@ -17,7 +19,9 @@ Exit codes:
   1  failure (the message says why and what to do)
   2  cancelled (Ctrl-C)
   3  login --device --poll: the code has not been entered yet; poll again later
-  4  not logged in, or the token can no longer be used: run \`yandex-token login\``;
+  4  not logged in, or the token can no longer be used: run \`yandex-token login\`
+  5  status --expires-within: a token expires within that time and will not be
+     renewed before then`;
 
 const FILES_AND_NETWORK = `
 Files and network:
@@ -53,6 +57,19 @@ function profileName(value: string): string {
     throw new InvalidArgumentError('a profile name is 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
   }
   return value;
+}
+
+function envName(value: string, previous: string[] = []): string[] {
+  if (!ENV_NAME_PATTERN.test(value)) {
+    throw new InvalidArgumentError('a variable name is letters, digits and "_", not starting with a digit (e.g. YANDEX_OAUTH_TOKEN).');
+  }
+  return [...previous, value];
+}
+
+function duration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError('a duration is a number of seconds, or a number with d, h, m or s: 30d, 12h, 90m.');
+  return ms;
 }
 
 function profileOption(): Option {
@@ -102,10 +119,15 @@ function outputFor(io: CommandLineIo) {
   };
 }
 
-/** The program; set before any command is added, as commands copy these settings when they are. */
-function buildProgram(getContext: () => Context, io: CommandLineIo): Command {
+/**
+ * The program; set before any command is added, as commands copy these settings when they are. A command
+ * that ends with an exit code of its own (exec: its program's) hands it to `exitWith`.
+ */
+function buildProgram(getContext: () => Context, io: CommandLineIo, exitWith: (code: number) => void = () => undefined): Command {
   const program = new Command('yandex-token')
     .exitOverride()
+    // Options after a command belong to it: exec's program gets every word after its name as it is.
+    .enablePositionalOptions()
     .configureOutput(outputFor(io))
     .description('Get a Yandex OAuth token once, then hand it to your scripts.')
     .version(VERSION, '-v, --version')
@@ -235,10 +257,47 @@ ${EXIT_CODES}`,
     });
 
   program
+    .command('exec')
+    .description('Run a program with the token in its environment (YANDEX_TOKEN), never in its arguments.')
+    .usage('[options] -- <command> [args...]')
+    .addOption(profileOption())
+    .addOption(new Option('--env <name>', 'put the token in this variable instead of YANDEX_TOKEN (repeatable)').argParser(envName))
+    .argument('<command>', 'the program to run, directly (no shell)')
+    .argument('[args...]', 'its arguments, as given')
+    .passThroughOptions()
+    .addHelpText(
+      'after',
+      `
+The token is renewed first when due, as print does, and goes into the
+program's environment only: it is never in any process's arguments, so \`ps\`
+does not show it. The program gets this terminal's stdin, stdout and stderr;
+SIGINT, SIGTERM and SIGHUP are passed on to it, and exec waits for it.
+
+Examples:
+  yandex-token exec -- terraform plan
+  yandex-token exec --env YANDEX_OAUTH_TOKEN --profile work -- ./report.sh
+
+Exit codes:
+  the program's own; 128+n when signal n killed it
+  2    cancelled (Ctrl-C) before the program started
+  4    not logged in, or the token can no longer be used (nothing is run)
+  126  the program cannot be run (not executable)
+  127  the program was not found`,
+    )
+    .action(async (command: string, args: string[], opts) => {
+      const ctx = getContext();
+      const { exec } = await import('../commands/exec.js');
+      exitWith(await exec({ profile: profileOf(opts, ctx), env: opts.env, command, args }, ctx));
+    });
+
+  program
     .command('status')
     .description('Show each stored login (account, client ID, expiry, scopes) and check its token with Yandex.')
     .addOption(profileOption())
     .option('--json', 'write the report as JSON to stdout')
+    .addOption(
+      new Option('--expires-within <duration>', 'exit 5 if a token expires within this time (30d, 12h, 90m, seconds) and will not be renewed first').argParser(duration),
+    )
     .addHelpText(
       'after',
       `
@@ -250,13 +309,16 @@ Exit codes:
   1  Yandex could not be reached to check
   2  cancelled (Ctrl-C)
   4  not logged in, or a token was rejected or cannot be renewed:
-     run \`yandex-token login\``,
+     run \`yandex-token login\`
+  5  with --expires-within: a token expires within that time, and print will
+     not renew it first (no refresh token, or its renewal was refused or
+     failed); --json adds "expiresSoon" to each entry. 4 and 1 come first.`,
     )
     .action(async (opts) => {
       const ctx = getContext();
       const { status } = await import('../commands/status.js');
       const profile = opts.profile ?? (ctx.settings.profileFromEnv ? ctx.settings.profile : undefined);
-      await status({ profile, json: opts.json }, ctx);
+      await status({ profile, json: opts.json, expiresWithinMs: opts.expiresWithin }, ctx);
     });
 
   program
@@ -368,10 +430,11 @@ Profile names are read from the config file each time you press Tab.`,
  * one catch-all in main.ts.
  */
 export async function runCommandLine(argv: string[], getContext: () => Context, io: CommandLineIo): Promise<number> {
-  const program = buildProgram(getContext, io);
+  let code: number = ExitCode.ok;
+  const program = buildProgram(getContext, io, (value) => (code = value));
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return ExitCode.ok;
+    return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.failure;
     throw error;

@@ -8,6 +8,6 @@ export interface PrintOptions extends PrintFormat {
 }
 
 export async function print(options: PrintOptions, ctx: Context): Promise<void> {
-  const { token, record } = await currentToken(ctx, options.profile);
+  const { token, record } = await currentToken(ctx, options.profile, { warnExpiry: true });
   ctx.stdout.write(formatToken(token, record, options.profile, options));
 }

@@ -1,9 +1,9 @@
 // `yandex-token status`: what is stored per profile, and whether Yandex still accepts each token (/info).
 import type { Context } from '../context.js';
 import { apiForRecord } from '../token/server.js';
-import { canRenew, isExpired, msUntilExpiry, renewalDueAt, renewalRetryAt } from '../token/record.js';
-import { loginAgain, notLoggedIn, ofProfile, profileFlag, demoProfileFlag } from '../messages.js';
-import { CancelledError, ExitCode, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
+import { canRenew, expiresSoonMessage, isExpired, msUntilExpiry, renewalDueAt, renewalRetryAt, whyNotRenewed } from '../token/record.js';
+import { demoProfileFlag, loginAgain, notLoggedIn, ofProfile, profileFlag } from '../messages.js';
+import { CancelledError, ExitCode, ExpiresSoonError, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
 import { fetchAccountInfo, type AccountInfo } from '../yandex/oauth.js';
 import { nonDefaultEndpoints } from '../token/server.js';
 import type { PendingDeviceLogin } from '../store/read.js';
@@ -14,6 +14,8 @@ export interface StatusOptions {
   /** One profile; undefined shows every stored profile. */
   profile?: string;
   json?: boolean;
+  /** `--expires-within`: a token that expires within this many milliseconds and will not be renewed first is exit 5. */
+  expiresWithinMs?: number;
 }
 
 /**
@@ -56,6 +58,11 @@ export interface StatusEntry {
    * YANDEX_OAUTH_URL), else null. The states and messages say "Yandex" for whichever server answers.
    */
   server: string | null;
+  /**
+   * Only with `--expires-within`: the token expires within that time (or has expired) and print will not
+   * renew it before then (whyNotRenewed). False when the expiry is unknown (YANDEX_TOKEN, or Yandex never said).
+   */
+  expiresSoon?: boolean;
 }
 
 /** What status shows of a pending two-step device login: what the person must do, and by when. */
@@ -109,7 +116,21 @@ function pendingStatus(ctx: Context, pending: PendingDeviceLogin | undefined): P
   };
 }
 
-async function profileEntry(ctx: Context, profile: string, record: TokenRecord | undefined, pending?: PendingDeviceLogin): Promise<StatusEntry> {
+/** Whether the record's token expires within `windowMs` (or has expired) with nothing to renew it first. */
+function expiresSoon(record: TokenRecord | undefined, now: Date, windowMs: number): boolean {
+  const left = record ? msUntilExpiry(record, now) : undefined;
+  if (!record || left === undefined || left > windowMs) return false;
+  return left <= 0 || whyNotRenewed(record) !== undefined;
+}
+
+async function profileEntry(ctx: Context, options: StatusOptions, profile: string, record: TokenRecord | undefined, pending?: PendingDeviceLogin): Promise<StatusEntry> {
+  const entry = await checkedEntry(ctx, profile, record, pending);
+  if (options.expiresWithinMs === undefined) return entry;
+  const soon = expiresSoon(record, ctx.now(), options.expiresWithinMs);
+  return { ...entry, expiresSoon: soon, message: entry.message ?? (soon && record ? expiresSoonMessage(record, profile, ctx.now()) : null) };
+}
+
+async function checkedEntry(ctx: Context, profile: string, record: TokenRecord | undefined, pending?: PendingDeviceLogin): Promise<StatusEntry> {
   const entry: StatusEntry = {
     profile,
     source: 'config',
@@ -165,9 +186,11 @@ async function profileEntry(ctx: Context, profile: string, record: TokenRecord |
   return entry;
 }
 
-async function environmentEntry(ctx: Context, token: string): Promise<StatusEntry> {
+async function environmentEntry(ctx: Context, options: StatusOptions, token: string): Promise<StatusEntry> {
   const check = await checkOnline(ctx, token);
   return {
+    // Yandex's /info does not say when a token expires, so one from the environment has no known expiry.
+    ...(options.expiresWithinMs === undefined ? {} : { expiresSoon: false }),
     profile: null,
     source: 'environment',
     state: check.state,
@@ -220,6 +243,7 @@ function printEntry(ctx: Context, entry: StatusEntry): void {
   row('Client ID', entry.clientId ?? 'unknown');
   if (entry.server) row('Server', `${untrusted(entry.server)} (not Yandex)`);
   if (entry.source === 'environment') {
+    row('Expires', `unknown: Yandex does not say when a token from YANDEX_TOKEN expires${entry.expiresSoon === undefined ? '' : ', so --expires-within cannot judge it'}`);
     row('Note', 'print prints this token; stored logins are not used while YANDEX_TOKEN is set');
     return;
   }
@@ -227,6 +251,7 @@ function printEntry(ctx: Context, entry: StatusEntry): void {
   row('Scopes', entry.scope ?? "all the app's permissions");
   if (entry.state === 'demo') row('Note', 'print prints it until it expires; no Yandex API accepts it');
   row('Renewal', renewal(entry, ctx.now()));
+  if (entry.expiresSoon) row('Warning', 'expires within --expires-within and will not be renewed first: log in again');
 }
 
 /** The Renewal row: when print renews the token, or why it cannot. */
@@ -265,13 +290,22 @@ function failureFor(entries: StatusEntry[]): UserError | undefined {
     return new NotLoggedInError(`${unusable.length} profiles cannot be used (${names}). Run \`yandex-token login --profile <name>\` for each.`);
   }
   const unchecked = entries.find((e) => exitCodeOf(e) === ExitCode.failure);
-  return unchecked ? new UserError(unchecked.message ?? 'Could not check the token.') : undefined;
+  if (unchecked) return new UserError(unchecked.message ?? 'Could not check the token.');
+  const soon = entries.filter((e) => e.expiresSoon);
+  if (soon.length === 1) return new ExpiresSoonError(soon[0]!.message ?? 'The token expires soon and will not be renewed.');
+  if (soon.length > 1) {
+    const names = soon.map((e) => e.profile).join(', ');
+    return new ExpiresSoonError(
+      `${soon.length} profiles expire within --expires-within and will not be renewed (${names}). Run \`yandex-token login --profile <name>\` for each before then.`,
+    );
+  }
+  return undefined;
 }
 
 export async function status(options: StatusOptions, ctx: Context): Promise<void> {
   let entries: StatusEntry[];
   if (ctx.settings.token) {
-    entries = [await environmentEntry(ctx, ctx.settings.token)];
+    entries = [await environmentEntry(ctx, options, ctx.settings.token)];
   } else {
     const { profiles, pending = {} } = ctx.store.read();
     // A profile with only a pending device login is listed too: it is one `--poll` away from a token.
@@ -282,7 +316,7 @@ export async function status(options: StatusOptions, ctx: Context): Promise<void
         : stored.sort((a, b) => (a === 'default' ? -1 : b === 'default' ? 1 : a.localeCompare(b)));
     entries = await Promise.all(
       names.map((name) =>
-        profileEntry(ctx, name, Object.hasOwn(profiles, name) ? profiles[name] : undefined, Object.hasOwn(pending, name) ? pending[name] : undefined),
+        profileEntry(ctx, options, name, Object.hasOwn(profiles, name) ? profiles[name] : undefined, Object.hasOwn(pending, name) ? pending[name] : undefined),
       ),
     );
   }

@@ -2,8 +2,9 @@
 // every command line. It answers alone what scripts call in loops and people call first: `print` (with
 // --json, --header [oauth|bearer], --profile) of a token that needs nothing done, `--version`, and `--help`
 // from the pages rendered at build time. For anything else (a token due for renewal, missing or unreadable,
-// a warning to give, any other flag or command) it hands the whole command line to the full CLI
-// (dist/cli.cjs, src/entry/cli.ts) before writing a byte, and the full CLI does it all again properly.
+// a warning to give, such as the daily one for a token that expires soon and will not be renewed, any other
+// flag or command) it hands the whole command line to the full CLI (dist/cli.cjs, src/entry/cli.ts) before
+// writing a byte, and the full CLI does it all again properly.
 //
 // Why: Node 20 pays for every module it loads and compiles; scripts call `print` in loops, and this path
 // runs at about 1.1× bare `node -e 0`. So this file and what it imports hold no commander, conf, lock,
@@ -17,7 +18,7 @@ import { PROFILE_PATTERN, readSettings, type Env } from '../settings.js';
 import { columnsOf, createStdout } from '../stdout.js';
 import { colourWanted, createOutput } from '../output.js';
 import { ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, permissionWarnings, renewalMarker, waitingNotice } from '../store/read.js';
-import { TOKEN_PATTERN, formatToken, isDue, isExpired, type HeaderScheme, type PrintFormat, type TokenRecord } from '../token/record.js';
+import { TOKEN_PATTERN, expiryWarningDue, formatToken, isDue, isExpired, type HeaderScheme, type PrintFormat, type TokenRecord } from '../token/record.js';
 import { VERSION } from '../version.js';
 
 export interface FastProcess {
@@ -65,13 +66,17 @@ function printedAlone(argv: string[], env: Env): string | undefined {
   const stored = storedRecord(file, profile);
   // A record that needs renewing: the first print to see it claims the renewal and hands over; the others
   // wait here for what it stores (a crowd of prints on one due token loads the full CLI once, not 200 times).
-  const record = stored?.fresh ? stored.record : stored && !claimRenewal(file) ? whileRenewed(file, profile, env) : undefined;
+  const record = stored?.fresh ? stored.record : stored?.renew && !claimRenewal(file) ? whileRenewed(file, profile, env) : undefined;
   if (!record || permissionWarnings(file.dir, file.path).length > 0) return undefined;
   return formatToken(record.accessToken, record, profile, options);
 }
 
-/** The profile's record, and whether it can be printed as it is (not expired, not due, a clean token). */
-function storedRecord(file: ConfigFile, profile: string): { record: TokenRecord; fresh: boolean } | undefined {
+/**
+ * The profile's record; whether it needs renewing (expired or due); and whether it can be printed as it
+ * is: not renewing, a clean token, and no daily warning due that it expires soon and will not be renewed
+ * (a comparison of dates in the record; the full CLI says it, and notes it in the file).
+ */
+function storedRecord(file: ConfigFile, profile: string): { record: TokenRecord; fresh: boolean; renew: boolean } | undefined {
   let data;
   try {
     data = file.read();
@@ -81,7 +86,8 @@ function storedRecord(file: ConfigFile, profile: string): { record: TokenRecord;
   const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
   if (!record || !TOKEN_PATTERN.test(record.accessToken)) return undefined;
   const now = new Date();
-  return { record, fresh: !isExpired(record, now) && !isDue(record, now) };
+  const renew = isExpired(record, now) || isDue(record, now);
+  return { record, renew, fresh: !renew && !expiryWarningDue(record, now) };
 }
 
 /**

@@ -87,7 +87,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 
 function isRecord(value: unknown): value is TokenRecord {
   if (!isObject(value)) return false;
-  const optionalStrings = ['refreshToken', 'tokenType', 'expiresAt', 'scope', 'clientSecret', 'login', 'deviceId', 'deviceName', 'oauthUrl', 'loginUrl', 'renewalFailedAt'];
+  const optionalStrings = ['refreshToken', 'tokenType', 'expiresAt', 'scope', 'clientSecret', 'login', 'deviceId', 'deviceName', 'oauthUrl', 'loginUrl', 'renewalFailedAt', 'expiryWarnedAt'];
   return (
     ['demo', 'renewalRefused'].every((key) => value[key] === undefined || typeof value[key] === 'boolean') &&
     typeof value.accessToken === 'string' &&

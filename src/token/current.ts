@@ -7,7 +7,17 @@ import { notLoggedIn, ofProfile } from '../messages.js';
 import { renewalMarker } from '../store/read.js';
 import type { Store } from '../store/store.js';
 import type { YandexApi } from '../yandex/oauth.js';
-import { TOKEN_PATTERN, expiredRetryAt, isDue, isExpired, settledRenewal, type TokenRecord, type UsableToken } from './record.js';
+import {
+  TOKEN_PATTERN,
+  expiredRetryAt,
+  expiresSoonMessage,
+  expiryWarningDue,
+  isDue,
+  isExpired,
+  settledRenewal,
+  type TokenRecord,
+  type UsableToken,
+} from './record.js';
 
 /** The stored record for a profile, or NotLoggedInError. */
 export function requireRecord(store: Store, profile: string): TokenRecord {
@@ -67,14 +77,15 @@ export interface CurrentToken {
 }
 
 /**
- * The token to use now, for `print` and getToken alike: YANDEX_TOKEN when set (as GH_TOKEN does for gh:
- * the environment wins and nothing is read), else the profile's, refreshed first when due (or always,
- * with `force`). A warning (a refresh ahead of expiry failed, the token still works) goes to ctx.err.
+ * The token to use now, for `print`, `exec` and getToken alike: YANDEX_TOKEN when set (as GH_TOKEN does for
+ * gh: the environment wins and nothing is read), else the profile's, refreshed first when due (or always,
+ * with `force`). A warning (a refresh ahead of expiry failed, the token still works) goes to ctx.err; with
+ * `warnExpiry` (print, exec), so does the daily one for a token that expires soon and will not be renewed.
  */
 export async function currentToken(
   ctx: Pick<Context, 'settings' | 'store' | 'api' | 'now' | 'err'>,
   profile: string,
-  options: { force?: boolean } = {},
+  options: { force?: boolean; warnExpiry?: boolean } = {},
 ): Promise<CurrentToken> {
   if (ctx.settings.token) {
     if (options.force) {
@@ -87,10 +98,34 @@ export async function currentToken(
     ? await (await import('./renew.js')).forceRefresh(ctx.store, ctx.api, profile, ctx.now)
     : await getValidToken(ctx.store, ctx.api, profile, ctx.now);
   if (usable.warning) ctx.err.warn(usable.warning);
+  // A renewal's warning already says what to do; the daily one would only repeat it.
+  else if (options.warnExpiry) await warnOfExpiry(ctx, profile, usable.record);
   const current: CurrentToken = { token: usable.record.accessToken, record: usable.record, source: 'config' };
   return { ...current, token: printableToken(current, ctx.store, profile) };
 }
 
+/**
+ * print and exec: one line a day per profile while a token that will not be renewed has less than
+ * EXPIRY_WARNING_WITHIN_MS left. When it was said is noted in the record under the lock, so that of many
+ * runs at once one says it; the fast entry hands print over only when the note is a day old
+ * (expiryWarningDue). A note that cannot be written (a read-only folder) leaves the line said each time.
+ */
+async function warnOfExpiry(ctx: Pick<Context, 'store' | 'now' | 'err'>, profile: string, record: TokenRecord): Promise<void> {
+  if (!expiryWarningDue(record, ctx.now())) return;
+  let say = true;
+  try {
+    say = await ctx.store.update((data) => {
+      const latest = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+      // Another run said it meanwhile, or a login replaced the token: nothing to say about this one.
+      if (!latest || latest.accessToken !== record.accessToken || !expiryWarningDue(latest, ctx.now())) return false;
+      data.profiles[profile] = { ...latest, expiryWarnedAt: ctx.now().toISOString() };
+      return true;
+    });
+  } catch (error) {
+    if (!(error instanceof UserError) || error instanceof CancelledError || error instanceof TerminatedError) throw error;
+  }
+  if (say) ctx.err.warn(expiresSoonMessage(record, profile, ctx.now()));
+}
 
 /**
  * The token of `current`, refused unless it is fit for a header or a shell word (TOKEN_PATTERN): a

@@ -1,7 +1,7 @@
 // What a stored login is (TokenRecord) and the rules read off one: when it expires, when it is due for
 // renewal, what a token answer makes of it. Pure: no I/O.
 import { ofProfile, profileFlag } from '../messages.js';
-import { formatInstant } from '../time.js';
+import { formatExpiry, formatInstant } from '../time.js';
 
 /**
  * What an access or refresh token may be wherever it enters (Yandex's answer) or leaves (print, getToken):
@@ -38,6 +38,8 @@ export interface TokenRecord {
   loginUrl?: string;
   /** Issued by `login --demo`'s built-in emulator, which stopped with it: no request is ever made for it. */
   demo?: boolean;
+  /** When print or exec last warned that this token expires soon and will not be renewed (once a day at most). */
+  expiryWarnedAt?: string;
 }
 
 
@@ -99,6 +101,53 @@ export function renewalRetryAt(record: Pick<TokenRecord, 'renewalFailedAt'>, now
   if (!Number.isFinite(failed) || failed > now.getTime()) return undefined;
   const retry = failed + RENEW_RETRY_MS;
   return retry > now.getTime() ? retry : undefined;
+}
+
+/** print and exec warn this long before a token that will not be renewed expires… */
+export const EXPIRY_WARNING_WITHIN_MS = 14 * DAY_MS;
+
+/** …and then at most once in this long per profile. */
+export const EXPIRY_WARNING_EVERY_MS = DAY_MS;
+
+/**
+ * Why the token will not be renewed before it expires, or undefined when the first print (or exec, or
+ * getToken) after it is due renews it, which by renewalDueAt is always before it expires. A renewal that
+ * failed counts: nothing says the next attempt will do better.
+ */
+export function whyNotRenewed(record: TokenRecord): string | undefined {
+  if (record.demo) return 'demo tokens cannot be renewed';
+  if (!record.refreshToken) return 'no refresh token is stored';
+  if (!record.clientSecret) return 'no client secret is stored';
+  if (record.renewalRefused) return 'Yandex refused to renew it';
+  if (record.renewalFailedAt) return 'its last renewal failed';
+  // Only a record whose obtainedAt comes after its expiry (a clock set back, a hand edit) gets here.
+  const expires = record.expiresAt ? Date.parse(record.expiresAt) : Number.NaN;
+  if (Number.isFinite(expires) && renewalDueAt(record) >= expires) return 'it is not due for renewal before then';
+  return undefined;
+}
+
+/**
+ * Whether print or exec should warn now that the token expires within EXPIRY_WARNING_WITHIN_MS and will
+ * not be renewed: not warned in the last day. The fast entry asks this on every print, so the usual
+ * answer (far from expiry) costs one Date.parse.
+ */
+export function expiryWarningDue(record: TokenRecord, now: Date): boolean {
+  const left = msUntilExpiry(record, now);
+  if (left === undefined || left <= 0 || left > EXPIRY_WARNING_WITHIN_MS) return false;
+  // A time in the future (a clock set back) does not silence the warning for longer than a day.
+  const warned = record.expiryWarnedAt ? Date.parse(record.expiryWarnedAt) : Number.NaN;
+  if (warned <= now.getTime() && now.getTime() - warned < EXPIRY_WARNING_EVERY_MS) return false;
+  return whyNotRenewed(record) !== undefined;
+}
+
+/** The sentence for a token that expires soon and will not be renewed: when, why, and what to do before then. */
+export function expiresSoonMessage(record: TokenRecord, profile: string, now: Date): string {
+  const when = record.expiresAt ? formatExpiry(record.expiresAt, now) : 'soon';
+  if (record.demo) {
+    const flag = profile === 'demo' ? '' : ` --profile ${profile}`;
+    return `The demo token${ofProfile(profile)} expires ${when}, and demo tokens cannot be renewed. Run \`yandex-token login --demo${flag}\` again before then.`;
+  }
+  return `The token${ofProfile(profile)} expires ${when} and will not be renewed (${whyNotRenewed(record) ?? 'it cannot be'}). Run \`yandex-token login${profileFlag(profile)}\` again before then.`;
 }
 
 export interface UsableToken {
@@ -212,6 +261,7 @@ export function recordAfterRefresh(current: TokenRecord, token: TokenResponse, n
     obtainedAt: now.toISOString(),
     renewalFailedAt: undefined,
     renewalRefused: undefined,
+    expiryWarnedAt: undefined,
   });
 }
 

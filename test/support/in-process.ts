@@ -36,7 +36,8 @@ export async function runCommand(argv: string[], env: Record<string, string>, op
   const out = { write: (text: string) => void (stdout += text), columns: () => undefined };
   const err = { write: (text: string) => void (stderr += text), columns: () => undefined };
   const signal = options.signal ?? new AbortController().signal;
-  const code = await main(argv, () => createContext(proc, signal, out, options), { stdout: out, stderr: err });
+  // No process signals in-process: a test aborts `signal` itself.
+  const code = await main(argv, () => createContext(proc, signal, out, () => () => undefined, options), { stdout: out, stderr: err });
   return { code, stdout, stderr };
 }
 
