@@ -1,6 +1,6 @@
 // Everything a command may touch from the outside world, in one object that tests build themselves.
-import type { Ask, AskOptions } from './ask.js';
-import type { OpenBrowser } from './browser.js';
+import { createAsk, type Ask } from './ask.js';
+import { createBrowserOpener, type OpenBrowser } from './browser.js';
 import type { ForwardedSignal, RunningProgram } from './child.js';
 import type { YandexApi } from './yandex/oauth.js';
 import { colourWanted, createOutput, type Output, type TextSink } from './output.js';
@@ -53,14 +53,6 @@ function proxiedFetch(proxy: ProxySettings): typeof fetch {
   };
 }
 
-// Loaded when first used, as prompts and open are themselves: print never asks or opens anything.
-function lazyAsk(options: AskOptions): Ask {
-  return async (question) => (await import('./ask.js')).createAsk(options)(question);
-}
-function systemBrowser(command: string | undefined, env: Env): OpenBrowser {
-  return async (url) => (await import('./browser.js')).createBrowserOpener(command, env)(url);
-}
-
 /** node:child_process is loaded by the one command that runs a program. */
 function programStarter(base: Env): Context['startProgram'] {
   return async (command, args, env) => (await import('./child.js')).startProgram(command, args, { ...base, ...env });
@@ -102,10 +94,10 @@ export function createContext(
       signal,
       clock,
     },
-    openBrowser: outside.openBrowser ?? systemBrowser(settings.browser, proc.env),
+    openBrowser: outside.openBrowser ?? createBrowserOpener(settings.browser, proc.env),
     ask:
       outside.ask ??
-      lazyAsk({
+      createAsk({
         io: proc,
         get interactive() {
           return isInteractive();
@@ -172,7 +164,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
             }
             return true;
           }
-        : systemBrowser(settings.browser, options.env ?? process.env);
+        : createBrowserOpener(settings.browser, options.env ?? process.env);
   const plain = (text: string) => text;
   return {
     settings,
