@@ -3,6 +3,7 @@
 //   dist/print.cjs  src/entry/print-fast.ts: what bin/ runs for every command line (see that file).
 //   dist/cli.cjs    src/entry/cli.ts: the full CLI, loaded by print.cjs for anything it does not answer.
 //   dist/help.json  every help page, rendered by commander in the built CLI, for print.cjs to answer --help.
+//   dist/completion.json  the completion scripts, likewise, for print.cjs to answer `completion <shell>`.
 //   dist/index.js   src/index.ts: the Node API (`import { getToken } from 'yandex-token'`), an ES module.
 //
 // Two independent builds: a few kB of shared code (reading the file, the token rules) are in both
@@ -42,6 +43,7 @@ await build({
   external: packages.filter((name) => name !== 'commander'),
   plugins: [lazyChildProcess],
 });
-const { renderHelpPages } = createRequire(import.meta.url)(resolve(root, 'dist', 'cli.cjs'));
+const { renderCompletionScripts, renderHelpPages } = createRequire(import.meta.url)(resolve(root, 'dist', 'cli.cjs'));
 writeFileSync(resolve(root, 'dist', 'help.json'), `${JSON.stringify(await renderHelpPages(), null, 2)}\n`);
+writeFileSync(resolve(root, 'dist', 'completion.json'), `${JSON.stringify(await renderCompletionScripts(), null, 2)}\n`);
 await build({ ...common, minify: false, sourcemap: false, format: 'esm', entryPoints: ['src/index.ts'], outfile: 'dist/index.js', packages: 'external' });

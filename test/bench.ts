@@ -48,6 +48,11 @@ writeFileSync(
   "const fs = require('node:fs');\nconst f = require('node:path').join(process.env.XDG_CONFIG_HOME, 'yandex-token', 'config.json');\nfs.writeSync(1, JSON.parse(fs.readFileSync(f, 'utf8')).profiles.default.accessToken + '\\n');\n",
 );
 
+// The floor for `completion bash`: a script that writes the same text (embedded) the same way.
+const completionFloor = join(home, 'completion-floor.cjs');
+const bashScript = (JSON.parse(readFileSync(join(BIN, '..', '..', 'dist', 'completion.json'), 'utf8')) as Record<string, string>).bash!;
+writeFileSync(completionFloor, `require('node:fs').writeSync(1, ${JSON.stringify(bashScript)});\n`);
+
 const cases: { name: string; args: string[] }[] = [
   { name: 'node -e 0', args: ['-e', '0'] },
   { name: 'floor', args: [floor] },
@@ -55,6 +60,8 @@ const cases: { name: string; args: string[] }[] = [
   { name: 'print --json', args: [BIN, 'print', '--json'] },
   { name: '--help', args: [BIN, '--help'] },
   { name: '--version', args: [BIN, '--version'] },
+  { name: 'completion floor', args: [completionFloor] },
+  { name: 'completion bash', args: [BIN, 'completion', 'bash'] },
 ];
 
 function once(args: string[], probe = false): { ms: number; rssKiB?: number } {

@@ -1,12 +1,14 @@
 // The fast entry (src/entry/print-fast.ts): which command lines it answers alone, and that they behave as
 // the commander-declared ones do.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { fastPrintOptions } from '../src/entry/print-fast.ts';
 import { VERSION } from '../src/version.ts';
 import { ROOT, fakeYandex, makeHome, runCli } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 test('print with its usual flags is parsed without commander; anything else is left to commander', () => {
   assert.deepEqual(fastPrintOptions(['print']), {});
@@ -76,4 +78,25 @@ test('with DEBUG set, a stack trace from the minified bundles names the src/ lin
   assert.match(result.stderr, /at \S+ \(\S+\/src\/token\/current\.ts:\d+:\d+\)/);
   const quiet = await runCli(['print'], home.env);
   assert.equal(quiet.stderr, 'Not logged in. Run `yandex-token login` first.\n');
+});
+
+test('completion scripts and `__complete profiles` come from the fast entry, as the full CLI writes them, without loading it', async (t) => {
+  const home = makeHome(t);
+  mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
+  writeFileSync(home.configFile, JSON.stringify({ profiles: { work: { accessToken: 'y0_a', clientId: 'c', obtainedAt: '2026-01-01T00:00:00Z' }, default: { accessToken: 'y0_b', clientId: 'c', obtainedAt: '2026-01-01T00:00:00Z' } }, deviceIds: {} }), { mode: 0o600 });
+  const hook = pathToFileURL(join(ROOT, 'test', 'support', 'module-log.mjs')).href;
+  for (const argv of [['completion', 'bash'], ['completion', 'zsh'], ['completion', 'fish'], ['__complete', 'profiles']]) {
+    const log = join(home.dir, `modules-${argv.join('-')}.log`);
+    const fast = await runCli(argv, { ...home.env, NODE_OPTIONS: `--import=${hook}`, MODULE_LOG: log });
+    const full = await runCommand(argv, home.env);
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.equal(fast.stdout, full.stdout, argv.join(' '));
+    assert.equal(fast.stderr, '');
+    assert.doesNotMatch(readFileSync(log, 'utf8'), /\/dist\/cli\.cjs|\/node_modules\//, `${argv.join(' ')} loads only the fast entry`);
+  }
+  assert.equal((await runCli(['__complete', 'profiles'], home.env)).stdout, 'default\nwork\n');
+  // Anything else still goes to the full CLI, which explains it.
+  const unknown = await runCli(['completion', 'tcsh'], home.env);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /Allowed choices are bash, zsh, fish/);
 });

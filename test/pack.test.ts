@@ -29,8 +29,8 @@ function npmEnv(): Record<string, string | undefined> {
 }
 
 /** What the tarball may hold: the bin, JavaScript and declarations under dist/, and npm's own files. */
-const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/yandex-token\.cjs$/, /^dist\/help\.json$/, /^dist\/(print|cli)\.cjs\.map$/, /^dist\/[\w/-]+\.c?js$/, /^dist\/[\w/-]+\.d\.ts$/];
-const REQUIRED = ['package.json', 'README.md', 'bin/yandex-token.cjs', 'dist/cli.cjs', 'dist/print.cjs', 'dist/help.json', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/errors.d.ts'];
+const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/yandex-token\.cjs$/, /^dist\/(help|completion)\.json$/, /^dist\/(print|cli)\.cjs\.map$/, /^dist\/[\w/-]+\.c?js$/, /^dist\/[\w/-]+\.d\.ts$/];
+const REQUIRED = ['package.json', 'README.md', 'bin/yandex-token.cjs', 'dist/cli.cjs', 'dist/print.cjs', 'dist/help.json', 'dist/completion.json', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/errors.d.ts'];
 
 test('npm pack ships the bin, dist (JavaScript, .d.ts, the bundles\' maps) and the README, and no tests, sources, other maps or secrets', { timeout: 90_000 }, async (t) => {
   const out = tempDir(t);

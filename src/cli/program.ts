@@ -445,6 +445,22 @@ export async function runCommandLine(argv: string[], getContext: () => Context, 
  * Every help page as `<command> --help` writes it where the output is no narrower than HELP_WIDTH, keyed
  * by command ('' for the program): what src/build.mjs writes to dist/help.json for the fast entry.
  */
+/** The completion scripts as `completion <shell>` writes them: what src/build.mjs writes to dist/completion.json. */
+export async function renderCompletionScripts(): Promise<Record<string, string>> {
+  const { SHELLS, bashScript, fishScript, zshScript } = await import('../commands/completion.js');
+  const quiet = { write: () => {}, columns: () => undefined };
+  const spec = completionSpec(
+    buildProgram(
+      () => {
+        throw new Error('a completion script needs no context');
+      },
+      { stdout: quiet, stderr: quiet },
+    ),
+  );
+  const render = { bash: bashScript, zsh: zshScript, fish: fishScript };
+  return Object.fromEntries(SHELLS.map((shell) => [shell, render[shell](spec)]));
+}
+
 export async function renderHelpPages(): Promise<Record<string, string>> {
   const noContext = (): Context => {
     throw new Error('a help page needs no context');

@@ -49,8 +49,8 @@ export async function run(proc: CliProcess): Promise<void> {
   // Exit now rather than wait on handles a library may leave open (a browser launcher, a prompt).
   stdout.end(() => proc.exit(code));
 }
-// What the build renders the help pages with (src/build.mjs).
-export { renderHelpPages } from '../cli/program.js';
+// What the build renders the help pages and completion scripts with (src/build.mjs).
+export { renderCompletionScripts, renderHelpPages } from '../cli/program.js';
 // The emulator's scripted person, for drivers outside this process (test/support/scripted-browser.mjs plays a
 // browser with it) as `login --demo` plays one inside.
 export { browseConsent } from '../emulator/person.js';

@@ -1,7 +1,7 @@
 // The start-up rules, all in one place. bin/yandex-token.cjs runs this file (built as dist/print.cjs) for
 // every command line. It answers alone what scripts call in loops and people call first: `print` (with
-// --json, --header [oauth|bearer], --profile) of a token that needs nothing done, `--version`, and `--help`
-// from the pages rendered at build time. For anything else (a token due for renewal, missing or unreadable,
+// --json, --header [oauth|bearer], --profile) of a token that needs nothing done, `--version`, `--help`
+// and `completion <shell>` from what the build rendered, and the completion scripts' `__complete profiles`. For anything else (a token due for renewal, missing or unreadable,
 // a warning to give, such as the daily one for a token that expires soon and will not be renewed, any other
 // flag or command) it hands the whole command line to the full CLI (dist/cli.cjs, src/entry/cli.ts) before
 // writing a byte, and the full CLI does it all again properly.
@@ -17,7 +17,7 @@ import { HELP_WIDTH, helpRequest } from '../cli/help.js';
 import { PROFILE_PATTERN, readSettings, type Env } from '../settings.js';
 import { columnsOf, createStdout } from '../stdout.js';
 import { colourWanted, createOutput } from '../output.js';
-import { ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, permissionWarnings, renewalMarker, waitingNotice } from '../store/read.js';
+import { ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, permissionWarnings, profileNames, renewalMarker, waitingNotice } from '../store/read.js';
 import { TOKEN_PATTERN, expiryWarningDue, formatToken, isDue, isExpired, type HeaderScheme, type PrintFormat, type TokenRecord } from '../token/record.js';
 import { VERSION } from '../version.js';
 
@@ -143,22 +143,45 @@ function whileRenewed(file: ConfigFile, profile: string, env: Env): TokenRecord 
   return undefined;
 }
 
-/** The help page this command line asks for, as rendered at build time beside this file, if it fits. */
+/** The entry `key` of a table the build rendered beside this file (help.json, completion.json), if there. */
+function rendered(file: string, key: string): string | undefined {
+  try {
+    const table = JSON.parse(readFileSync(join(__dirname, file), 'utf8')) as Record<string, string>;
+    return Object.hasOwn(table, key) ? table[key] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The help page this command line asks for, as rendered at build time, if it fits the terminal. */
 function helpPage(argv: string[], proc: FastProcess): string | undefined {
   const command = helpRequest(argv);
   if (command === undefined || (columnsOf(1, () => proc.stdout) ?? HELP_WIDTH) < HELP_WIDTH) return undefined;
+  return rendered('help.json', command);
+}
+
+/**
+ * `completion <shell>` (the script rendered at build time) and `__complete profiles` (the stored profiles'
+ * names, which the scripts ask for at every Tab press: silent whatever happens, as the full CLI's).
+ */
+function completionAnswer(argv: string[], env: Env): string | undefined {
+  if (argv.length !== 2) return undefined;
+  if (argv[0] === 'completion') return rendered('completion.json', argv[1]!);
+  if (argv[0] !== '__complete' || argv[1] !== 'profiles') return undefined;
   try {
-    const pages = JSON.parse(readFileSync(join(__dirname, 'help.json'), 'utf8')) as Record<string, string>;
-    return Object.hasOwn(pages, command) ? pages[command] : undefined;
+    const names = profileNames(new ConfigFile(readSettings(env).configDir).read());
+    return names.length > 0 ? `${names.join('\n')}\n` : '';
   } catch {
-    return undefined;
+    return '';
   }
 }
 
 export function run(proc: FastProcess): void {
   const argv = proc.argv.slice(2);
   const answer =
-    argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v') ? `${VERSION}\n` : (printedAlone(argv, proc.env) ?? helpPage(argv, proc));
+    argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')
+      ? `${VERSION}\n`
+      : (printedAlone(argv, proc.env) ?? helpPage(argv, proc) ?? completionAnswer(argv, proc.env));
   if (answer === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require('./cli.cjs') as typeof import('./cli.js')).run(proc as unknown as import('./cli.js').CliProcess);
