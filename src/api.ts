@@ -84,8 +84,9 @@ async function run<T>(options: Options, body: () => Promise<T>): Promise<T> {
 }
 
 /**
- * A valid access token for the profile: refreshed first when it has expired or expires within a minute,
- * under the same cross-process lock as `yandex-token print`, and stored. YANDEX_TOKEN in `env` wins, as it
+ * A valid access token for the profile: renewed first when it is due (90 days after it was obtained or
+ * last renewed, or at three quarters of its lifetime) or has expired, under the same cross-process lock as
+ * `yandex-token print`, and stored. YANDEX_TOKEN in `env` wins, as it
  * does for print: it is returned and nothing is read.
  *
  * Throws NotLoggedInError when nothing is stored or the token can no longer be refreshed (its `cause` is

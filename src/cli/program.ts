@@ -245,9 +245,10 @@ ${EXIT_CODES}`,
     .addHelpText(
       'after',
       `
-A token that has expired or expires within a minute is refreshed first (once,
-however many print run at the same moment). When YANDEX_TOKEN is set, print
-writes it and reads nothing.
+A token due for renewal (90 days after it was obtained or last renewed, or at
+three quarters of its lifetime) is renewed first, once however many print run
+at the same moment; if that fails while it still works, it is printed with a
+warning. When YANDEX_TOKEN is set, print writes it and reads nothing.
 ${EXIT_CODES}`,
     )
     .action(async (opts) => {
@@ -305,7 +306,7 @@ Without --profile (or YANDEX_TOKEN_PROFILE) every stored profile is shown. With
 YANDEX_TOKEN set, that token is checked instead.
 
 Exit codes:
-  0  every token is valid (or expired but renewable by print)
+  0  every token is valid
   1  Yandex could not be reached to check
   2  cancelled (Ctrl-C)
   4  not logged in, or a token was rejected or cannot be renewed:
