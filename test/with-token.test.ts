@@ -10,6 +10,7 @@ import { browseConsent } from '../src/emulator/person.ts';
 import { readGivenToken } from '../src/login/token-flow.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, fakeYandex, makeHome, writeConfig, type Home } from './support/harness.ts';
+import { Terminal, requireProgram } from './support/e2e.ts';
 import { runCommand } from './support/in-process.ts';
 
 function stored(home: Home): Record<string, TokenRecord> {
@@ -196,6 +197,24 @@ test('on a terminal the token is asked with a hidden prompt', async (t) => {
   assert.equal(asked[0]!.secret, true, 'hidden');
   assert.equal(asked[0]!.wholeStdin, true, 'without a terminal, all of stdin');
   assert.equal(stored(home).default!.accessToken, access_token);
+});
+
+test('in a real terminal (tmux) the prompt hides the token as it is typed, and stores it', { timeout: 60_000 }, async (t) => {
+  if (!requireProgram(t, '/usr/bin/tmux', 'apt-get install tmux')) return;
+  const { yandex, home } = await setUp(t);
+  const { access_token } = yandex.issueToken({});
+  const terminal = Terminal.start(t, ['login', '--with-token', '--profile', 'typed'], home.env);
+  await terminal.waitFor(/Token, or the address of the page that shows it \(hidden\)/);
+  terminal.type(access_token);
+  // Give the terminal every chance to echo it before looking: nothing may appear, not even one * per key.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.ok(!terminal.screen().includes(access_token.slice(0, 12)), `the token is on the screen:\n${terminal.screen()}`);
+  terminal.press('Enter');
+  const done = await terminal.waitFor(/Logged in as demo\.user\. Token saved to /);
+  assert.equal(await terminal.exitCode(), 0);
+  assert.ok(!done.includes(access_token.slice(0, 12)));
+  assert.equal(terminal.stdout(), '');
+  assert.equal(stored(home).typed!.accessToken, access_token);
 });
 
 test('flags about getting a token from Yandex are refused with --with-token, before anything is read', async (t) => {
