@@ -1,4 +1,4 @@
-// The Node API: getToken, getCredentials, listProfiles and login for programs. The same code paths as the
+// The Node API: getToken, getCredentials, listProfiles, login and loginWithToken for programs. The same code paths as the
 // commands (token/current.ts, commands/login.ts) over a Context that never prints and never asks.
 import { createApiContext, type ApiContextOptions, type Context } from './context.js';
 import { currentToken, requireRecord } from './token/current.js';
@@ -164,6 +164,36 @@ export function login(options: LoginOptions): Promise<Credentials> {
       ctx,
     );
     // Only `--device --no-wait` stores nothing, and the API never asks for it.
+    if (!record) throw new Error('login ended without storing a token');
+    return { ...record, profile };
+  });
+}
+
+export interface LoginWithTokenOptions extends Options {
+  /**
+   * A token you already have: the token itself, the address of Yandex's verification_code page carrying
+   * #access_token=…, or the JSON a token endpoint returned (its refresh token is not kept).
+   */
+  token: string;
+  /** Called with each line the CLI would print to the person (when it expires, who logged in). */
+  onMessage?: (line: string) => void;
+}
+
+/**
+ * Stores a token you already have, as `yandex-token login --with-token` does: checked once at Yandex's
+ * /info, stored under the profile with its login, app and expiry (when given), and no refresh token, so
+ * it is used until it expires. Throws NotLoggedInError when Yandex rejects it (nothing is stored),
+ * UserError when it is not a token, NetworkError when Yandex could not be reached.
+ */
+export function loginWithToken(options: LoginWithTokenOptions): Promise<Credentials> {
+  return run(options, async () => {
+    if (typeof options.token !== 'string') throw new UserError('loginWithToken() needs token: the token, the verification_code page\'s address, or token JSON.');
+    const base = createApiContext(options);
+    const profile = profileOf(options, base);
+    // The one answer the flow asks for is the token given here.
+    const ctx: Context = { ...base, ask: async () => options.token };
+    const { login: runLogin } = await import('./commands/login.js');
+    const record = await runLogin({ profile, withToken: true }, ctx);
     if (!record) throw new Error('login ended without storing a token');
     return { ...record, profile };
   });

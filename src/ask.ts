@@ -1,6 +1,6 @@
 // The only importer of prompts, and the only reader of stdin: questions drawn on stderr, Ctrl-C as
 // CancelledError, and no prompt at all without a terminal (an error naming the flag or variable to pass
-// instead, or, for answers that may be piped in, one line read from stdin).
+// instead, or, for answers that may be piped in, one line or all of stdin).
 import { CancelledError, UserError } from './errors.js';
 
 export interface Question {
@@ -11,6 +11,8 @@ export interface Question {
   instead: string;
   /** Without a terminal, read one line from stdin instead of failing (for answers that may be piped in). */
   fromStdin?: boolean;
+  /** With fromStdin: read all of stdin (up to 64 KiB), not one line, for answers that span lines (JSON). */
+  wholeStdin?: boolean;
 }
 
 /** A pasted line longer than this is not an answer; stop reading rather than buffer it. */
@@ -61,6 +63,49 @@ function readLine(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<strin
   });
 }
 
+/** All of stdin is not an answer beyond this: stop reading rather than buffer it. */
+const MAX_WHOLE = 64 * 1024;
+
+/** Everything on stdin until it ends (at most MAX_WHOLE characters). */
+function readAll(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const cleanup = () => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+      stdin.pause();
+    };
+    const onData = (chunk: string) => {
+      buffer += chunk;
+      if (buffer.length > MAX_WHOLE) {
+        cleanup();
+        reject(new UserError('What was piped to stdin is over 64 KiB, which is no answer. Pipe in just the answer.'));
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(buffer);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new UserError(`Could not read stdin (${error.message}). Pipe the answer in, or run on a terminal.`));
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(signal?.reason);
+    };
+    if (signal?.aborted) return reject(signal.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stdin.setEncoding('utf8');
+    stdin.on('data', onData);
+    stdin.once('end', onEnd);
+    stdin.once('error', onError);
+    stdin.resume();
+  });
+}
+
 export type Ask = (question: Question) => Promise<string>;
 
 export interface AskOptions {
@@ -73,10 +118,15 @@ export interface AskOptions {
 export function createAsk(options: AskOptions): Ask {
   return async (question) => {
     const { stdin, stderr } = options.io;
+    if (!options.interactive && question.fromStdin && question.secret && stdin.isTTY) {
+      // stdin is a terminal but stderr is not: reading it would echo the secret, and the hidden prompt
+      // draws on stderr.
+      throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and it is not read from a terminal without a hidden prompt, which needs stderr on the terminal too. Pass ${question.instead}.`);
+    }
     if (!options.interactive && question.fromStdin) {
-      const line = (await readLine(stdin, options.signal))?.trim();
+      const line = (question.wholeStdin ? await readAll(stdin, options.signal) : await readLine(stdin, options.signal))?.trim();
       if (!line) {
-        throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and stdin had no line to read. Pass ${question.instead}.`);
+        throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and stdin ${question.wholeStdin ? 'was empty' : 'had no line to read'}. Pass ${question.instead}.`);
       }
       return line;
     }

@@ -157,6 +157,7 @@ function buildProgram(getContext: () => Context, io: CommandLineIo, exitWith: (c
     .option('--no-wait', 'with --device: print the code, keep it pending in the config and exit 0; finish with --poll')
     .option('--poll', 'with --device: finish the pending --no-wait login: poll once (or up to --timeout); exit 3 while not entered')
     .option('--json', 'with --device --no-wait: write {user_code, verification_url, expires_in, interval} to stdout')
+    .option('--with-token', 'store a token you already have, read from stdin (hidden prompt on a terminal): the token, the verification_code page\'s address with #access_token=, or token JSON; no app needed')
     .addOption(
       new Option('--timeout <seconds>', 'how long to wait for the browser, or for the pasted code (with --poll: how long to keep polling)')
         .default(DEFAULT_LOGIN_TIMEOUT_SECONDS)
@@ -195,6 +196,11 @@ In two steps, for CI jobs and programs that cannot sit in a wait:
 The pending code is kept beside the profile's token, which stays in use until
 --poll succeeds.
 
+A token you already have (a debug token from Yandex's page, say):
+  yandex-token login --with-token < token.txt
+      checked once with Yandex and stored without a refresh token: it is used
+      until it expires; Yandex rejecting it is exit 4, and nothing is stored
+
 Requests to Yandex go through HTTPS_PROXY / HTTP_PROXY except for hosts in
 NO_PROXY (lower-case too).
 ${EXIT_CODES}`,
@@ -223,6 +229,7 @@ ${EXIT_CODES}`,
         poll: opts.poll,
         json: opts.json,
         demo: opts.demo,
+        withToken: opts.withToken,
       };
       if (options.demo) {
         const { loginDemo } = await import('../commands/demo.js');

@@ -1,5 +1,5 @@
 // `yandex-token login`: checks the options, picks the way in (loopback listener, --device, --no-localhost,
-// the two-step device login) and runs it; the flows themselves live in src/login/.
+// the two-step device login, --with-token) and runs it; the flows themselves live in src/login/.
 import type { Context } from '../context.js';
 import type { TokenRecord } from '../token/record.js';
 import { loginWithLoopback } from '../login/browser-flow.js';
@@ -7,6 +7,7 @@ import { loginWithDevice, pollDeviceLogin, startDeviceLogin } from '../login/dev
 import { checkLoginOptions, type LoginOptions, type LoginPlan, type ProfileLoginOptions } from '../login/options.js';
 import { loginByPaste } from '../login/paste-flow.js';
 import { loginName, startSession } from '../login/session.js';
+import { loginWithToken } from '../login/token-flow.js';
 
 /** Logs in by the way the options pick, stores the token under the profile, and returns what was stored
  * (undefined only for --device --no-wait, which stores a pending login instead). */
@@ -17,13 +18,14 @@ export async function login(options: LoginOptions, ctx: Context): Promise<TokenR
 
 /** Runs the login `plan` (what checkLoginOptions picked for these options) and says who logged in. */
 export async function runLogin(plan: LoginPlan, options: ProfileLoginOptions, ctx: Context): Promise<TokenRecord | undefined> {
-  // --poll continues a login whose app, secret and device were settled when it started.
-  const record = plan.flow === 'device-poll' ? await pollDeviceLogin(options, ctx) : await runFlow(plan, options, ctx);
+  // --poll continues a login whose app, secret and device were settled when it started; --with-token has none.
+  const record =
+    plan.flow === 'device-poll' ? await pollDeviceLogin(options, ctx) : plan.flow === 'token' ? await loginWithToken(options, ctx) : await runFlow(plan, options, ctx);
   if (record) ctx.err.line(`Logged in as ${ctx.err.bold(loginName(record))}. Token saved to ${ctx.store.path}.`);
   return record;
 }
 
-async function runFlow(plan: Exclude<LoginPlan, { flow: 'device-poll' }>, options: ProfileLoginOptions, ctx: Context): Promise<TokenRecord | undefined> {
+async function runFlow(plan: Exclude<LoginPlan, { flow: 'device-poll' | 'token' }>, options: ProfileLoginOptions, ctx: Context): Promise<TokenRecord | undefined> {
   const session = await startSession(options, ctx);
   switch (plan.flow) {
     case 'browser':

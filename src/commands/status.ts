@@ -136,7 +136,8 @@ async function checkedEntry(ctx: Context, profile: string, record: TokenRecord |
     source: 'config',
     state: 'not-logged-in',
     login: record?.login ?? null,
-    clientId: record?.clientId ?? null,
+    // Empty for a `login --with-token` token whose /info answer named no app.
+    clientId: record?.clientId || null,
     expiresAt: record?.expiresAt ?? null,
     expiresInSeconds: null,
     scope: record?.scope ?? null,

@@ -60,6 +60,8 @@ export interface LoginOptions {
    * the emulator's.
    */
   demo?: boolean;
+  /** --with-token: no app and no Yandex page; store a token the person already has, read from stdin. */
+  withToken?: boolean;
   /**
    * Milliseconds of waiting for the browser before the hint about --device and --no-localhost; default
    * from settings. Not a flag: the demo turns it off.
@@ -78,7 +80,9 @@ export type LoginPlan =
   /** --device --no-wait */
   | { flow: 'device-start' }
   /** --device --poll */
-  | { flow: 'device-poll' };
+  | { flow: 'device-poll' }
+  /** --with-token */
+  | { flow: 'token' };
 
 /** "--a and --b are" / "--a is", and "them" / "it", for the messages that list conflicting flags. */
 function listed(flags: (string | false | undefined)[]): { names: string; are: string; them: string } | undefined {
@@ -176,11 +180,41 @@ function checkHeadless(options: LoginOptions, headless: '--device' | '--no-local
   return { flow: 'paste' };
 }
 
+/** --with-token takes a token as it is: every flag about getting one from Yandex is refused, by name. */
+function checkWithToken(options: LoginOptions): LoginPlan {
+  const getting = listed([
+    options.demo && '--demo',
+    options.device && '--device',
+    options.localhost === false && '--no-localhost',
+    options.wait === false && '--no-wait',
+    options.poll && '--poll',
+    options.json && '--json',
+    options.browser === false && '--no-browser',
+    options.clientId !== undefined && '--client-id',
+    options.clientSecret !== undefined && '--client-secret',
+    options.port !== undefined && '--port',
+    options.redirectUri !== undefined && '--redirect-uri',
+    options.scope !== undefined && '--scope',
+    options.optionalScope !== undefined && '--optional-scope',
+    options.loginHint !== undefined && '--login-hint',
+    options.forceConfirm && '--force-confirm',
+    options.deviceId !== undefined && '--device-id',
+    options.deviceName !== undefined && '--device-name',
+  ]);
+  if (getting) {
+    throw new UserError(
+      `${getting.names} ${getting.are} for getting a token from Yandex, and --with-token stores one you already have, as it is (its app, scopes and device are Yandex's record of it): drop ${getting.them}, or drop --with-token.`,
+    );
+  }
+  return { flow: 'token' };
+}
+
 /**
  * Checks that the options fit together, before anything is asked, started or stored, and picks the way
  * in; a conflict is a UserError whose sentence says what to drop.
  */
 export function checkLoginOptions(options: LoginOptions): LoginPlan {
+  if (options.withToken) return checkWithToken(options);
   if (options.demo) checkDemo(options);
   checkTwoStep(options);
   if (options.device && options.localhost === false) {

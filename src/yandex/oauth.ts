@@ -352,19 +352,21 @@ function notAToken(action: Action, field: string): UserError {
   );
 }
 
-/** Yandex's token answer, checked field by field where it enters: what passes is safe to store and print. */
-function tokenFrom(json: Record<string, unknown>, action: Action): TokenResponse {
-  if (typeof json.access_token !== 'string' || json.access_token === '') {
-    throw new NetworkError(
-      `Yandex's answer while ${ACTION_TEXT[action]} had no access_token.`,
-      "Check YANDEX_OAUTH_URL; if it is Yandex's, try again later.",
-    );
-  }
-  if (!TOKEN_PATTERN.test(json.access_token)) throw notAToken(action, 'access_token');
+/** Which field of a token answer is unusable, and whether it is missing (only access_token can be). */
+export type TokenAnswerFault = { field: 'access_token' | 'refresh_token'; missing: boolean };
+
+/**
+ * A token answer (Yandex's, or the JSON a person hands to `login --with-token`), checked field by field
+ * where it enters: what passes is safe to store and print. `refuse` makes the error for an unusable
+ * access or refresh token, so that each entry says the fix that fits it.
+ */
+export function checkTokenAnswer(json: Record<string, unknown>, refuse: (fault: TokenAnswerFault) => Error): TokenResponse {
+  if (typeof json.access_token !== 'string' || json.access_token === '') throw refuse({ field: 'access_token', missing: true });
+  if (!TOKEN_PATTERN.test(json.access_token)) throw refuse({ field: 'access_token', missing: false });
   const refresh = json.refresh_token;
   // Absent, null or empty: no refresh token (Yandex always sends one, but the answer stays usable).
   if (refresh !== undefined && refresh !== null && refresh !== '' && (typeof refresh !== 'string' || !TOKEN_PATTERN.test(refresh))) {
-    throw notAToken(action, 'refresh_token');
+    throw refuse({ field: 'refresh_token', missing: false });
   }
   return {
     access_token: json.access_token,
@@ -373,6 +375,15 @@ function tokenFrom(json: Record<string, unknown>, action: Action): TokenResponse
     refresh_token: typeof refresh === 'string' && refresh ? refresh : undefined,
     scope: typeof json.scope === 'string' && json.scope.length <= 4096 && SCOPE_PATTERN.test(json.scope) ? json.scope : undefined,
   };
+}
+
+/** Yandex's token answer to one of our requests, checked (checkTokenAnswer). */
+function tokenFrom(json: Record<string, unknown>, action: Action): TokenResponse {
+  return checkTokenAnswer(json, ({ field, missing }) =>
+    missing
+      ? new NetworkError(`Yandex's answer while ${ACTION_TEXT[action]} had no access_token.`, "Check YANDEX_OAUTH_URL; if it is Yandex's, try again later.")
+      : notAToken(action, field),
+  );
 }
 
 async function tokenRequest(api: YandexApi, fields: Record<string, string | undefined>, action: Action): Promise<TokenResponse> {
