@@ -215,8 +215,9 @@ ${EXIT_CODES}`,
         deviceId: opts.deviceId,
         deviceName: opts.deviceName,
         browser: opts.browser,
-        // --poll polls once unless --timeout was given; its default is the browser wait's.
-        timeoutSeconds: opts.poll && command.getOptionValueSource('timeout') !== 'cli' ? undefined : opts.timeout,
+        // Only a --timeout given counts: --poll then polls once, --device waits as long as the code lives,
+        // and the other waits take their default; --no-wait refuses one.
+        timeoutSeconds: command.getOptionValueSource('timeout') === 'cli' ? opts.timeout : undefined,
         device: opts.device,
         localhost: opts.localhost,
         wait: opts.wait,
