@@ -11,6 +11,13 @@ export interface Question {
   instead: string;
   /** Without a terminal, read one line from stdin instead of failing (for answers that may be piped in). */
   fromStdin?: boolean;
+  /** One line said before the prompt on a terminal: where the answer comes from. */
+  hint?: string;
+}
+
+/** What is needed, for the errors: the prompt's label without its punctuation or a note like "(hidden)". */
+function needed(question: Question): string {
+  return question.message.replace(/\s*\([^)]*\)\s*$/, '').replace(/:?\s*$/, '');
 }
 
 /** A pasted line longer than this is not an answer; stop reading rather than buffer it. */
@@ -76,13 +83,14 @@ export function createAsk(options: AskOptions): Ask {
     if (!options.interactive && question.fromStdin) {
       const line = (await readLine(stdin, options.signal))?.trim();
       if (!line) {
-        throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and stdin had no line to read. Pass ${question.instead}.`);
+        throw new UserError(`${needed(question)} is needed, and stdin had no line to read. Pass ${question.instead}.`);
       }
       return line;
     }
     if (!options.interactive) {
-      throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and there is no terminal to ask on. Pass ${question.instead}.`);
+      throw new UserError(`${needed(question)} is needed, and there is no terminal to ask on. Pass ${question.instead}.`);
     }
+    if (question.hint) stderr.write(`${question.hint}\n`);
     const { default: prompts } = await import('prompts');
     let cancelled = false;
     const answer = prompts(

@@ -54,21 +54,21 @@ function collect(value: string, previous: string[] = []): string[] {
 
 function profileName(value: string): string {
   if (!PROFILE_PATTERN.test(value)) {
-    throw new InvalidArgumentError('a profile name is 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+    throw new InvalidArgumentError('A profile name is 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
   }
   return value;
 }
 
 function envName(value: string, previous: string[] = []): string[] {
   if (!ENV_NAME_PATTERN.test(value)) {
-    throw new InvalidArgumentError('a variable name is letters, digits and "_", not starting with a digit (e.g. YANDEX_OAUTH_TOKEN).');
+    throw new InvalidArgumentError('A variable name is letters, digits and "_", not starting with a digit (e.g. YANDEX_OAUTH_TOKEN).');
   }
   return [...previous, value];
 }
 
 function duration(value: string): number {
   const ms = parseDuration(value);
-  if (ms === undefined) throw new InvalidArgumentError('a duration is a number of seconds, or a number with d, h, m or s: 30d, 12h, 90m.');
+  if (ms === undefined) throw new InvalidArgumentError('A duration is a number of seconds, or a number with d, h, m or s: 30d, 12h, 90m.');
   return ms;
 }
 
