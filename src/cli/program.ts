@@ -158,7 +158,7 @@ function buildProgram(getContext: () => Context, io: CommandLineIo, exitWith: (c
     .option('--poll', 'with --device: finish the pending --no-wait login: poll once (or up to --timeout); exit 3 while not entered')
     .option('--json', 'with --device --no-wait: write {user_code, verification_url, expires_in, interval} to stdout')
     .addOption(
-      new Option('--timeout <seconds>', 'how long to wait for the browser, or for the pasted code (with --poll: how long to keep polling)')
+      new Option('--timeout <seconds>', 'how long to wait for the browser, the pasted code or the device code (with --poll: how long to keep polling)')
         .default(DEFAULT_LOGIN_TIMEOUT_SECONDS)
         .argParser(positiveInt('--timeout', 86_400)),
     )
@@ -175,7 +175,7 @@ When the browser cannot reach this machine (SSH, containers, CI), or the app
 was created "for API access":
   --device        prints a code to type at Yandex's device page on any device;
                   nothing to register. Waits as long as the code lives (Yandex
-                  says how long, usually 5 min).
+                  says how long, usually 5 min), or --timeout if shorter.
   --no-localhost  Yandex shows a code on its verification page; paste it (or
                   the page's address) here, or pipe it in as one line. The app
                   needs this Redirect URI (API-access apps have it):
