@@ -2,6 +2,7 @@
 // Yandex redirecting the browser to a listener on this machine.
 import { isNoBrowser } from '../browser.js';
 import type { Context } from '../context.js';
+import { CALLBACK_PAGES } from '../page-text.js';
 import { UserError } from '../errors.js';
 import type { TokenRecord } from '../token/record.js';
 import { exchangeCode } from '../yandex/oauth.js';
@@ -107,21 +108,18 @@ async function waitForRedirect(
 async function finishLogin(params: CallbackParams, listener: CallbackListener, target: RedirectTarget, verifier: string, session: LoginSession, ctx: Context): Promise<TokenRecord> {
   if ('error' in params) {
     const error = refusedError(params, 'run `yandex-token login` again');
-    await listener.finish({ ok: false, title: 'Login declined', message: `${error.message.split('. ')[0]}. You can close this tab.` });
+    const key = params.error === 'access_denied' ? 'declined' : 'refused';
+    await listener.finish((lang) => CALLBACK_PAGES[lang][key]);
     throw error;
   }
   const { clientId, clientSecret, deviceId, deviceName } = session;
   try {
     const token = await exchangeCode(ctx.api, { code: params.code, codeVerifier: verifier, redirectUri: target.uri, clientId, clientSecret, deviceId, deviceName });
     const record = await session.save(token);
-    await listener.finish({ ok: true, title: 'Logged in', message: `yandex-token is logged in as ${loginName(record)}. You can close this tab and return to the terminal.` });
+    await listener.finish((lang) => CALLBACK_PAGES[lang].loggedIn(loginName(record)));
     return record;
   } catch (error) {
-    await listener.finish({
-      ok: false,
-      title: 'Login failed',
-      message: `${error instanceof UserError ? error.message : 'Something went wrong.'} See the terminal for details; you can close this tab.`,
-    });
+    await listener.finish((lang) => CALLBACK_PAGES[lang].failed(error instanceof UserError ? error.message : undefined));
     throw error;
   }
 }
