@@ -13,6 +13,13 @@ export interface Question {
   fromStdin?: boolean;
   /** With fromStdin: read all of stdin (up to 64 KiB), not one line, for answers that span lines (JSON). */
   wholeStdin?: boolean;
+  /** One line said before the prompt on a terminal: where the answer comes from. */
+  hint?: string;
+}
+
+/** What is needed, for the errors: the prompt's label without its punctuation or a note like "(hidden)". */
+function needed(question: Question): string {
+  return question.message.replace(/\s*\([^)]*\)\s*$/, '').replace(/:?\s*$/, '');
 }
 
 /** A pasted line longer than this is not an answer; stop reading rather than buffer it. */
@@ -126,13 +133,14 @@ export function createAsk(options: AskOptions): Ask {
     if (!options.interactive && question.fromStdin) {
       const line = (question.wholeStdin ? await readAll(stdin, options.signal) : await readLine(stdin, options.signal))?.trim();
       if (!line) {
-        throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and stdin ${question.wholeStdin ? 'was empty' : 'had no line to read'}. Pass ${question.instead}.`);
+        throw new UserError(`${needed(question)} is needed, and stdin ${question.wholeStdin ? 'was empty' : 'had no line to read'}. Pass ${question.instead}.`);
       }
       return line;
     }
     if (!options.interactive) {
-      throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and there is no terminal to ask on. Pass ${question.instead}.`);
+      throw new UserError(`${needed(question)} is needed, and there is no terminal to ask on. Pass ${question.instead}.`);
     }
+    if (question.hint) stderr.write(`${question.hint}\n`);
     const { default: prompts } = await import('prompts');
     let cancelled = false;
     const answer = prompts(

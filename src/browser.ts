@@ -20,11 +20,16 @@ async function launch(command: string, url: string, env: NodeJS.ProcessEnv): Pro
   });
 }
 
+/** BROWSER set to say "no browser" (none, false, or the shell's no-op), as git and gh read it. */
+export function isNoBrowser(browserCommand: string | undefined): boolean {
+  return browserCommand !== undefined && ['none', 'false', ':'].includes(browserCommand);
+}
+
 /** `env` is what BROWSER runs with: the environment the settings came from (the Context's, not necessarily ours). */
 export function createBrowserOpener(browserCommand: string | undefined, env: NodeJS.ProcessEnv = process.env): OpenBrowser {
   return async (url) => {
     if (browserCommand) {
-      if (['none', 'false', ':'].includes(browserCommand)) return false;
+      if (isNoBrowser(browserCommand)) return false;
       return launch(browserCommand, url, env);
     }
     try {

@@ -22,15 +22,15 @@ export function createOutput(stream: TextSink, colour: boolean | (() => boolean)
   const useColour = () => (wanted ??= (colour as () => boolean)());
   const paint = (open: number, close: number) => (text: string) => (useColour() ? `\x1b[${open}m${text}\x1b[${close}m` : text);
   const yellow = paint(33, 39);
-  let shown = 0;
   return {
     line: (text = '') => void stream.write(`${text}\n`),
     warn: (text) => void stream.write(`${yellow('Warning:')} ${text}\n`),
     bold: paint(1, 22),
     dim: paint(2, 22),
+    // Only drawn on a terminal. Each draw also clears to the end of the line (ESC [K), which takes the ^C a
+    // Ctrl-C echoes after the text with it.
     status: (text = '') => {
-      stream.write(`\r${text.padEnd(shown)}${text ? '' : '\r'}`);
-      shown = text.length;
+      stream.write(`\r${text}\x1b[K`);
     },
   };
 }

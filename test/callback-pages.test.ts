@@ -65,7 +65,8 @@ test('forged requests with <script> get a fixed 400 page that echoes nothing; th
   assert.equal(real.status, 400);
   assertLockedDown(real, 'the error page');
   assertNoMarkupFrom(html, 'the error page');
-  assert.ok(html.includes('&#60;script&#62;alert(document.cookie)&#60;/script&#62;'), 'shown as text, escaped');
+  assert.ok(!html.includes('alert'), 'the description is not echoed: the terminal says it');
+  assert.match(html, /Yandex returned an error instead of a code; the terminal says which\./);
   assert.ok(!html.includes(state), 'the state is not shown');
   const result = await running.done;
   assert.equal(result.code, 1, result.stderr);
@@ -172,4 +173,40 @@ test('an error redirect without our state is told on stderr at once, escaped, on
   assert.equal(notices(result.stderr).filter((line) => line.includes('access_denied')).length, 1);
   // eslint-disable-next-line no-control-regex
   assert.doesNotMatch(result.stderr, /[\x00-\x08\x0b-\x1f\x7f]/, 'no control characters reach the terminal');
+});
+
+test('Accept-Language: ru gets the pages in Russian (ours and the emulator\'s); anything else gets English', async (t) => {
+  const { pageLanguage } = await import('../src/page-text.ts');
+  assert.equal(pageLanguage('ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7'), 'ru');
+  assert.equal(pageLanguage('en-US,en;q=0.9,ru;q=0.8'), 'en');
+  assert.equal(pageLanguage('de-DE,ru;q=0.5'), 'ru');
+  assert.equal(pageLanguage('ru;q=0,de'), 'en');
+  assert.equal(pageLanguage(undefined), 'en');
+
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const port = await freePort();
+  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '5'], home.env);
+  const url = authorizeUrlFrom(await running.waitForStderr(/Waiting up to/));
+  const ru = { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.8' };
+  // Our listener's page for a request without the login's state.
+  const stray = await fetch(`http://127.0.0.1:${port}/callback?code=x&state=forged`, { headers: ru });
+  assert.equal(stray.headers.get('content-language'), 'ru');
+  assert.match(stray.headers.get('vary') ?? '', /Accept-Language/i);
+  const strayHtml = await stray.text();
+  assert.match(strayHtml, /<html lang="ru">/);
+  assert.match(strayHtml, /Это не тот вход/);
+  const english = await (await fetch(`http://127.0.0.1:${port}/callback?code=x&state=forged`, { headers: { 'accept-language': 'de' } })).text();
+  assert.match(english, /Not the expected login/);
+
+  // The emulator's consent and device pages.
+  const consent = await (await fetch(`${yandex.url}/authorize${url.search}`, { headers: ru })).text();
+  assert.match(consent, /запрашивает доступ/);
+  assert.match(consent, /id="allow">Разрешить</);
+  assert.match(consent, /Эмулятор Яндекс OAuth — не Яндекс/);
+  const device = await (await fetch(`${yandex.url}/device`, { headers: ru })).text();
+  assert.match(device, /Введите код, который показало приложение/);
+  assert.match(await (await fetch(`${yandex.url}/device`)).text(), /Enter the code shown by the app/);
+  running.child.kill('SIGINT');
+  assert.equal((await running.done).code, 2);
 });

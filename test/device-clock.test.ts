@@ -50,3 +50,29 @@ test('login --device whose code is never entered: after its five minutes, exit 1
   assert.ok(!existsSync(home.configFile) || !readFileSync(home.configFile, 'utf8').includes('accessToken'), 'nothing stored');
   assert.ok(yandex.requests.filter((r) => r.path === '/token').length >= 50, 'it polled all along');
 });
+
+test('login --device --timeout 3: the wait ends after 3 s (not the code\'s five minutes), exit 1 naming --timeout; nothing stored', async (t) => {
+  const clock = testClock();
+  const start = clock.now();
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 5, deviceExpiresInSeconds: 300, now: clock.now });
+  const home = makeHome(t, yandex);
+  const result = await runCommand(['login', '--device', ...credentials(), '--no-browser', '--timeout', '3'], home.env, { clock });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /Waiting up to 3 s \(--timeout\) for access to be allowed/);
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /^The code was not entered within 3 s \(--timeout\)\. Nothing was stored; run `yandex-token login --device` again/);
+  // On the shared clock: exactly the bound, and no poll (Yandex's interval is 5 s).
+  assert.equal(clock.now() - start, 3_000);
+  assert.equal(yandex.requests.filter((r) => r.path === '/token').length, 0);
+  assert.ok(!existsSync(home.configFile) || !readFileSync(home.configFile, 'utf8').includes('accessToken'), 'nothing stored');
+});
+
+test('login --device --timeout longer than the code lives: the code\'s expiry ends the wait', async (t) => {
+  const clock = testClock();
+  const start = clock.now();
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 5, deviceExpiresInSeconds: 60, now: clock.now });
+  const home = makeHome(t, yandex);
+  const result = await runCommand(['login', '--device', ...credentials(), '--no-browser', '--timeout', '600'], home.env, { clock });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /(^The code expired|the code expired or was declined)/);
+  assert.ok(clock.now() - start <= 61_000, `ended ${clock.now() - start} ms after the start`);
+});

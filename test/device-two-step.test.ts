@@ -170,7 +170,11 @@ test('--poll with nothing pending, in another profile, and flags that do not fit
     [['login', '--device', '--no-wait', '--poll'], /^Pass --no-wait or --poll, not both/],
     [['login', '--device', '--json', ...credentials()], /^--json goes with --device --no-wait/],
     [['login', '--device', '--poll', '--json'], /^--json goes with --device --no-wait/],
-    [['login', '--device', '--poll', '--client-id', 'x', '--scope', 'a'], /^--client-id, --scope cannot be passed with --poll/],
+    [['login', '--device', '--poll', '--client-id', 'x', '--scope', 'a'], /^--client-id, --scope differ from what the pending login was started with, and --poll cannot change them/],
+    [['login', '--device', '--poll', ...credentials(), '--client-secret', 'another'], /^--client-secret differs from what the pending login was started with/],
+    [['login', '--device', '--no-wait', '--timeout', '30', ...credentials()], /^--timeout does not apply to --no-wait, which returns at once/],
+    [['login', '--device', '--no-wait', '--no-browser', ...credentials()], /^--no-browser does not apply to --no-wait/],
+    [['login', '--device', '--poll', '--no-browser'], /^--no-browser does not apply to --poll/],
   ];
   for (const [args, pattern] of refused) assertExit(await runCommand(args, home.env), 1, pattern);
   assert.equal(yandex.requests.length, requests);
@@ -284,4 +288,12 @@ test('--poll --timeout through an outage: it says so, keeps polling, and logs in
   assert.match(done.stderr, /^Yandex can be reached again; still waiting for the code to be entered\.$/m);
   assert.match(done.stderr, /Logged in as demo\.user\./);
   assert.equal(polls(yandex).length, 2);
+});
+
+test('--poll with the same --client-id and --client-secret as --no-wait (one CI script, both steps): accepted', async (t) => {
+  const { yandex, home, code } = await setUp(t);
+  assert.ok(yandex.decideDevice(code.user_code, true));
+  const result = await runCommand(['login', '--device', '--poll', ...credentials()], home.env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /Logged in as demo\.user\./);
 });

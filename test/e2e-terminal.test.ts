@@ -35,7 +35,11 @@ test('the prompts take the client id, hide the secret, and the login completes',
   if (!requireProgram(t, TMUX, 'apt-get install tmux')) return;
   const { home, port, terminal } = await startLogin(t);
 
-  await terminal.waitFor(ID_PROMPT);
+  const first = await terminal.waitFor(ID_PROMPT);
+  // One line before the first prompt: where a ClientID comes from, and that the demo needs none.
+  const hint = first.split('\n').filter((line) => line.trim() !== '');
+  assert.match(hint[0] ?? '', /^Your Yandex app's ClientID is on its page at https:\/\/oauth\.yandex\.ru \(register one at https:\/\/oauth\.yandex\.ru\/client\/new\), or try `yandex-token login --demo`, which needs none\./);
+  assert.match(hint[1] ?? '', ID_PROMPT);
   terminal.type(DEMO_CLIENT.id);
   await terminal.waitFor(new RegExp(DEMO_CLIENT.id), 5_000);
   terminal.press('Enter');
@@ -109,7 +113,10 @@ test('Ctrl-C while waiting for the browser, after the prompts: exit 2, nothing s
   // The prompts put the terminal in raw mode; Ctrl-C must be a signal again by now.
   terminal.press('C-c');
   assert.equal(await terminal.exitCode(), 2);
-  await terminal.waitFor(/Cancelled\. Nothing was stored\./);
+  const after = await terminal.waitFor(/Cancelled\. Nothing was stored\./);
+  // The ^C the terminal echoed is cleared: the message starts its own line.
+  assert.match(after, /^Cancelled\. Nothing was stored\./m);
+  assert.doesNotMatch(after, /\^C/);
   assertNothingStored(home, terminal);
   await assert.rejects(fetch(`http://127.0.0.1:${port}/callback`), 'the listener is gone');
 });
@@ -145,6 +152,8 @@ test('login --device shows the code and a countdown; Ctrl-C during it exits 2, n
   assert.equal(await terminal.exitCode(), 2);
   const after = await terminal.waitFor(/Cancelled\. Nothing was stored\./);
   assert.doesNotMatch(after, /\d:\d\d left/, 'the countdown is erased before the last line');
+  assert.doesNotMatch(after, /\^C/, 'and the ^C echoed after it');
+  assert.match(after, /^Cancelled\. Nothing was stored\./m);
   assertNothingStored(home, terminal);
   assertTerminalRestored(terminal);
   assert.ok(!existsSync(`${home.configFile}.lock`));

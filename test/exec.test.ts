@@ -87,7 +87,7 @@ test('the program sees the token in YANDEX_TOKEN, or in each --env variable, and
 
   const bad = await runCli(['exec', '--env', 'NOT-A-NAME', '--', 'true'], home.env);
   assertCleanFailure(bad, 1, /^\(run `yandex-token --help` for usage\)$/);
-  assert.match(bad.stderr, /'NOT-A-NAME' is invalid\. a variable name is letters, digits and "_"/);
+  assert.match(bad.stderr, /'NOT-A-NAME' is invalid\. A variable name is letters, digits and "_"/);
 });
 
 test('YANDEX_TOKEN in our environment is what the program gets, with nothing read', async (t) => {

@@ -376,18 +376,23 @@ test('--no-localhost: the wait for the code is bounded by --timeout', async (t) 
   assert.match(result.stderr, /No code was pasted within 1 s\. Nothing was stored; run `yandex-token login --no-localhost` again\./);
 });
 
-test('over SSH the loopback login says which of a port forward, --device or --no-localhost fits, before waiting', async (t) => {
+test('over SSH the loopback login says in one line before waiting what fits; the rest comes with the hint', async (t) => {
   const yandex = await fakeYandex(t);
   const port = await freePort();
-  const ssh = makeHome(t, yandex, { SSH_CONNECTION: '10.0.0.2 50000 10.0.0.1 22', DISPLAY: ':0' });
+  // The hint's delay shortened so that the later advice shows within the one-second wait.
+  const hint = { YANDEX_TOKEN_BROWSER_HINT_AFTER: '0.1' };
+  const ssh = makeHome(t, yandex, { SSH_CONNECTION: '10.0.0.2 50000 10.0.0.1 22', DISPLAY: ':0', ...hint });
   const overSsh = await runCommand(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], ssh.env);
-  const advice = overSsh.stderr.slice(0, overSsh.stderr.indexOf('Waiting up to'));
-  assert.match(advice, /This is an SSH session/);
-  assert.ok(advice.includes(`ssh -N -L ${port}:127.0.0.1:${port} <this host>`), advice);
-  assert.match(advice, /yandex-token login --device/);
-  assert.ok(advice.includes(`yandex-token login --no-localhost\`: paste back the code Yandex shows; the app needs ${yandex.url}/verification_code`), advice);
+  const before = overSsh.stderr.slice(0, overSsh.stderr.indexOf('Waiting up to'));
+  const after = overSsh.stderr.slice(overSsh.stderr.indexOf('Waiting up to'));
+  assert.match(before, /This is an SSH session/);
+  assert.ok(before.includes(`ssh -N -L ${port}:127.0.0.1:${port} <this host>`), before);
+  assert.match(before, /yandex-token login --device/);
+  assert.doesNotMatch(before, /no-localhost|redirect URI does not match/);
+  assert.ok(after.includes(`yandex-token login --no-localhost\`: paste back the code Yandex shows; the app needs ${yandex.url}/verification_code`), after);
+  assert.match(after, /If Yandex says the redirect URI does not match.*"Unknown client", the client ID is wrong/);
 
-  const headless = makeHome(t, yandex);
+  const headless = makeHome(t, yandex, hint);
   const noDisplay = await runCommand(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], headless.env);
   assert.match(noDisplay.stderr, /There is no display here/);
   assert.doesNotMatch(noDisplay.stderr, /ssh -N -L/);
@@ -396,6 +401,43 @@ test('over SSH the loopback login says which of a port forward, --device or --no
   const desktop = makeHome(t, yandex, { DISPLAY: ':0' });
   const local = await runCommand(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], desktop.env);
   assert.doesNotMatch(local.stderr, /SSH session|no display/);
+});
+
+/** The lines login prints before "Waiting up to". */
+function linesBeforeWaiting(stderr: string): string[] {
+  return stderr.slice(0, stderr.indexOf('Waiting up to')).split('\n').slice(0, -1);
+}
+
+test('headless login: the URL and one line of advice before "Waiting"; none when BROWSER works; nothing about a browser with BROWSER=none', async (t) => {
+  const yandex = await fakeYandex(t);
+  const port = await freePort();
+  const login = ['login', ...credentials(), '--port', String(port), '--timeout', '1'];
+  // No display, no BROWSER: the URL, and the one line that says what fits.
+  const bare = await runCommand(login, makeHome(t, yandex, { BROWSER: '' }).env, { openBrowser: async () => false });
+  const bareLines = linesBeforeWaiting(bare.stderr);
+  assert.deepEqual(bareLines.filter((line) => line.trim() !== '' && !line.includes('/authorize?')), [
+    'Open this URL in a browser to log in to Yandex:',
+    'Could not start a browser; open the URL above yourself.',
+    'There is no display here (DISPLAY and WAYLAND_DISPLAY are unset): open the URL in a browser on this machine, or press Ctrl-C and run `yandex-token login --device`.',
+  ]);
+  assert.ok(bareLines.length <= 6, bareLines.join('\n'));
+  // BROWSER names a browser that starts (here `true`): it runs on this machine, so no advice at all.
+  const withBrowser = await runCommand(login, makeHome(t, yandex, { BROWSER: 'true' }).env);
+  assert.deepEqual(linesBeforeWaiting(withBrowser.stderr).filter((line) => line.trim() !== '' && !line.includes('/authorize?')), ['Open this URL in a browser to log in to Yandex:']);
+  // BROWSER=none asks for no browser: no "Could not start a browser".
+  const none = await runCommand(login, makeHome(t, yandex, { BROWSER: 'none' }).env);
+  assert.doesNotMatch(none.stderr, /Could not start a browser/);
+  assert.match(none.stderr, /There is no display here/);
+  assert.doesNotMatch(none.stderr, /redirect URI does not match/, 'the long advice waits for the hint');
+});
+
+test('login --demo says only what applies: no "log in to Yandex", no redirect-URI advice', async (t) => {
+  // No display and no BROWSER: the demo plays the browser itself.
+  const home = makeHome(t, undefined, { BROWSER: '' });
+  const demo = await runCommand(['login', '--demo', '--port', String(await freePort())], home.env);
+  assert.equal(demo.code, 0, demo.stderr);
+  assert.match(demo.stderr, /Open this URL in a browser to log in to the emulator:/);
+  assert.doesNotMatch(demo.stderr, /log in to Yandex|redirect URI does not match|Redirect URI|Could not start a browser|No browser here/);
 });
 
 test('--help describes --device and --no-localhost and the Redirect URI the latter needs', async (t) => {
@@ -436,7 +478,7 @@ test('--device on a terminal draws a countdown on stderr and keeps stdout empty'
   assert.ok(yandex.decideDevice(userCode, true));
   assert.equal(await done, 0, screen());
   assert.match(screen(), /\r[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the code to be entered… \d:\d\d left/);
-  assert.match(screen(), /left\r +\rLogged in as/, 'the countdown is erased before the last line');
+  assert.match(screen(), /left(\x1b\[K)?\r\x1b\[KLogged in as/, 'the countdown is erased (to the end of the line) before the last line');
   assert.equal(readFileSync(stdoutFile, 'utf8'), '');
   child.kill('SIGKILL');
 });

@@ -99,7 +99,7 @@ async function settleWithTheRightOne(open: OpenListener): Promise<void> {
   assert.equal(open.settled(), undefined, 'nothing settled the wait before the right callback');
   const right = fetch(`${open.base}/callback?code=right&state=${open.state}`);
   assert.deepEqual(await open.listener.callback, { code: 'right' });
-  await open.listener.finish({ ok: true, title: 'Logged in', message: 'Done.' });
+  await open.listener.finish(() => ({ ok: true, title: 'Logged in', message: 'Done.' }));
   assert.equal((await right).status, 200);
 }
 
@@ -180,7 +180,7 @@ test('callback: a second valid callback gets 409 while the first is handled, and
   const denial = await fetch(`${open.base}/callback?error=access_denied&state=${open.state}`);
   assert.equal(denial.status, 409, 'a late error does not replace the code either');
   assert.deepEqual(await open.listener.callback, { code: 'first' });
-  await open.listener.finish({ ok: true, title: 'Logged in', message: 'Done.' });
+  await open.listener.finish(() => ({ ok: true, title: 'Logged in', message: 'Done.' }));
   assert.equal((await first).status, 200);
   await assert.rejects(fetch(`${open.base}/callback?code=third&state=${open.state}`), 'the listener is closed');
 });

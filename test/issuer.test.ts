@@ -52,6 +52,10 @@ test('login --demo, then status, refresh, print and logout make no request to an
   assert.equal(entry.demo, true);
   assert.equal(entry.refreshable, false);
   assert.match(entry.message, /not a real Yandex token/);
+  // Its server is the emulator that issued it, whatever YANDEX_OAUTH_URL now names.
+  assert.equal(entry.server, record.oauthUrl);
+  const elsewhere = await runCommand(['status', '--json'], { ...env, YANDEX_OAUTH_URL: 'http://127.0.0.1:9' });
+  assert.equal(JSON.parse(elsewhere.stdout).profiles[0].server, record.oauthUrl);
 
   const print = await runCommand(['print', '--profile', 'demo'], env);
   assert.equal(print.code, 0, print.stderr);

@@ -157,6 +157,9 @@ test('without a terminal and without credentials, login fails at once naming the
   const noSecret = await runCommand(['login', '--client-id', 'x'], home.env);
   assert.equal(noSecret.code, 1);
   assert.match(noSecret.stderr, /--client-secret or set YANDEX_CLIENT_SECRET/);
+  // The error names what is missing, not the prompt's label.
+  assert.match(noSecret.stderr, /^Client secret is needed, and there is no terminal to ask on\./m);
+  assert.doesNotMatch(noSecret.stderr, /\(hidden\)/);
 });
 
 test('forged state and stray paths are answered and ignored; the real callback still completes', async (t) => {

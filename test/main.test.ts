@@ -47,7 +47,7 @@ test('lines the fast path leaves to commander get commander\'s answers', async (
   assert.match(extra.stderr, /too many arguments/);
   const badProfile = await runCli(['print', '--profile', '../etc'], home.env);
   assert.equal(badProfile.code, 1);
-  assert.match(badProfile.stderr, /a profile name is 1–64 letters/);
+  assert.match(badProfile.stderr, /is invalid\. A profile name is 1–64 letters/);
   const basic = await runCli(['print', '--header', 'basic'], home.env);
   assert.equal(basic.code, 1);
   assert.match(basic.stderr, /Allowed choices are oauth, bearer/);

@@ -1,9 +1,10 @@
 // The package as npm ships it: `npm pack` holds the bin, the built JavaScript with its declarations and the
-// README, and nothing else; a fresh project installs the tarball (offline, from npm's cache), logs in with
-// the installed CLI, and gets the token through `import { getToken } from 'yandex-token'`, types included.
+// README (with the license), and nothing else, and no install script; a fresh project installs the tarball
+// (offline, from npm's cache) without a warning, logs in with the installed CLI, and gets the token through
+// `import { getToken } from 'yandex-token'`, types included. And a fresh project installs an unbuilt clone.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { browserEnv, credentials, fakeYandex, freePort, makeHome, ROOT, tempDir } from './support/harness.ts';
@@ -34,8 +35,9 @@ const REQUIRED = ['package.json', 'README.md', 'bin/yandex-token.cjs', 'dist/cli
 
 test('npm pack ships the bin, dist (JavaScript, .d.ts, the bundles\' maps) and the README, and no tests, sources, other maps or secrets', { timeout: 90_000 }, async (t) => {
   const out = tempDir(t);
-  // --ignore-scripts: `prepare` would rebuild dist/ while other test files run the CLI from it.
-  const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], { cwd: ROOT, env: npmEnv() });
+  // With its scripts, as a person runs it: `prepare` finds dist/ up to date (npm test has just built it) and
+  // leaves it alone while other test files run the CLI from it; prepack/postpack keep `prepare` out.
+  const pack = await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: ROOT, env: npmEnv() });
   assert.equal(pack.code, 0, pack.stderr);
   const [report] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string; mode: number }[] }];
   const files = report.files.map((f) => f.path).sort();
@@ -49,11 +51,46 @@ test('npm pack ships the bin, dist (JavaScript, .d.ts, the bundles\' maps) and t
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   assert.deepEqual(manifest.exports['.'], { types: './dist/index.d.ts', default: './dist/index.js' });
   assert.equal(manifest.bin['yandex-token'], 'bin/yandex-token.cjs');
+  assert.equal(manifest.scripts.prepare, 'node src/prepare.mjs', 'postpack put `prepare` back');
+  // The README carries the license text (npm shows it), as its last section.
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  assert.match(readme.slice(readme.lastIndexOf('\n## ')), /^\n## License\n\nMIT License\n[\s\S]*Permission is hereby granted, free of charge/);
+});
+
+/** The clone as git holds it: the top level the project keeps, and no node_modules or dist/. */
+function unbuiltClone(into: string): string {
+  const clone = join(into, 'clone');
+  mkdirSync(clone);
+  for (const name of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'bin', 'src']) cpSync(join(ROOT, name), join(clone, name), { recursive: true });
+  return clone;
+}
+
+test('a fresh project installs an unbuilt clone (`npm install /path/to/clone`): prepare installs the build tools there and builds', { timeout: 300_000 }, async (t) => {
+  const out = tempDir(t);
+  const clone = unbuiltClone(out);
+  const project = join(out, 'consumer');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+  let install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', clone], { cwd: project, env: npmEnv(), timeoutMs: 240_000 });
+  if (install.code !== 0 && /ENOTCACHED/.test(install.stderr)) {
+    t.diagnostic('a package was not in npm\'s cache; installing with --prefer-offline');
+    install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', clone], { cwd: project, env: npmEnv(), timeoutMs: 240_000 });
+  }
+  assert.equal(install.code, 0, install.stdout + install.stderr);
+  assert.doesNotMatch(install.stderr, /tsc: not found/);
+  const bin = join(project, 'node_modules', '.bin', 'yandex-token');
+  const version = await run(bin, ['--version'], { cwd: project, env: npmEnv() });
+  assert.equal(version.code, 0, version.stderr);
+  assert.equal(version.stdout, `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+  const home = makeHome(t);
+  const print = await run(bin, ['print'], { cwd: project, env: home.env });
+  assert.equal(print.code, 4, print.stderr);
+  assert.match(print.stderr, /yandex-token login/);
 });
 
 test('a temp project installs the tarball, logs in with its CLI, and imports getToken to get the token', { timeout: 180_000 }, async (t) => {
   const out = tempDir(t);
-  const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], { cwd: ROOT, env: npmEnv() });
+  const pack = await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: ROOT, env: npmEnv() });
   assert.equal(pack.code, 0, pack.stderr);
   const tarball = join(out, (JSON.parse(pack.stdout) as [{ filename: string }])[0].filename);
 
@@ -61,13 +98,18 @@ test('a temp project installs the tarball, logs in with its CLI, and imports get
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
   // The dependencies come from npm's cache, filled by `npm ci`; --prefer-offline only if one is missing there.
-  const flags = ['--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'];
+  // With scripts allowed: the tarball has none, so npm has nothing to warn about.
+  const flags = ['--no-audit', '--no-fund', '--no-package-lock'];
   let install = await run('npm', ['install', '--offline', ...flags, tarball], { cwd: project, env: npmEnv(), timeoutMs: 60_000 });
   if (install.code !== 0 && /ENOTCACHED/.test(install.stderr)) {
     t.diagnostic('a dependency was not in npm\'s cache; installing with --prefer-offline');
     install = await run('npm', ['install', '--prefer-offline', ...flags, tarball], { cwd: project, env: npmEnv(), timeoutMs: 120_000 });
   }
   assert.equal(install.code, 0, install.stderr);
+  assert.doesNotMatch(install.stderr, /install-scripts|allowScripts/, 'no warning about scripts');
+  const shipped = JSON.parse(readFileSync(join(project, 'node_modules', 'yandex-token', 'package.json'), 'utf8'));
+  assert.equal(shipped.scripts?.prepare, undefined, 'the tarball carries no prepare');
+  assert.match(readFileSync(join(project, 'node_modules', 'yandex-token', 'README.md'), 'utf8'), /## License\n\nMIT License/);
 
   // Log in with the installed CLI, against the emulator.
   const yandex = await fakeYandex(t);

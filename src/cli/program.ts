@@ -54,21 +54,21 @@ function collect(value: string, previous: string[] = []): string[] {
 
 function profileName(value: string): string {
   if (!PROFILE_PATTERN.test(value)) {
-    throw new InvalidArgumentError('a profile name is 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+    throw new InvalidArgumentError('A profile name is 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
   }
   return value;
 }
 
 function envName(value: string, previous: string[] = []): string[] {
   if (!ENV_NAME_PATTERN.test(value)) {
-    throw new InvalidArgumentError('a variable name is letters, digits and "_", not starting with a digit (e.g. YANDEX_OAUTH_TOKEN).');
+    throw new InvalidArgumentError('A variable name is letters, digits and "_", not starting with a digit (e.g. YANDEX_OAUTH_TOKEN).');
   }
   return [...previous, value];
 }
 
 function duration(value: string): number {
   const ms = parseDuration(value);
-  if (ms === undefined) throw new InvalidArgumentError('a duration is a number of seconds, or a number with d, h, m or s: 30d, 12h, 90m.');
+  if (ms === undefined) throw new InvalidArgumentError('A duration is a number of seconds, or a number with d, h, m or s: 30d, 12h, 90m.');
   return ms;
 }
 
@@ -159,7 +159,7 @@ function buildProgram(getContext: () => Context, io: CommandLineIo, exitWith: (c
     .option('--json', 'with --device --no-wait: write {user_code, verification_url, expires_in, interval} to stdout')
     .option('--with-token', 'store a token you already have, read from stdin (hidden prompt on a terminal): the token, the verification_code page\'s address with #access_token=, or token JSON; no app needed')
     .addOption(
-      new Option('--timeout <seconds>', 'how long to wait for the browser, or for the pasted code (with --poll: how long to keep polling)')
+      new Option('--timeout <seconds>', 'how long to wait for the browser, the pasted code or the device code (with --poll: how long to keep polling)')
         .default(DEFAULT_LOGIN_TIMEOUT_SECONDS)
         .argParser(positiveInt('--timeout', 86_400)),
     )
@@ -176,7 +176,7 @@ When the browser cannot reach this machine (SSH, containers, CI), or the app
 was created "for API access":
   --device        prints a code to type at Yandex's device page on any device;
                   nothing to register. Waits as long as the code lives (Yandex
-                  says how long, usually 5 min).
+                  says how long, usually 5 min), or --timeout if shorter.
   --no-localhost  Yandex shows a code on its verification page; paste it (or
                   the page's address) here, or pipe it in as one line. The app
                   needs this Redirect URI (API-access apps have it):
@@ -221,8 +221,9 @@ ${EXIT_CODES}`,
         deviceId: opts.deviceId,
         deviceName: opts.deviceName,
         browser: opts.browser,
-        // --poll polls once unless --timeout was given; its default is the browser wait's.
-        timeoutSeconds: opts.poll && command.getOptionValueSource('timeout') !== 'cli' ? undefined : opts.timeout,
+        // Only a --timeout given counts: --poll then polls once, --device waits as long as the code lives,
+        // and the other waits take their default; --no-wait refuses one.
+        timeoutSeconds: command.getOptionValueSource('timeout') === 'cli' ? opts.timeout : undefined,
         device: opts.device,
         localhost: opts.localhost,
         wait: opts.wait,

@@ -210,6 +210,7 @@ export function fishScript(spec: CompletionSpec): string {
   const names = spec.commands.map((c) => c.name).join(' ');
   const lines: string[] = [
     `# fish completion for ${program}. Made by \`${program} completion fish\`. Install it with:`,
+    '#   mkdir -p ~/.config/fish/completions',
     `#   ${program} completion fish > ~/.config/fish/completions/${program}.fish`,
     '',
     `complete -c ${program} -f`,

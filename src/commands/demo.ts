@@ -54,7 +54,7 @@ export async function loginDemo(options: LoginOptions, ctx: Context): Promise<vo
       };
       err.line('This machine has no display, so the demo plays the browser itself: it opens the URL below and presses');
       err.line('Allow, as you would (pass --no-browser to open the URL yourself, e.g. in w3m or lynx).');
-    } else if (!display.graphical || display.ssh) {
+    } else if (options.browser === false && (!display.graphical || display.ssh)) {
       const emulatorPort = new URL(url).port;
       const callbackPort = plan.flow === 'browser' ? plan.target.port : undefined;
       err.line(

@@ -148,7 +148,9 @@ async function checkedEntry(ctx: Context, profile: string, record: TokenRecord |
     demo: Boolean(record?.demo),
     message: null,
     pendingDeviceLogin: pendingStatus(ctx, pending),
-    server: nonDefaultEndpoints(record ? apiForRecord(ctx.api, record) : ctx.api).oauthUrl ?? null,
+    // A demo token is never sent anywhere, so YANDEX_OAUTH_URL does not make it another server's: its own
+    // is the (stopped) emulator that issued it.
+    server: record?.demo ? (record.oauthUrl ?? null) : (nonDefaultEndpoints(record ? apiForRecord(ctx.api, record) : ctx.api).oauthUrl ?? null),
   };
   if (!record && entry.pendingDeviceLogin && entry.pendingDeviceLogin.expiresInSeconds > 0) {
     const poll = `yandex-token login --device --poll${profileFlag(profile)}`;

@@ -1,6 +1,7 @@
 // The emulator's node:http server: reads each request (query, form, Authorization), logs it, delays it
 // when asked, plays an armed failure (a 503, a captive portal's page, half a body, a reset, a hang…) or
 // hands it to its route and writes the answer; listens on loopback and closes, hanging answers and all.
+import { pageLanguage } from '../page-text.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -171,7 +172,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, model: Model, h
   const route = ROUTES[`${req.method} ${url.pathname}`];
   if (!route) return send(res, NOT_FOUND);
   if (!form) return send(res, oauthError('invalid_request', 'A parameter is duplicated'));
-  send(res, route({ query, form, authorization }, model));
+  send(res, route({ query, form, authorization, lang: pageLanguage(req.headers['accept-language']) }, model));
 }
 
 async function listen(server: Server, host: string, port: number): Promise<string> {

@@ -32,7 +32,11 @@ export async function run(proc: CliProcess): Promise<void> {
   };
   const stop = (name: ForwardedSignal, error: UserError) => () => {
     if (taker) return taker(name);
-    if (!controller.signal.aborted) return controller.abort(error);
+    if (!controller.signal.aborted) {
+      // A terminal echoed ^C where the cursor was: clear that line, so that the message starts a clean one.
+      if (name === 'SIGINT' && proc.stderr.isTTY) proc.stderr.write('\r\x1b[K');
+      return controller.abort(error);
+    }
     if (!isShielded()) return proc.exit(exitCodeFor(error));
     // Yandex's answer is on its way or being stored: losing it could cost the stored refresh token.
     if (!told) proc.stderr.write("Storing Yandex's answer first (2 s at most)…\n");

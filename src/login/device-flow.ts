@@ -71,15 +71,25 @@ export async function loginWithDevice(session: LoginSession, ctx: Context): Prom
   showCode(err, device);
   // The page only asks for the code: opening it here is a convenience, and failing to is no news.
   if (options.browser !== false) await ctx.openBrowser(device.verificationUrl);
-  err.line(`Waiting for access to be allowed; the code expires in ${describeTimeout(device.expiresIn)} (Ctrl-C to abort).`);
+  // --timeout bounds the wait when it ends before the code does (a CI job that asked for a bounded wait).
+  const bound = options.timeoutSeconds;
+  const deadline = bound !== undefined && ctx.clock.now() + bound * 1000 < device.expiresAt ? ctx.clock.now() + bound * 1000 : undefined;
+  err.line(
+    deadline === undefined
+      ? `Waiting for access to be allowed; the code expires in ${describeTimeout(device.expiresIn)} (Ctrl-C to abort).`
+      : `Waiting up to ${describeTimeout(bound!)} (--timeout) for access to be allowed (Ctrl-C to abort).`,
+  );
 
-  const countdown = ctx.interactive ? startCountdown(err, device.expiresAt, ctx.clock.now) : undefined;
+  const countdown = ctx.interactive ? startCountdown(err, deadline ?? device.expiresAt, ctx.clock.now) : undefined;
   try {
-    const onReachable = reportReachability(err, 'until the code expires (Ctrl-C to stop)', countdown);
-    const token = await pollDeviceToken(ctx.api, { device, clientId, clientSecret, deviceId, deviceName, onReachable });
+    const onReachable = reportReachability(err, deadline === undefined ? 'until the code expires (Ctrl-C to stop)' : `for up to ${describeTimeout(bound!)} (--timeout)`, countdown);
+    const token = await pollDeviceToken(ctx.api, { device, clientId, clientSecret, deviceId, deviceName, onReachable, deadline, bounded: true });
     countdown?.stop();
-    // Without a deadline the poll ends with a token or an error.
-    if (!isToken(token)) throw new Error('device poll stopped without a deadline');
+    if (!isToken(token)) {
+      throw new UserError(
+        `The code was not entered within ${describeTimeout(bound!)} (--timeout). Nothing was stored; run \`yandex-token login --device\` again, with a longer --timeout or none (then it waits as long as the code lives).`,
+      );
+    }
     return await session.save(token);
   } finally {
     countdown?.stop();
@@ -153,6 +163,29 @@ function deviceFrom(pending: PendingDeviceLogin): DeviceCode {
 }
 
 /**
+ * --poll takes the app, secret, scopes and device of the pending login. A CI script may pass the same
+ * flags to both steps: equal values are fine, and only those that differ are refused (by name: one may be
+ * the secret).
+ */
+function checkPollFlags(options: ProfileLoginOptions, pending: PendingDeviceLogin): void {
+  const differs = (given: string | undefined, kept: string | undefined) => given !== undefined && given !== kept;
+  const fixed = [
+    differs(options.clientId, pending.clientId) && '--client-id',
+    differs(options.clientSecret, pending.clientSecret) && '--client-secret',
+    differs(options.scope, pending.scope) && '--scope',
+    // Not kept with the pending login, so it cannot be compared.
+    options.optionalScope !== undefined && '--optional-scope',
+    differs(options.deviceId, pending.deviceId) && '--device-id',
+    differs(options.deviceName, pending.deviceName) && '--device-name',
+  ].filter(Boolean);
+  if (fixed.length > 0) {
+    throw new UserError(
+      `${fixed.join(', ')} ${fixed.length > 1 ? 'differ' : 'differs'} from what the pending login was started with, and --poll cannot change ${fixed.length > 1 ? 'them' : 'it'}: drop ${fixed.length > 1 ? 'them' : 'it'}, or start again with \`login --device --no-wait\`.`,
+    );
+  }
+}
+
+/**
  * `login --device --poll`: polls for the profile's pending device login once (or until timeoutSeconds
  * pass) and stores the token when access was allowed. Still waiting: PendingError (exit 3). Declined,
  * expired or refused: the pending login is dropped and the error says to start again.
@@ -164,6 +197,7 @@ export async function pollDeviceLogin(options: ProfileLoginOptions, ctx: Context
   if (!pending) {
     throw new UserError(`No device login is pending${ofProfile(profile)}: start one with \`${start}\`, then run this again.`);
   }
+  checkPollFlags(options, pending);
   const device = deviceFrom(pending);
   // The server the code came from (an emulator's, say), unless the environment names another.
   const api = apiForRecord(ctx.api, pending);

@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { UserError, systemErrorCode } from '../errors.js';
+import { CALLBACK_PAGES, pageLanguage, type Lang, type PageText } from '../page-text.js';
 import { PAGE_HEADERS, escapeHtml } from '../html.js';
 
 export interface RedirectTarget {
@@ -28,17 +29,16 @@ export interface StrayError {
 /** Stray errors are told once each, and no more than this many, however often a page sends them. */
 const MAX_STRAY_REPORTS = 3;
 
-export interface Page {
-  ok: boolean;
-  title: string;
-  message: string;
-}
+export type Page = PageText;
+
+/** A page in the browser's language (page-text.ts holds both). */
+export type LocalPage = (lang: Lang) => Page;
 
 export interface CallbackListener {
   /** Settles on the first GET on the path with our state; rejects when the signal aborts. */
   callback: Promise<CallbackParams>;
   /** Answers the browser that brought the callback, then closes the listener and its sockets. */
-  finish(page: Page): Promise<void>;
+  finish(page: LocalPage): Promise<void>;
   /** Closes without a result (cancel, timeout, failure). Safe to call twice. */
   close(): Promise<void>;
 }
@@ -74,21 +74,26 @@ export function parseRedirectUri(uri: string): RedirectTarget {
   return { uri, hosts, port: Number(url.port), path: url.pathname };
 }
 
-export function renderPage(page: Page): string {
+export function renderPage(page: Page, lang: Lang = 'en'): string {
   const colour = page.ok ? '#1a7f37' : '#c62828';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>yandex-token: ${escapeHtml(page.title)}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:34em;margin:4em auto;padding:0 1em;color:#222}h1{font-size:1.4em;color:${colour}}</style>
 </head><body><h1>${escapeHtml(page.title)}</h1><p>${escapeHtml(page.message)}</p></body></html>
 `;
 }
 
-function send(res: ServerResponse, status: number, page: Page, extra: Record<string, string> = {}): void {
+function send(res: ServerResponse, status: number, page: LocalPage, extra: Record<string, string> = {}): void {
   if (res.headersSent || res.writableEnded) return;
-  res.writeHead(status, { ...PAGE_HEADERS, connection: 'close', ...extra });
-  res.end(renderPage(page));
+  const lang = pageLanguage(res.req?.headers['accept-language']);
+  // The page's words depend on Accept-Language: a cache must not hand one language to the other.
+  res.writeHead(status, { ...PAGE_HEADERS, 'content-language': lang, vary: 'Accept-Language', connection: 'close', ...extra });
+  res.end(renderPage(page(lang), lang));
 }
+
+/** One of the listener's own pages, in the request's language. */
+const fixed = (key: Exclude<keyof (typeof CALLBACK_PAGES)['en'], 'loggedIn' | 'failed'>): LocalPage => (lang) => CALLBACK_PAGES[lang][key];
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -143,13 +148,13 @@ export async function listenForCallback(options: {
     try {
       url = new URL(req.url ?? '/', 'http://loopback');
     } catch {
-      return send(res, 400, { ok: false, title: 'Bad request', message: 'This address is not understood.' });
+      return send(res, 400, fixed('badRequest'));
     }
     if (url.pathname !== target.path) {
-      return send(res, 404, { ok: false, title: 'Not found', message: 'Nothing here.' });
+      return send(res, 404, fixed('notFound'));
     }
     if (req.method !== 'GET') {
-      return send(res, 405, { ok: false, title: 'Method not allowed', message: 'Only GET is answered here.' }, { allow: 'GET' });
+      return send(res, 405, fixed('methodNotAllowed'), { allow: 'GET' });
     }
     const returned = url.searchParams.get('state');
     if (returned === null || !sameSecret(returned, state)) {
@@ -161,22 +166,12 @@ export async function listenForCallback(options: {
           strayReported.add(key);
           onStrayError?.({ error, description });
         }
-        return send(res, 400, {
-          ok: false,
-          title: 'Not the expected login',
-          message:
-            'This address reports an error but does not carry the state of the login that is waiting, so it cannot end that login. The terminal shows what it reported; press Ctrl-C there to stop waiting.',
-        });
+        return send(res, 400, fixed('strayError'));
       }
-      return send(res, 400, {
-        ok: false,
-        title: 'Not the expected login',
-        message:
-          'This request does not carry the state of the login that is waiting, so it was ignored. If you started a new login since, use the newest link from the terminal.',
-      });
+      return send(res, 400, fixed('notOurs'));
     }
     if (settled) {
-      return send(res, 409, { ok: false, title: 'Already answered', message: 'This login was already completed or is being completed. You can close this tab.' });
+      return send(res, 409, fixed('alreadyAnswered'));
     }
     const error = url.searchParams.get('error');
     const code = url.searchParams.get('code');
@@ -189,7 +184,7 @@ export async function listenForCallback(options: {
       held = res;
       resolveCallback({ code });
     } else {
-      send(res, 400, { ok: false, title: 'No code', message: 'Yandex sent neither a code nor an error. Go back to the terminal and try again.' });
+      send(res, 400, fixed('noCode'));
     }
   };
 
@@ -199,7 +194,7 @@ export async function listenForCallback(options: {
       try {
         handle(req, res);
       } catch {
-        send(res, 500, { ok: false, title: 'Error', message: 'Something went wrong. Go back to the terminal.' });
+        send(res, 500, fixed('error'));
       }
     });
     server.keepAliveTimeout = 1;
@@ -220,7 +215,7 @@ export async function listenForCallback(options: {
     if (closed) return;
     closed = true;
     signal?.removeEventListener('abort', onAbort);
-    if (held) send(held, 200, { ok: false, title: 'Login stopped', message: 'The login was stopped in the terminal. You can close this tab.' });
+    if (held) send(held, 200, fixed('stopped'));
     await Promise.all(servers.map(closeServer));
   };
   const onAbort = () => {
@@ -233,8 +228,8 @@ export async function listenForCallback(options: {
   return {
     callback,
     close,
-    async finish(page: Page) {
-      if (held) send(held, page.ok ? 200 : 400, page);
+    async finish(page: LocalPage) {
+      if (held) send(held, page('en').ok ? 200 : 400, page);
       held = undefined;
       await close();
     },

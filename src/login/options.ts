@@ -36,7 +36,7 @@ export interface LoginOptions {
   /** How this machine appears in Yandex ID (default: a random id kept per profile, "yandex-token on <host>"). */
   deviceId?: string;
   deviceName?: string;
-  /** How long to wait for the browser, in seconds (default 300). The device mode waits as long as its code lives. */
+  /** How long to wait for the browser, in seconds (default 300); in device mode, for the code to be entered (default: as long as it lives). */
   // --no-localhost: how long to wait for the pasted code; --poll: how long to keep polling (once when unset).
   timeoutSeconds?: number;
   /** Device mode: called once with the code the person must enter and the page to enter it on. */
@@ -124,20 +124,13 @@ function checkTwoStep(options: LoginOptions): void {
   if (options.json && !noWait) {
     throw new UserError('--json goes with --device --no-wait, which prints the code as JSON; the other logins print nothing on stdout.');
   }
-  if (options.poll) {
-    const fixed = [
-      options.clientId !== undefined && '--client-id',
-      options.clientSecret !== undefined && '--client-secret',
-      options.scope !== undefined && '--scope',
-      options.optionalScope !== undefined && '--optional-scope',
-      options.deviceId !== undefined && '--device-id',
-      options.deviceName !== undefined && '--device-name',
-    ].filter(Boolean);
-    if (fixed.length > 0) {
-      throw new UserError(
-        `${fixed.join(', ')} cannot be passed with --poll: the pending login keeps what \`login --device --no-wait\` was given. Drop ${fixed.length > 1 ? 'them' : 'it'}, or start again with --no-wait.`,
-      );
-    }
+  // A flag that does nothing here is refused, never silently ignored. (--poll's app, secret, scopes and
+  // device come from the pending login: pollDeviceLogin refuses those that differ from it.)
+  if (noWait && options.timeoutSeconds !== undefined) {
+    throw new UserError('--timeout does not apply to --no-wait, which returns at once: pass it to the later `login --device --poll`, which keeps polling that long.');
+  }
+  if ((noWait || options.poll) && options.browser === false) {
+    throw new UserError(`--no-browser does not apply to ${noWait ? '--no-wait' : '--poll'}, which opens no browser: drop it.`);
   }
 }
 

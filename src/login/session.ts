@@ -27,7 +27,11 @@ export async function resolveClient(options: ProfileLoginOptions, ctx: Context):
   const clientId =
     options.clientId ??
     ctx.settings.clientId ??
-    (await ctx.ask({ message: 'Client ID of your Yandex app', instead: '--client-id or set YANDEX_CLIENT_ID' }));
+    (await ctx.ask({
+      message: 'Client ID of your Yandex app',
+      instead: '--client-id or set YANDEX_CLIENT_ID',
+      hint: 'Your Yandex app\'s ClientID is on its page at https://oauth.yandex.ru (register one at https://oauth.yandex.ru/client/new), or try `yandex-token login --demo`, which needs none.',
+    }));
   const clientSecret =
     options.clientSecret ??
     ctx.settings.clientSecret ??

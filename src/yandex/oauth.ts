@@ -595,6 +595,11 @@ export async function pollDeviceToken(
     /** Date.now() value after which no poll starts; absent: poll until the code expires. */
     deadline?: number;
     /**
+     * The deadline is a bound on the wait (login --device --timeout): no poll is promised, and when the
+     * next one would fall after it, the wait runs to the deadline and returns there.
+     */
+    bounded?: boolean;
+    /**
      * Told when a poll could not reach Yandex (error) and when one reaches it again (undefined). The code
      * outlives a network outage, so polling goes on until it expires or the deadline comes.
      */
@@ -614,7 +619,8 @@ export async function pollDeviceToken(
   for (;;) {
     const at = Math.max(clock.now(), lastPollAt + interval * 1000);
     // Where the last poll did not reach Yandex, that is the news, not that the code is still pending.
-    if (polled && params.deadline !== undefined && at > params.deadline) {
+    if ((polled || params.bounded) && params.deadline !== undefined && at > params.deadline) {
+      if (params.bounded) await pause(clock, params.deadline - clock.now(), api.signal);
       if (unreachable) throw unreachable;
       return { interval, lastPollAt };
     }

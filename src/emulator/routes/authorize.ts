@@ -17,6 +17,7 @@ import {
   validRedirect,
   type PendingAuthorization,
 } from '../model.js';
+import { EMULATOR_PAGES } from '../../page-text.js';
 import { BLOCKED, consentForm, html, redirect, type Reply, type Route } from './reply.js';
 
 // Browsers apply form-action to the redirect that answers a form post too
@@ -44,7 +45,7 @@ function redirectError(pending: Pick<PendingAuthorization, 'redirectUri' | 'resp
   return redirect(target.toString());
 }
 
-export const authorize: Route = ({ query: q }, model) => {
+export const authorize: Route = ({ query: q, lang }, model) => {
   count(model, 'authorize');
   const client = q.client_id ? model.clients.get(q.client_id) : undefined;
   if (!client) return html(400, 'Error', '<h1>400 Unknown client with such client_id</h1>');
@@ -81,7 +82,7 @@ export const authorize: Route = ({ query: q }, model) => {
     ...deviceOf(q.device_id, q.device_name),
   };
   const id = startAuthorization(model, grant);
-  return html(200, 'Allow access', consentForm(model, '/authorize/decision', id, client, grant), consentHeaders(redirectUri));
+  return html(200, EMULATOR_PAGES[lang].allowTitle, consentForm(model, '/authorize/decision', id, client, grant, lang), consentHeaders(redirectUri), lang);
 };
 
 export const authorizeDecision: Route = ({ form }, model) => {
@@ -106,10 +107,11 @@ export const authorizeDecision: Route = ({ form }, model) => {
   return redirect(target.toString());
 };
 
-export const verificationCode: Route = ({ query: q }) => {
+export const verificationCode: Route = ({ query: q, lang }) => {
   if (q.error) return html(400, 'Error', `<h1>Access was not granted</h1><p>${escapeHtml(q.error)}</p>`);
   if (!q.code) {
     return html(200, 'Your token', '<h1>No code in this address</h1><p>For response_type=token the token is in this page\'s address, after <code>#access_token=</code>.</p>');
   }
-  return html(200, 'Your code', `<h1>Your confirmation code</h1><p><code id="code">${escapeHtml(q.code)}</code></p><p>Enter it in the app.</p>`);
+  const words = EMULATOR_PAGES[lang];
+  return html(200, words.codeTitle, `<h1>${words.yourCode}</h1><p><code id="code">${escapeHtml(q.code)}</code></p><p>${words.enterInApp}</p>`, {}, lang);
 };

@@ -1,6 +1,7 @@
 // The device flow's endpoints: POST /device/code (the app asks for a code), and the person's pages:
 // GET /device (enter the user code), POST /device (the consent page for it), POST /device/decision.
 import { count, decideDevice, deviceOf, findUserCode, isDeviceId, issueDeviceCode, scopeOf, scopeProblem } from '../model.js';
+import { EMULATOR_PAGES } from '../../page-text.js';
 import { BLOCKED, consentForm, html, json, oauthError, type Route } from './reply.js';
 
 export const deviceCode: Route = ({ form }, model) => {
@@ -20,21 +21,25 @@ export const deviceCode: Route = ({ form }, model) => {
   return json(200, { device_code: code, user_code: userCode, verification_url: `${model.base}/device`, interval, expires_in: expiresIn });
 };
 
-export const devicePage: Route = () =>
-  html(200, 'Enter the code', `<h1>Enter the code shown by the app</h1>
+export const devicePage: Route = ({ lang }) => {
+  const words = EMULATOR_PAGES[lang];
+  return html(200, words.enterCodeTitle, `<h1>${words.enterCode}</h1>
 <form method="post" action="/device"><input name="user_code" id="user_code" autocomplete="off" autofocus>
-<button type="submit" id="continue">Continue</button></form>`);
-
-export const deviceEntered: Route = ({ form }, model) => {
-  const entry = findUserCode(model, form.user_code?.trim().toLowerCase());
-  if (!entry) return html(400, 'Wrong code', '<h1>Wrong or expired code</h1><p><a href="/device">Try again</a></p>');
-  const client = model.clients.get(entry.clientId)!;
-  return html(200, 'Allow access', consentForm(model, '/device/decision', entry.userCode, client, entry));
+<button type="submit" id="continue">${words.continue}</button></form>`, {}, lang);
 };
 
-export const deviceDecision: Route = ({ form }, model) => {
+export const deviceEntered: Route = ({ form, lang }, model) => {
+  const words = EMULATOR_PAGES[lang];
+  const entry = findUserCode(model, form.user_code?.trim().toLowerCase());
+  if (!entry) return html(400, words.wrongCodeTitle, `<h1>${words.wrongCode}</h1><p><a href="/device">${words.tryAgain}</a></p>`, {}, lang);
+  const client = model.clients.get(entry.clientId)!;
+  return html(200, words.allowTitle, consentForm(model, '/device/decision', entry.userCode, client, entry, lang), {}, lang);
+};
+
+export const deviceDecision: Route = ({ form, lang }, model) => {
+  const words = EMULATOR_PAGES[lang];
   if (!form.request || !decideDevice(model, form.request, form.decision === 'allow')) {
-    return html(400, 'Wrong code', '<h1>Wrong or expired code</h1>');
+    return html(400, words.wrongCodeTitle, `<h1>${words.wrongCode}</h1>`, {}, lang);
   }
-  return html(200, 'Done', `<h1>${form.decision === 'allow' ? 'Access allowed' : 'Access denied'}</h1><p>Return to the app.</p>`);
+  return html(200, words.doneTitle, `<h1>${form.decision === 'allow' ? words.allowed : words.denied}</h1><p>${words.returnToApp}</p>`, {}, lang);
 };

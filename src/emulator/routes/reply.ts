@@ -2,6 +2,7 @@
 // HTML pages (the frame every page shares, and the consent form).
 import { PAGE_HEADERS, escapeHtml } from '../../html.js';
 import type { EmulatorClient, Grant, Model } from '../model.js';
+import { EMULATOR_PAGES, type Lang } from '../../page-text.js';
 
 /** An answer: the server writes the status and headers, then the body (none for a redirect). */
 export interface Reply {
@@ -15,6 +16,8 @@ export interface RouteRequest {
   query: Record<string, string>;
   form: Record<string, string>;
   authorization?: string;
+  /** The language of the pages, from Accept-Language (English unless the browser prefers Russian). */
+  lang: Lang;
 }
 
 export type Route = (request: RouteRequest, model: Model) => Reply;
@@ -37,34 +40,36 @@ export function redirect(location: string): Reply {
   return { status: 302, headers: { location, 'cache-control': 'no-store' } };
 }
 
-export function html(status: number, title: string, body: string, headers: Record<string, string> = {}): Reply {
-  return { status, headers: { ...PAGE_HEADERS, ...headers }, body: page(title, body) };
+export function html(status: number, title: string, body: string, headers: Record<string, string> = {}, lang: Lang = 'en'): Reply {
+  return { status, headers: { ...PAGE_HEADERS, 'content-language': lang, vary: 'Accept-Language', ...headers }, body: page(title, body, lang) };
 }
 
 // The viewport line makes a phone lay the page out at its own width (the device page is where
 // `login --device` sends people, often on a phone); without it, mobile browsers render at 980 px and shrink.
-function page(title: string, body: string): string {
+function page(title: string, body: string, lang: Lang): string {
+  const words = EMULATOR_PAGES[lang];
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} — Yandex OAuth emulator</title>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} — ${words.suffix}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;overflow-wrap:anywhere}
 .note{color:#a15c00;font-size:.9em}input,button{font-size:1em}button{padding:.4em 1.2em;margin:0 .6em .6em 0}
 input{padding:.3em;max-width:100%;box-sizing:border-box}code{font-size:1.3em}h1{font-size:1.5em;line-height:1.25}</style>
-</head><body><p class="note">Yandex OAuth emulator — not Yandex. Tokens issued here work only with this emulator.</p>
+</head><body><p class="note">${words.note}</p>
 ${body}</body></html>
 `;
 }
 
 /** The consent page's body: who asks for what, and Allow and Deny posting `id` back to `action`. */
-export function consentForm(model: Model, action: string, id: string, client: EmulatorClient, grant: Grant): string {
+export function consentForm(model: Model, action: string, id: string, client: EmulatorClient, grant: Grant, lang: Lang = 'en'): string {
+  const words = EMULATOR_PAGES[lang];
   return `
-<h1>${escapeHtml(client.name)} asks for access</h1>
-<p>Account: <b>${escapeHtml(model.account.login)}</b></p>
-<p>Permissions: ${grant.scope ? escapeHtml(grant.scope) : 'all that the app has'}</p>
-${grant.deviceName ? `<p>Device: ${escapeHtml(grant.deviceName)}</p>` : ''}
+<h1>${words.asks(escapeHtml(client.name))}</h1>
+<p>${words.account}: <b>${escapeHtml(model.account.login)}</b></p>
+<p>${words.permissions}: ${grant.scope ? escapeHtml(grant.scope) : words.allPermissions}</p>
+${grant.deviceName ? `<p>${words.device}: ${escapeHtml(grant.deviceName)}</p>` : ''}
 <form method="post" action="${action}">
 <input type="hidden" name="request" value="${escapeHtml(id)}">
-<button type="submit" name="decision" value="allow" id="allow">Allow</button>
-<button type="submit" name="decision" value="deny" id="deny">Deny</button>
+<button type="submit" name="decision" value="allow" id="allow">${words.allow}</button>
+<button type="submit" name="decision" value="deny" id="deny">${words.deny}</button>
 </form>`;
 }
