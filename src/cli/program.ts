@@ -123,6 +123,14 @@ function outputFor(io: CommandLineIo) {
  * The program; set before any command is added, as commands copy these settings when they are. A command
  * that ends with an exit code of its own (exec: its program's) hands it to `exitWith`.
  */
+/** What every command's declaration uses: the Context (made on first use), the streams, the exit code. */
+interface Declaring {
+  getContext: () => Context;
+  io: CommandLineIo;
+  exitWith: (code: number) => void;
+  profileOf: (opts: { profile?: string }, ctx: Context) => string;
+}
+
 function buildProgram(getContext: () => Context, io: CommandLineIo, exitWith: (code: number) => void = () => undefined): Command {
   const program = new Command('yandex-token')
     .exitOverride()
@@ -135,8 +143,21 @@ function buildProgram(getContext: () => Context, io: CommandLineIo, exitWith: (c
     .addHelpText('after', FILES_AND_NETWORK)
     .addHelpText('after', EXIT_CODES);
 
-  const profileOf = (opts: { profile?: string }, ctx: Context) => opts.profile ?? ctx.settings.profile;
+  const use: Declaring = { getContext, io, exitWith, profileOf: (opts, ctx) => opts.profile ?? ctx.settings.profile };
+  declareLogin(program, use);
+  declarePrint(program, use);
+  declareExec(program, use);
+  declareStatus(program, use);
+  declareRefresh(program, use);
+  declareLogout(program, use);
+  declareEmulator(program, use);
+  declareCompletion(program, use);
+  declareComplete(program, use);
+  return program;
+}
 
+function declareLogin(program: Command, use: Declaring): void {
+  const { getContext } = use;
   program
     .command('login')
     .description('Log in with your Yandex app in the browser and store the token.')
@@ -239,7 +260,10 @@ ${EXIT_CODES}`,
       const { login } = await import('../commands/login.js');
       await login(options, ctx);
     });
+}
 
+function declarePrint(program: Command, use: Declaring): void {
+  const { getContext, profileOf } = use;
   program
     .command('print')
     .description('Write the token, and nothing else, to stdout: curl -H "Authorization: OAuth $(yandex-token print)" …')
@@ -264,7 +288,10 @@ ${EXIT_CODES}`,
       const { print } = await import('../commands/print.js');
       await print({ profile: profileOf(opts, ctx), json: opts.json, header: opts.header }, ctx);
     });
+}
 
+function declareExec(program: Command, use: Declaring): void {
+  const { getContext, exitWith, profileOf } = use;
   program
     .command('exec')
     .description('Run a program with the token in its environment (YANDEX_TOKEN), never in its arguments.')
@@ -298,7 +325,10 @@ Exit codes:
       const { exec } = await import('../commands/exec.js');
       exitWith(await exec({ profile: profileOf(opts, ctx), env: opts.env, command, args }, ctx));
     });
+}
 
+function declareStatus(program: Command, use: Declaring): void {
+  const { getContext } = use;
   program
     .command('status')
     .description('Show each stored login (account, client ID, expiry, scopes) and check its token with Yandex.')
@@ -329,7 +359,10 @@ Exit codes:
       const profile = opts.profile ?? (ctx.settings.profileFromEnv ? ctx.settings.profile : undefined);
       await status({ profile, json: opts.json, expiresWithinMs: opts.expiresWithin }, ctx);
     });
+}
 
+function declareRefresh(program: Command, use: Declaring): void {
+  const { getContext, profileOf } = use;
   program
     .command('refresh')
     .description('Renew the stored token now with its refresh token (print does this by itself when due).')
@@ -340,7 +373,10 @@ Exit codes:
       const { refresh } = await import('../commands/refresh.js');
       await refresh({ profile: profileOf(opts, ctx) }, ctx);
     });
+}
 
+function declareLogout(program: Command, use: Declaring): void {
+  const { getContext, profileOf } = use;
   program
     .command('logout')
     .description('Revoke the token at Yandex (when Yandex allows it) and remove the stored login.')
@@ -357,7 +393,10 @@ ${EXIT_CODES}`,
       const { logout } = await import('../commands/logout.js');
       await logout({ profile: profileOf(opts, ctx) }, ctx);
     });
+}
 
+function declareEmulator(program: Command, use: Declaring): void {
+  const { getContext } = use;
   program
     .command('emulator')
     .description('Serve a local Yandex OAuth emulator (not Yandex) for trying yandex-token and testing scripts offline.')
@@ -398,7 +437,10 @@ Ctrl-C or SIGTERM stops it (exit 0).`,
         ctx,
       );
     });
+}
 
+function declareCompletion(program: Command, use: Declaring): void {
+  const { getContext } = use;
   program
     .command('completion')
     .description('Print a completion script for bash, zsh or fish: commands, options and your profile names.')
@@ -420,8 +462,11 @@ Profile names are read from the config file each time you press Tab.`,
       const { completion } = await import('../commands/completion.js');
       await completion({ shell, spec: completionSpec(program) }, ctx);
     });
+}
 
-  // For the completion scripts: `__complete profiles` lists the stored profiles, silently.
+/** For the completion scripts: `__complete profiles` lists the stored profiles, silently. */
+function declareComplete(program: Command, use: Declaring): void {
+  const { getContext } = use;
   program
     .command('__complete', { hidden: true })
     .argument('[what]')
@@ -429,8 +474,6 @@ Profile names are read from the config file each time you press Tab.`,
       const { complete } = await import('../commands/completion.js');
       await complete(what, getContext);
     });
-
-  return program;
 }
 
 /**
