@@ -43,8 +43,6 @@ export interface Settings {
   display: { ssh: boolean; graphical: boolean };
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY as set; absent when no proxy is named (requests go direct). */
   proxy?: ProxySettings;
-  /** Milliseconds of waiting for the browser before login suggests --device or --no-localhost. */
-  browserHintMs: number;
 }
 
 /** A proxy variable as set, with its name for messages. */
@@ -63,8 +61,6 @@ export interface ProxySettings {
 
 export type Env = Record<string, string | undefined>;
 
-/** How long login waits for the browser before it suggests another way in, unless the environment says. */
-export const DEFAULT_BROWSER_HINT_SECONDS = 30;
 
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
@@ -150,6 +146,5 @@ export function readSettings(env: Env = process.env, platform: NodeJS.Platform =
     },
     proxy: proxySettings(env),
     // Not a documented setting: tests shorten the wait before the hint rather than sit through it.
-    browserHintMs: seconds(env.YANDEX_TOKEN_BROWSER_HINT_AFTER, DEFAULT_BROWSER_HINT_SECONDS, 'YANDEX_TOKEN_BROWSER_HINT_AFTER') * 1000,
   };
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { credentials, fakeYandex, freePort, makeHome, startCli } from './support/harness.ts';
+import { runCommand, testClock } from './support/in-process.ts';
 
 const SCRIPT = '<script>alert(document.cookie)</script>';
 
@@ -111,11 +112,22 @@ test('the success page says who logged in, and neither the code nor the token', 
 
 test('after a while without the browser, one line suggests --device or --no-localhost and says why', async (t) => {
   const yandex = await fakeYandex(t);
-  // The hint's delay is 30 s; the environment shortens it so the test need not sit through it.
-  const home = makeHome(t, yandex, { YANDEX_TOKEN_BROWSER_HINT_AFTER: '0.2' });
+  // The hint comes after 30 s of waiting: on a test clock, moved on 30 s once the login waits.
+  const home = makeHome(t, yandex);
   const port = await freePort();
-  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser'], home.env);
-  const stderr = await running.waitForStderr(/Still waiting\..*\n/);
+  const clock = testClock({ manual: true });
+  let hinted: (stderr: string) => void;
+  const hintSeen = new Promise<string>((resolve) => (hinted = resolve));
+  let moved = false;
+  const running = runCommand(['login', ...credentials(), '--port', String(port), '--no-browser'], home.env, {
+    clock,
+    onStderr: (text) => {
+      if (!moved && text.includes('Waiting up to')) setImmediate(() => clock.advance(30_000));
+      moved ||= text.includes('Waiting up to');
+      if (/Still waiting\..*\n/.test(text)) hinted(text);
+    },
+  });
+  const stderr = await hintSeen;
   const hint = stderr.split('\n').filter((line) => line.startsWith('Still waiting.'));
   assert.equal(hint.length, 1);
   assert.match(
@@ -128,7 +140,7 @@ test('after a while without the browser, one line suggests --device or --no-loca
   const { visit } = await import('./support/scripted-browser.mjs');
   const url = authorizeUrlFrom(stderr);
   await visit(`${yandex.url}/authorize${url.search}`);
-  const result = await running.done;
+  const result = await running;
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, '');
   assert.equal(result.stderr.split('\n').filter((line) => line.includes('Still waiting')).length, 1);

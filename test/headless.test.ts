@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Emulator, LoggedRequest } from '../src/emulator/index.ts';
 import { BIN, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, startCli, type Home, type Running } from './support/harness.ts';
-import { runCommand } from './support/in-process.ts';
+import { runCommand, testClock } from './support/in-process.ts';
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -379,10 +379,9 @@ test('--no-localhost: the wait for the code is bounded by --timeout', async (t) 
 test('over SSH the loopback login says in one line before waiting what fits; the rest comes with the hint', async (t) => {
   const yandex = await fakeYandex(t);
   const port = await freePort();
-  // The hint's delay shortened so that the later advice shows within the one-second wait.
-  const hint = { YANDEX_TOKEN_BROWSER_HINT_AFTER: '0.1' };
-  const ssh = makeHome(t, yandex, { SSH_CONNECTION: '10.0.0.2 50000 10.0.0.1 22', DISPLAY: ':0', ...hint });
-  const overSsh = await runCommand(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], ssh.env);
+  // On a test clock the hint's 30 s and the timeout's 60 s pass at once, in that order.
+  const ssh = makeHome(t, yandex, { SSH_CONNECTION: '10.0.0.2 50000 10.0.0.1 22', DISPLAY: ':0' });
+  const overSsh = await runCommand(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '60'], ssh.env, { clock: testClock() });
   const before = overSsh.stderr.slice(0, overSsh.stderr.indexOf('Waiting up to'));
   const after = overSsh.stderr.slice(overSsh.stderr.indexOf('Waiting up to'));
   assert.match(before, /This is an SSH session/);
@@ -392,8 +391,8 @@ test('over SSH the loopback login says in one line before waiting what fits; the
   assert.ok(after.includes(`yandex-token login --no-localhost\`: paste back the code Yandex shows; the app needs ${yandex.url}/verification_code`), after);
   assert.match(after, /If Yandex says the redirect URI does not match.*"Unknown client", the client ID is wrong/);
 
-  const headless = makeHome(t, yandex, hint);
-  const noDisplay = await runCommand(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '1'], headless.env);
+  const headless = makeHome(t, yandex);
+  const noDisplay = await runCommand(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '60'], headless.env, { clock: testClock() });
   assert.match(noDisplay.stderr, /There is no display here/);
   assert.doesNotMatch(noDisplay.stderr, /ssh -N -L/);
   assert.match(noDisplay.stderr, /login --device`: type a code at Yandex on any device/);

@@ -9,6 +9,9 @@ import { exchangeCode } from '../yandex/oauth.js';
 import { listenForCallback, type CallbackListener, type CallbackParams, type RedirectTarget } from './listener.js';
 import { describeTimeout, loginName, refusedError, startAuthorization, waitFor, type LoginSession } from './session.js';
 
+/** How long login waits for the browser before it says what else to try. */
+const BROWSER_HINT_MS = 30_000;
+
 /**
  * Whether a browser elsewhere may be what the person uses: over SSH, or on a machine without a display,
  * unless BROWSER named a browser and it started (that one runs here, and reaches the loopback).
@@ -77,21 +80,26 @@ async function waitForRedirect(
   ctx: Context,
 ): Promise<CallbackParams> {
   const { timeoutSeconds } = session;
-  // A wait this long usually means the redirect cannot arrive: say what else to try, once.
-  const hintAfterMs = session.options.hintAfterMs ?? ctx.settings.browserHintMs;
-  const hint =
-    hintAfterMs < timeoutSeconds * 1000
-      ? setTimeout(() => {
-          const { err } = ctx;
-          err.line(
-            `Still waiting. If the browser shows an error or nothing happens, press Ctrl-C and try \`yandex-token login --device\` or \`--no-localhost\`: apps created "for API access" only redirect to ${ctx.api.oauthUrl}/verification_code, and a browser on another machine cannot reach ${target.uri}.`,
-          );
-          err.line(err.dim(`If Yandex says the redirect URI does not match, register exactly ${target.uri} as a Redirect URI of the app. If it says "Unknown client", the client ID is wrong: copy the ClientID from the app's page at https://oauth.yandex.ru.`));
-          if (situation) for (const line of remoteAdvice(situation, target, ctx)) err.line(line);
-        }, hintAfterMs)
-      : undefined;
+  // A wait this long usually means the redirect cannot arrive: say what else to try, once. On the Context's
+  // clock, so that a test's clock brings it at once.
+  const hintAfterMs = session.options.hintAfterMs ?? BROWSER_HINT_MS;
+  const hint = new AbortController();
+  if (hintAfterMs < timeoutSeconds * 1000) {
+    ctx.clock.sleep(hintAfterMs, hint.signal).then(
+      () => {
+        const { err } = ctx;
+        err.line(
+          `Still waiting. If the browser shows an error or nothing happens, press Ctrl-C and try \`yandex-token login --device\` or \`--no-localhost\`: apps created "for API access" only redirect to ${ctx.api.oauthUrl}/verification_code, and a browser on another machine cannot reach ${target.uri}.`,
+        );
+        err.line(err.dim(`If Yandex says the redirect URI does not match, register exactly ${target.uri} as a Redirect URI of the app. If it says "Unknown client", the client ID is wrong: copy the ClientID from the app's page at https://oauth.yandex.ru.`));
+        if (situation) for (const line of remoteAdvice(situation, target, ctx)) err.line(line);
+      },
+      () => undefined,
+    );
+  }
   try {
     return await waitFor(
+      ctx.clock,
       listener.callback,
       timeoutSeconds,
       () =>
@@ -100,7 +108,7 @@ async function waitForRedirect(
         ),
     );
   } finally {
-    clearTimeout(hint);
+    hint.abort();
   }
 }
 

@@ -69,6 +69,7 @@ export async function loginByPaste(session: LoginSession, ctx: Context): Promise
   if (!ctx.interactive) err.line(`Reading the code from stdin (one line), for up to ${describeTimeout(timeoutSeconds)}.`);
 
   const pasted = await waitFor(
+    ctx.clock,
     ctx.ask({
       message: 'Code from the Yandex page',
       instead: 'the code (or the address of the page that shows it) as one line on stdin, or run on a terminal',

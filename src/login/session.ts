@@ -9,6 +9,7 @@ import { recordFromResponse, type RecordSource, type TokenRecord, type TokenResp
 import { nonDefaultEndpoints } from '../token/server.js';
 import { authorizeUrl, createDeviceId, createPkce, createState, defaultDeviceName, fetchAccountInfo, type YandexApi } from '../yandex/oauth.js';
 import type { ProfileLoginOptions } from './options.js';
+import type { Clock } from '../time.js';
 
 /** What every way of logging in shares: who the app is, how this machine is named, and how to store. */
 export interface LoginSession {
@@ -136,10 +137,10 @@ export function describeTimeout(seconds: number): string {
 }
 
 /** The promise, or onTimeout()'s error once `seconds` have passed. */
-export function waitFor<T>(promise: Promise<T>, seconds: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), seconds * 1000);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+export function waitFor<T>(clock: Clock, promise: Promise<T>, seconds: number, onTimeout: () => Error): Promise<T> {
+  const done = new AbortController();
+  const timeout = clock.sleep(seconds * 1000, done.signal).then(() => Promise.reject(onTimeout()));
+  // The losing side of the race must not end as an unhandled rejection.
+  timeout.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => done.abort());
 }

@@ -112,6 +112,7 @@ export async function loginWithToken(options: ProfileLoginOptions, ctx: Context)
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
   const again = `run \`yandex-token login --with-token${profileFlag(profile)}\` again`;
   const text = await waitFor(
+    ctx.clock,
     ctx.ask({
       message: 'Token, or the address of the page that shows it (hidden)',
       secret: true,

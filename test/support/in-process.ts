@@ -18,6 +18,8 @@ export interface InProcessOptions extends Outside {
   input?: string;
   /** Aborted as Ctrl-C would (its reason is the error to report). */
   signal?: AbortSignal;
+  /** Told all of stderr so far at every write: a test acts on what the command says while it runs. */
+  onStderr?: (stderr: string) => void;
 }
 
 /** Runs one command line in-process; never throws (as the binary, every failure is an exit code). */
@@ -31,10 +33,19 @@ export async function runCommand(argv: string[], env: Record<string, string>, op
     env,
     stdin: stdin as unknown as NodeJS.ReadStream,
     stdout: sink((text) => (stdout += text)) as unknown as NodeJS.WriteStream,
-    stderr: sink((text) => (stderr += text)) as unknown as NodeJS.WriteStream,
+    stderr: sink((text) => {
+      stderr += text;
+      options.onStderr?.(stderr);
+    }) as unknown as NodeJS.WriteStream,
   };
   const out = { write: (text: string) => void (stdout += text), columns: () => undefined };
-  const err = { write: (text: string) => void (stderr += text), columns: () => undefined };
+  const err = {
+    write: (text: string) => {
+      stderr += text;
+      options.onStderr?.(stderr);
+    },
+    columns: () => undefined,
+  };
   const signal = options.signal ?? new AbortController().signal;
   // No process signals in-process: a test aborts `signal` itself.
   const code = await main(argv, () => createContext(proc, signal, out, () => () => undefined, options), { stdout: out, stderr: err });
@@ -43,20 +54,36 @@ export async function runCommand(argv: string[], env: Record<string, string>, op
 
 /**
  * A clock that moves only when a command sleeps (or the test says): waits of minutes take no time, and
- * whatever shares it (the emulator's `now` option) sees the same time.
+ * whatever shares it (the emulator's `now` option) sees the same time. `manual`: a sleep ends only when the
+ * test advances the clock past it, for a test that acts at a moment of its choosing.
  */
-export function testClock(start = Date.now()): Clock & { advance(ms: number): void } {
-  let now = start;
+export function testClock(options: { start?: number; manual?: boolean } = {}): Clock & { advance(ms: number): void } {
+  let now = options.start ?? Date.now();
+  const waiting: { at: number; wake: () => void }[] = [];
   return {
     now: () => now,
     advance(ms) {
       now += ms;
+      for (const sleeper of waiting.filter((w) => w.at <= now)) {
+        waiting.splice(waiting.indexOf(sleeper), 1);
+        sleeper.wake();
+      }
     },
     async sleep(ms, signal) {
       signal?.throwIfAborted();
-      now += Math.max(0, ms);
-      // A turn of the event loop, so that servers in this process (the emulator) get to answer meanwhile.
-      await new Promise((resolve) => setImmediate(resolve));
+      if (!options.manual) {
+        now += Math.max(0, ms);
+        // A turn of the event loop, so that servers in this process (the emulator) get to answer meanwhile.
+        return new Promise((resolve) => setImmediate(resolve));
+      }
+      return new Promise<void>((resolve, reject) => {
+        const sleeper = { at: now + ms, wake: resolve };
+        waiting.push(sleeper);
+        signal?.addEventListener('abort', () => {
+          if (waiting.includes(sleeper)) waiting.splice(waiting.indexOf(sleeper), 1);
+          reject(signal.reason);
+        });
+      });
     },
   };
 }
