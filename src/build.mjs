@@ -11,12 +11,15 @@
 // starts it several milliseconds faster than an ES module. Minified, with maps beside them that turn a stack
 // trace back into src/ lines when DEBUG is set (bin/ enables them then).
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
+// An `npm pack` that failed midway leaves package.json without its `prepare` line (src/prepare.mjs): back.
+if (spawnSync(process.execPath, [resolve(root, 'src', 'prepare.mjs'), 'unpack'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 const packages = ['commander', 'conf', 'open', 'prompts', 'proper-lockfile', 'undici'];
 const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', minify: true, sourcemap: 'linked', sourcesContent: false };
 

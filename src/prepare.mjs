@@ -6,9 +6,10 @@
 //                                 which those installs leave out) it first installs them there with npm ci.
 //   node src/prepare.mjs pack     `prepack`: drops `prepare` from package.json while npm packs it, so that the
 //   node src/prepare.mjs unpack   tarball (which carries dist/, built) has no install script to warn about;
-//                                 `postpack` puts the line back, byte for byte.
+//                                 `postpack` puts the line back, byte for byte. npm runs no postpack when the
+//                                 pack fails, so every build (src/build.mjs) puts it back too.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,10 +78,17 @@ function prepare() {
   run(process.execPath, [join(root, 'src', 'build.mjs')]);
 }
 
+/** package.json replaced whole (a temporary file renamed over it): a reader never sees half of it. */
+function writeManifest(text) {
+  const temporary = `${manifestPath}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, manifestPath);
+}
+
 function pack() {
   const text = readFileSync(manifestPath, 'utf8');
   if (!text.includes(PREPARE_LINE)) fail(`package.json has no line ${JSON.stringify(PREPARE_LINE.trim())} to leave out of the tarball.`);
-  writeFileSync(manifestPath, text.replace(PREPARE_LINE, ''));
+  writeManifest(text.replace(PREPARE_LINE, ''));
 }
 
 function unpack() {
@@ -89,7 +97,7 @@ function unpack() {
   const after = AFTER_LINE.exec(text);
   if (!after) fail('package.json has no "build" script line to put "prepare" back after.');
   const at = after.index + after[0].length;
-  writeFileSync(manifestPath, text.slice(0, at) + PREPARE_LINE + text.slice(at));
+  writeManifest(text.slice(0, at) + PREPARE_LINE + text.slice(at));
 }
 
 const step = process.argv[2];

@@ -60,9 +60,9 @@ test('login --device --timeout 3: the wait ends after 3 s (not the code\'s five 
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr, /Waiting up to 3 s \(--timeout\) for access to be allowed/);
   assert.match(result.stderr.trim().split('\n').at(-1)!, /^The code was not entered within 3 s \(--timeout\)\. Nothing was stored; run `yandex-token login --device` again/);
-  // On the shared clock: exactly the bound, and no poll (Yandex's interval is 5 s).
+  // On the shared clock: exactly the bound, with one poll at it (the code may have been entered by then).
   assert.equal(clock.now() - start, 3_000);
-  assert.equal(yandex.requests.filter((r) => r.path === '/token').length, 0);
+  assert.deepEqual(yandex.requests.filter((r) => r.path === '/token').map((r) => r.at - start), [3_000]);
   assert.ok(!existsSync(home.configFile) || !readFileSync(home.configFile, 'utf8').includes('accessToken'), 'nothing stored');
 });
 
@@ -75,4 +75,22 @@ test('login --device --timeout longer than the code lives: the code\'s expiry en
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr.trim().split('\n').at(-1)!, /(^The code expired|the code expired or was declined)/);
   assert.ok(clock.now() - start <= 61_000, `ended ${clock.now() - start} ms after the start`);
+});
+
+test('login --device --timeout 9 with Yandex\'s 5 s interval: a code allowed at 6 s is caught by the poll at the deadline', async (t) => {
+  const clock = testClock();
+  const start = clock.now();
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 5, deviceExpiresInSeconds: 300, now: clock.now });
+  const home = makeHome(t, yandex);
+  let code = '';
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const response = await globalThis.fetch(input, init);
+    if (String(input).endsWith('/device/code')) code = ((await response.clone().json()) as { user_code: string }).user_code;
+    // After the poll at 5 s, the person allows it (at "6 s").
+    if (String(input).endsWith('/token') && clock.now() - start === 5_000) yandex.decideDevice(code, true);
+    return response;
+  };
+  const result = await runCommand(['login', '--device', ...credentials(), '--no-browser', '--timeout', '9'], home.env, { clock, fetch });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(yandex.requests.filter((r) => r.path === '/token').map((r) => r.at - start), [5_000, 9_000]);
 });

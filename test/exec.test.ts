@@ -254,3 +254,29 @@ test('in-process: a signal that comes while the program is starting is passed on
   assert.equal(handler, undefined, 'given back');
   assert.deepEqual(env, [{ A: 'y0_in_process', B: 'y0_in_process' }]);
 });
+
+test('in-process: at a terminal, Ctrl-C and a hang-up are not sent a second time (the terminal sent them); SIGTERM is', async () => {
+  const sent: ForwardedSignal[] = [];
+  let handler: ((signal: ForwardedSignal) => void) | undefined;
+  let ended!: (end: ProgramEnd) => void;
+  const ctx = {
+    settings: { token: 'y0_in_process' },
+    now: () => new Date(),
+    err: { warn: () => undefined, line: () => undefined },
+    signal: new AbortController().signal,
+    interactive: true,
+    takeSignals: (take: (signal: ForwardedSignal) => void) => {
+      handler = take;
+      return () => (handler = undefined);
+    },
+    startProgram: async () => ({ kill: (signal: ForwardedSignal) => void sent.push(signal), ended: new Promise<ProgramEnd>((resolve) => (ended = resolve)) }),
+  } as unknown as Context;
+  const running = exec({ profile: 'default', env: [], command: 'program', args: [] }, ctx);
+  await new Promise((resolve) => setImmediate(resolve));
+  handler!('SIGINT');
+  handler!('SIGHUP');
+  handler!('SIGTERM');
+  assert.deepEqual(sent, ['SIGTERM']);
+  ended({ code: 0 });
+  assert.equal(await running, 0);
+});

@@ -32,7 +32,14 @@ export async function exec(options: ExecOptions, ctx: Context): Promise<number> 
   // passed on (one that came while it was starting, once it has), and we wait for it whatever it does.
   const early: ForwardedSignal[] = [];
   let program: RunningProgram | undefined;
-  const giveBack = ctx.takeSignals((signal) => (program ? program.kill(signal) : void early.push(signal)));
+  const giveBack = ctx.takeSignals((signal) => {
+    // At a terminal, Ctrl-C and a hang-up reach the program from the terminal itself (it is in the same
+    // foreground process group): passing them on as well would be a second one (terraform stops at once on
+    // a second Ctrl-C). A SIGTERM is sent to us alone, so it is always passed on.
+    if (signal !== 'SIGTERM' && ctx.interactive) return;
+    if (program) program.kill(signal);
+    else early.push(signal);
+  });
   try {
     program = await ctx.startProgram(options.command, options.args, env);
     for (const signal of early) program.kill(signal);

@@ -616,13 +616,21 @@ export async function pollDeviceToken(
     if (Boolean(now) !== Boolean(unreachable)) params.onReachable?.(now);
     unreachable = now;
   };
+  let lastChance = false;
   for (;;) {
-    const at = Math.max(clock.now(), lastPollAt + interval * 1000);
-    // Where the last poll did not reach Yandex, that is the news, not that the code is still pending.
+    let at = Math.max(clock.now(), lastPollAt + interval * 1000);
     if ((polled || params.bounded) && params.deadline !== undefined && at > params.deadline) {
-      if (params.bounded) await pause(clock, params.deadline - clock.now(), api.signal);
-      if (unreachable) throw unreachable;
-      return { interval, lastPollAt };
+      if (params.bounded && !lastChance && params.deadline > lastPollAt && params.deadline < device.expiresAt) {
+        // A bounded wait asks once more at its deadline, a little before the interval is up: the code may
+        // have been entered since the last poll, and a wait that never asks again would lose it.
+        at = params.deadline;
+        lastChance = true;
+      } else {
+        if (params.bounded) await pause(clock, params.deadline - clock.now(), api.signal);
+        // Where the last poll did not reach Yandex, that is the news, not that the code is still pending.
+        if (unreachable) throw unreachable;
+        return { interval, lastPollAt };
+      }
     }
     if (device.expiresAt < at) {
       await pause(clock, device.expiresAt - clock.now(), api.signal);
