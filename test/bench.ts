@@ -183,6 +183,10 @@ async function fakeTokenEndpoint(): Promise<{ url: string; finished: number[]; r
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
+      if (req.url?.startsWith('/info')) {
+        const info = JSON.stringify({ id: '1', login: 'bench.user', client_id: DEMO_CLIENT.id, psuid: 'x' });
+        return void res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(info) }).end(info);
+      }
       count++;
       const body = JSON.stringify({ access_token: `y0_bench_renewed_${count}`, refresh_token: `1:bench:${count}`, expires_in: 31_536_000, token_type: 'bearer' });
       res.on('finish', () => finished.push(performance.now()));
@@ -248,6 +252,61 @@ try {
     crowdRatios.push((await crowd(true)) / fresh);
   }
   console.log(`200 concurrent prints on an expired token / on a fresh one: median ${quantile(crowdRatios, 0.5).toFixed(2)}× over ${crowdRatios.length} paired rounds (goal ≤ 1.5×)`);
+
+  // Issue 19's paths against floor scripts doing the same with node:http, side by side in 20 paired rounds:
+  // status (one online check of a fresh token) and print renewing a due token (the request, then the file).
+  const statusFloor = join(renewalHome, 'status-floor.cjs');
+  writeFileSync(
+    statusFloor,
+    `const http = require('node:http');
+const fs = require('node:fs');
+const record = JSON.parse(fs.readFileSync(process.env.XDG_CONFIG_HOME + '/yandex-token/config.json', 'utf8')).profiles.default;
+http.get(process.env.YANDEX_LOGIN_URL + '/info?format=json', { headers: { authorization: 'OAuth ' + record.accessToken } }, (res) => {
+  let text = '';
+  res.on('data', (chunk) => (text += chunk)).on('end', () => fs.writeSync(2, JSON.parse(text).login + ' valid\\n'));
+});
+`,
+  );
+  const renewFloor = join(renewalHome, 'renew-floor.cjs');
+  writeFileSync(
+    renewFloor,
+    `const http = require('node:http');
+const fs = require('node:fs');
+const file = process.env.XDG_CONFIG_HOME + '/yandex-token/config.json';
+const data = JSON.parse(fs.readFileSync(file, 'utf8'));
+const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: data.profiles.default.refreshToken }).toString();
+const req = http.request(process.env.YANDEX_OAUTH_URL + '/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
+  let text = '';
+  res.on('data', (chunk) => (text += chunk)).on('end', () => {
+    const answer = JSON.parse(text);
+    Object.assign(data.profiles.default, { accessToken: answer.access_token, refreshToken: answer.refresh_token, obtainedAt: new Date().toISOString() });
+    fs.writeFileSync(file + '.tmp', JSON.stringify(data, null, '\\t'), { mode: 0o600 });
+    fs.renameSync(file + '.tmp', file);
+    fs.writeSync(1, answer.access_token + '\\n');
+  });
+});
+req.end(body);
+`,
+  );
+  const timed = async (args: string[], record: Record<string, unknown>) => {
+    writeRecord(renewalDir, record);
+    const start = performance.now();
+    await promisify(execFile)(process.execPath, args, { env: renewalEnv, timeout: 30_000 });
+    return performance.now() - start;
+  };
+  const paths: [string, string[], string[], () => Record<string, unknown>][] = [
+    ['status (one profile, online)', [BIN, 'status'], [statusFloor], () => record(0, 365)],
+    ['print renewing a due token', [BIN, 'print'], [renewFloor], () => record(100, 265)],
+    ['refresh', [BIN, 'refresh'], [renewFloor], () => record(0, 365)],
+  ];
+  for (const [name, cli, floor, rec] of paths) {
+    const ratios: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const floorMs = await timed(floor, rec());
+      ratios.push((await timed(cli, rec())) / floorMs);
+    }
+    console.log(`${name} / its node:http floor: median ${quantile(ratios, 0.5).toFixed(2)}× over ${ratios.length} paired rounds`);
+  }
 } finally {
   await endpoint.close();
   rmSync(renewalHome, { recursive: true, force: true });
