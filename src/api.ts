@@ -22,7 +22,7 @@ export interface Options {
   configDir?: string;
   /** Aborting it stops a refresh or a login with CancelledError; nothing half-done is stored. */
   signal?: AbortSignal;
-  /** Used for every request to Yandex instead of the global fetch (a proxy agent, a test double). */
+  /** Used for every request to Yandex instead of node:http(s) (a proxy agent, a test double). */
   fetch?: typeof fetch;
   /**
    * Called with what the CLI would print as a warning, e.g. that a refresh ahead of expiry failed and the

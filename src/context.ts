@@ -88,7 +88,7 @@ export function createContext(
     store: new Store(settings.configDir, (text) => err.warn(text), () => signal),
     api: {
       ...currentEndpoints(settings),
-      fetch: outside.fetch ?? (settings.proxy ? proxiedFetch(settings.proxy) : globalThis.fetch),
+      fetch: outside.fetch ?? (settings.proxy ? proxiedFetch(settings.proxy) : undefined),
       proxy: settings.proxy,
       timeoutMs: settings.httpTimeoutMs,
       signal,
@@ -125,7 +125,7 @@ export interface ApiContextOptions {
   configDir?: string;
   /** Aborting it stops a wait, a refresh or a login (CancelledError); nothing half-done is stored. */
   signal?: AbortSignal;
-  /** Used for every request to Yandex, instead of the global fetch. */
+  /** Used for every request to Yandex, instead of node:http(s). */
   fetch?: typeof fetch;
   /** What the CLI would print as "Warning: …" on stderr. */
   onWarning?: (message: string) => void;
@@ -171,7 +171,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
     store: new Store(settings.configDir, undefined, () => signal),
     api: {
       ...currentEndpoints(settings),
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch,
       timeoutMs: settings.httpTimeoutMs,
       signal,
     },

@@ -24,7 +24,7 @@ export async function loginDemo(options: LoginOptions, ctx: Context): Promise<vo
       ...ctx,
       settings: { ...ctx.settings, display: { ssh: false, graphical: true } },
       // The emulator is in this process, on loopback: never send its requests through HTTPS_PROXY.
-      api: { ...ctx.api, oauthUrl: url, loginUrl: url, fetch: globalThis.fetch, proxy: undefined },
+      api: { ...ctx.api, oauthUrl: url, loginUrl: url, fetch: undefined, proxy: undefined },
     };
     const { err } = ctx;
     err.line(`${err.bold('Demo:')} a Yandex OAuth emulator is running inside this command at ${url}. It is not Yandex.`);

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { CancelledError, NetworkError, NotLoggedInError, OAuthError, UserError, systemErrorCode, untrusted } from '../errors.js';
 import { proxyRoute, type ProxyRoute } from '../proxy.js';
+import { BodyTooLarge, send, type Answer, type Ask } from './http.js';
 import type { ProxySettings } from '../settings.js';
 import { systemClock, type Clock } from '../time.js';
 import { TOKEN_PATTERN, type TokenResponse } from '../token/record.js';
@@ -14,7 +15,8 @@ export interface YandexApi {
   oauthUrlFromEnv?: boolean;
   /** The environment named loginUrl (YANDEX_LOGIN_URL), likewise. */
   loginUrlFromEnv?: boolean;
-  fetch: typeof fetch;
+  /** How requests go out when not directly through node:http(s) (yandex/http.ts): a proxy's, a test's. */
+  fetch?: typeof fetch;
   /** The proxies `fetch` routes through, so that a failure names the one in the way. */
   proxy?: ProxySettings;
   timeoutMs: number;
@@ -147,25 +149,6 @@ function oauthErrorMessage(action: Action, code: string, description: string | u
   }
 }
 
-class BodyTooLarge extends Error {}
-
-async function readCapped(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new BodyTooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** " through the proxy http://host:port (HTTPS_PROXY)", or nothing when the request went direct. */
 function through(route: ProxyRoute | undefined): string {
@@ -249,16 +232,14 @@ function networkError(error: unknown, origin: string, action: Action, api: Yande
 }
 
 /** One HTTP call to Yandex, answered by parsed JSON (2xx) or an error sentence. */
-async function call(api: YandexApi, url: string, init: RequestInit, action: Action): Promise<Record<string, unknown>> {
+async function call(api: YandexApi, url: string, ask: Ask, action: Action): Promise<Record<string, unknown>> {
   const origin = new URL(url).origin;
   const route = proxyRoute(api.proxy, url);
   const timeout = AbortSignal.timeout(api.timeoutMs);
   const signal = api.signal ? AbortSignal.any([api.signal, timeout]) : timeout;
-  let response: Response;
-  let text: string;
+  let response: Answer;
   try {
-    response = await api.fetch(url, { ...init, signal, redirect: 'manual' });
-    text = await readCapped(response);
+    response = await send(url, ask, signal, MAX_BODY_BYTES, api.fetch);
   } catch (error) {
     if (error instanceof BodyTooLarge) {
       throw new NetworkError(
@@ -268,6 +249,7 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
     }
     throw networkError(error, origin, action, api, timeout, route);
   }
+  const { text } = response;
   if (action === 'info' && response.status === 401) {
     throw new OAuthError('Yandex rejected the token (HTTP 401).', 'invalid_token', undefined, 401);
   }
@@ -278,7 +260,7 @@ async function call(api: YandexApi, url: string, init: RequestInit, action: Acti
     body = undefined;
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    const type = untrusted((response.headers.get('content-type') ?? 'no content type').split(';')[0] ?? '', 60);
+    const type = untrusted((response.contentType ?? 'no content type').split(';')[0] ?? '', 60);
     if (route && response.status >= 500) {
       throw new UserError(
         `${origin} answered${through(route)} with HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}: the proxy or Yandex is having trouble; try again in a minute, or ${bypass(route)}.`,
@@ -469,7 +451,7 @@ export async function revokeToken(api: YandexApi, params: ClientCredentials & { 
 /** The account behind a token (login.yandex.ru/info). A rejected token is OAuthError code "invalid_token". */
 export async function fetchAccountInfo(api: YandexApi, accessToken: string): Promise<AccountInfo> {
   const url = `${api.loginUrl}/info?format=json`;
-  const json = await call(api, url, { headers: { authorization: `OAuth ${accessToken}`, accept: 'application/json' } }, 'info');
+  const json = await call(api, url, { method: 'GET', headers: { authorization: `OAuth ${accessToken}`, accept: 'application/json' } }, 'info');
   // The login is shown in messages and pages: keep it to printable text.
   const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? untrusted(String(value), 100) || undefined : undefined);
   return { login: text(json.login), id: text(json.id), client_id: text(json.client_id) };

@@ -1,0 +1,72 @@
+// The one way a request reaches Yandex: node:http(s) directly when nothing else is asked for, or the fetch
+// the Context names (a proxy's, a test's, a program's through the Node API). Not global fetch by default:
+// loading it costs every command that talks to Yandex tens of milliseconds (undici compiles its parser),
+// and its pooled connections hold the process up to its exit; one connection per request, closed after
+// the answer, costs neither.
+
+/** An answer, read whole (at most `maxBytes`). */
+export interface Answer {
+  status: number;
+  contentType: string | undefined;
+  text: string;
+}
+
+export interface Ask {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  /** A form, for POST. */
+  body?: URLSearchParams;
+}
+
+/** The answer was longer than the caller would read. */
+export class BodyTooLarge extends Error {}
+
+/** Sends `ask` and reads the answer, through `fetchImpl` when given; rejects as fetch would (signal, network). */
+export function send(url: string, ask: Ask, signal: AbortSignal, maxBytes: number, fetchImpl?: typeof fetch): Promise<Answer> {
+  return fetchImpl ? viaFetch(fetchImpl, url, ask, signal, maxBytes) : direct(url, ask, signal, maxBytes);
+}
+
+async function direct(url: string, ask: Ask, signal: AbortSignal, maxBytes: number): Promise<Answer> {
+  const { request } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
+  const body = ask.body?.toString();
+  const headers = { ...ask.headers, connection: 'close', ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) };
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: ask.method, headers, agent: false, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) return void req.destroy(new BodyTooLarge());
+        chunks.push(chunk);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+      // Cut off midway (a reset, the signal): no 'end' comes.
+      res.on('close', () => {
+        if (!res.complete) reject(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function viaFetch(fetchImpl: typeof fetch, url: string, ask: Ask, signal: AbortSignal, maxBytes: number): Promise<Answer> {
+  const response = await fetchImpl(url, { method: ask.method, headers: ask.headers, body: ask.body, signal, redirect: 'manual' });
+  const chunks: Uint8Array[] = [];
+  if (response.body) {
+    const reader = response.body.getReader();
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new BodyTooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  return { status: response.status, contentType: response.headers.get('content-type') ?? undefined, text: Buffer.concat(chunks).toString('utf8') };
+}
