@@ -25,8 +25,33 @@ function needed(question: Question): string {
 /** A pasted line longer than this is not an answer; stop reading rather than buffer it. */
 const MAX_LINE = 16 * 1024;
 
-/** The first line on stdin (without its newline), or undefined when stdin ends before any text. */
-function readLine(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<string | undefined> {
+/** All of stdin is not an answer beyond this: stop reading rather than buffer it. */
+const MAX_WHOLE = 64 * 1024;
+
+/** How to read an answer from stdin: one line (blank lines before it skipped), or everything until it ends. */
+const READING = {
+  line: {
+    max: MAX_LINE,
+    // Blank lines before the answer (an extra Enter, `echo` in a script) are not the answer.
+    normalize: (buffer: string) => buffer.replace(/^(?:[ \t]*\r?\n)+/, ''),
+    complete: (buffer: string) => {
+      const newline = buffer.search(/\r?\n/);
+      return newline >= 0 ? buffer.slice(0, newline) : undefined;
+    },
+    tooLong: 'The first line on stdin is over 16 KiB, which is no answer. Pipe in just the answer, as one line.',
+    failed: 'Pipe the answer in as one line, or run on a terminal.',
+  },
+  whole: {
+    max: MAX_WHOLE,
+    normalize: (buffer: string) => buffer,
+    complete: () => undefined,
+    tooLong: 'What was piped to stdin is over 64 KiB, which is no answer. Pipe in just the answer.',
+    failed: 'Pipe the answer in, or run on a terminal.',
+  },
+} as const;
+
+/** The answer on stdin as `how` reads it, or undefined when stdin ends before any text. */
+function readStdin(stdin: NodeJS.ReadStream, how: (typeof READING)[keyof typeof READING], signal?: AbortSignal): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     let buffer = '';
     const cleanup = () => {
@@ -37,15 +62,14 @@ function readLine(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<strin
       stdin.pause();
     };
     const onData = (chunk: string) => {
-      // Blank lines before the answer (an extra Enter, `echo` in a script) are not the answer.
-      buffer = (buffer + chunk).replace(/^(?:[ \t]*\r?\n)+/, '');
-      const newline = buffer.search(/\r?\n/);
-      if (newline >= 0) {
+      buffer = how.normalize(buffer + chunk);
+      const answer = how.complete(buffer);
+      if (answer !== undefined) {
         cleanup();
-        resolve(buffer.slice(0, newline));
-      } else if (buffer.length > MAX_LINE) {
+        resolve(answer);
+      } else if (buffer.length > how.max) {
         cleanup();
-        reject(new UserError('The first line on stdin is over 16 KiB, which is no answer. Pipe in just the answer, as one line.'));
+        reject(new UserError(how.tooLong));
       }
     };
     const onEnd = () => {
@@ -54,50 +78,7 @@ function readLine(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<strin
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(new UserError(`Could not read stdin (${error.message}). Pipe the answer in as one line, or run on a terminal.`));
-    };
-    const onAbort = () => {
-      cleanup();
-      reject(signal?.reason);
-    };
-    if (signal?.aborted) return reject(signal.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    stdin.setEncoding('utf8');
-    stdin.on('data', onData);
-    stdin.once('end', onEnd);
-    stdin.once('error', onError);
-    stdin.resume();
-  });
-}
-
-/** All of stdin is not an answer beyond this: stop reading rather than buffer it. */
-const MAX_WHOLE = 64 * 1024;
-
-/** Everything on stdin until it ends (at most MAX_WHOLE characters). */
-function readAll(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const cleanup = () => {
-      stdin.off('data', onData);
-      stdin.off('end', onEnd);
-      stdin.off('error', onError);
-      signal?.removeEventListener('abort', onAbort);
-      stdin.pause();
-    };
-    const onData = (chunk: string) => {
-      buffer += chunk;
-      if (buffer.length > MAX_WHOLE) {
-        cleanup();
-        reject(new UserError('What was piped to stdin is over 64 KiB, which is no answer. Pipe in just the answer.'));
-      }
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(buffer);
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(new UserError(`Could not read stdin (${error.message}). Pipe the answer in, or run on a terminal.`));
+      reject(new UserError(`Could not read stdin (${error.message}). ${how.failed}`));
     };
     const onAbort = () => {
       cleanup();
@@ -131,7 +112,7 @@ export function createAsk(options: AskOptions): Ask {
       throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and it is not read from a terminal without a hidden prompt, which needs stderr on the terminal too. Pass ${question.instead}.`);
     }
     if (!options.interactive && question.fromStdin) {
-      const line = (question.wholeStdin ? await readAll(stdin, options.signal) : await readLine(stdin, options.signal))?.trim();
+      const line = (await readStdin(stdin, question.wholeStdin ? READING.whole : READING.line, options.signal))?.trim();
       if (!line) {
         throw new UserError(`${needed(question)} is needed, and stdin ${question.wholeStdin ? 'was empty' : 'had no line to read'}. Pass ${question.instead}.`);
       }

@@ -9,24 +9,14 @@ import { test } from 'node:test';
 import type { Emulator } from '../src/emulator/index.ts';
 import { expiryWarningDue, whyNotRenewed, type TokenRecord } from '../src/token/record.ts';
 import { parseDuration } from '../src/time.ts';
-import { DEMO_CLIENT, ROOT, fakeYandex, makeHome, runCli, writeConfig, type Home } from './support/harness.ts';
+import { ROOT, fakeYandex, issuedRecord, makeHome, runCli, writeConfig, type Home } from './support/harness.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /** A token the emulator accepts (for a year), stored as expiring in `expiresInMs`; renewable unless told. */
 function stored(yandex: Emulator, expiresInMs: number, extra: Partial<TokenRecord> = {}): TokenRecord {
-  const issued = yandex.issueToken({ deviceId: 'yt-expiry-device' });
-  return {
-    accessToken: issued.access_token,
-    refreshToken: issued.refresh_token,
-    expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
-    clientId: DEMO_CLIENT.id,
-    clientSecret: DEMO_CLIENT.secret,
-    login: 'demo.user',
-    obtainedAt: new Date().toISOString(),
-    ...extra,
-  };
+  return issuedRecord(yandex, { expiresInMs, issue: { deviceId: 'yt-expiry-device' }, record: { login: 'demo.user', ...extra } });
 }
 
 /** The same record with no refresh token: what a pasted or imported token looks like. */

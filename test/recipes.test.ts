@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Emulator } from '../src/emulator/index.ts';
 import type { TokenRecord } from '../src/token/record.ts';
-import { browserEnv, BIN, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, ROOT, runCli, type Home } from './support/harness.ts';
+import { browserEnv, BIN, credentials, DEMO_CLIENT, fakeYandex, freePort, issuedRecord, makeHome, ROOT, runCli, type Home } from './support/harness.ts';
 import { requireProgram } from './support/e2e.ts';
 
 const CURL = '/usr/bin/curl';
@@ -184,17 +184,7 @@ test('an agency loops over its clients\' profiles; a due one is renewed, an expi
   }
   const { yandex, home, env, work } = await setup(t);
   const DAY = 24 * HOUR;
-  const record = (expiresInMs: number, ageMs = 0): TokenRecord => {
-    const issued = yandex.issueToken({ expiresIn: 3600, deviceId: 'yt-agency-device' });
-    return {
-      accessToken: issued.access_token,
-      refreshToken: issued.refresh_token,
-      expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
-      clientId: DEMO_CLIENT.id,
-      clientSecret: DEMO_CLIENT.secret,
-      obtainedAt: new Date(Date.now() - ageMs).toISOString(),
-    };
-  };
+  const record = (expiresInMs: number, ageMs = 0): TokenRecord => issuedRecord(yandex, { expiresInMs, ageMs, issue: { expiresIn: 3600, deviceId: 'yt-agency-device' } });
   const revoked = record(HOUR);
   mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
   writeFileSync(

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { getToken, type TokenRecord } from 'yandex-token';
 import type { Emulator } from '../src/emulator/index.ts';
-import { DEMO_CLIENT, fakeYandex, makeHome, runCli, writeConfig, type Home } from './support/harness.ts';
+import { DEMO_CLIENT, fakeYandex, issuedRecord, makeHome, runCli, writeConfig, type Home } from './support/harness.ts';
 import { runCommand } from './support/in-process.ts';
 
 const DAY = 86_400_000;
@@ -157,21 +157,12 @@ test('an expired token: print tries one renewal, then says to log in again (exit
 test('an expired token whose refresh token still works (Yandex does not promise it dies) is renewed by print', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
-  const issued = yandex.issueToken({ expiresIn: 0, refreshExpiresIn: 3600 });
-  writeConfig(home, {
-    default: {
-      accessToken: issued.access_token,
-      refreshToken: issued.refresh_token,
-      expiresAt: new Date(Date.now() - DAY).toISOString(),
-      clientId: DEMO_CLIENT.id,
-      clientSecret: DEMO_CLIENT.secret,
-      obtainedAt: new Date(Date.now() - 366 * DAY).toISOString(),
-    },
-  });
+  const old = issuedRecord(yandex, { expiresInMs: -DAY, ageMs: 366 * DAY, issue: { expiresIn: 0, refreshExpiresIn: 3600 } });
+  writeConfig(home, { default: old });
   const print = await runCommand(['print'], home.env);
   assert.equal(print.code, 0, print.stderr);
   assert.equal(print.stdout, `${stored(home).accessToken}\n`);
-  assert.notEqual(stored(home).accessToken, issued.access_token);
+  assert.notEqual(stored(home).accessToken, old.accessToken);
 });
 
 test('the Node API renews a due token as print does, and hands out a still-working one when renewal fails', async (t) => {
@@ -194,17 +185,7 @@ test('the Node API renews a due token as print does, and hands out a still-worki
 test('a crowd of 30 prints on one expired token, with Yandex slow to answer: one renewal, the same token, no talk of killed runs', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
-  const issued = yandex.issueToken({ expiresIn: 0, refreshExpiresIn: 3600 });
-  writeConfig(home, {
-    default: {
-      accessToken: issued.access_token,
-      refreshToken: issued.refresh_token,
-      expiresAt: new Date(Date.now() - 1000).toISOString(),
-      clientId: DEMO_CLIENT.id,
-      clientSecret: DEMO_CLIENT.secret,
-      obtainedAt: new Date(Date.now() - 366 * DAY).toISOString(),
-    },
-  });
+  writeConfig(home, { default: issuedRecord(yandex, { expiresInMs: -1000, ageMs: 366 * DAY, issue: { expiresIn: 0, refreshExpiresIn: 3600 } }) });
   // Long enough for the waiters' 2-second notice.
   yandex.slow(2_500);
   const results = await Promise.all(Array.from({ length: 30 }, () => runCli(['print'], home.env, { timeoutMs: 60_000 })));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import type { TokenRecord } from '../src/token/record.ts';
-import { DEMO_CLIENT, fakeYandex, makeHome, startCli, writeConfig } from './support/harness.ts';
+import { DEMO_CLIENT, fakeYandex, issuedRecord, makeHome, startCli, writeConfig } from './support/harness.ts';
 
 const RUNS = 200;
 const SIGNALS = [
@@ -35,19 +35,9 @@ async function renewalChain(t: TestContext, seed: number, runs: number, seen: Re
   const next = random(seed);
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
-  const issued = yandex.issueToken({ deviceId: 'yt-signal-device' });
   const due = (record: TokenRecord): TokenRecord => ({ ...record, obtainedAt: new Date(Date.now() - 100 * 86_400_000).toISOString() });
-  writeConfig(home, {
-    default: due({
-      accessToken: issued.access_token,
-      refreshToken: issued.refresh_token,
-      expiresAt: new Date(Date.now() + issued.expires_in * 1000).toISOString(),
-      clientId: DEMO_CLIENT.id,
-      clientSecret: DEMO_CLIENT.secret,
-      obtainedAt: new Date().toISOString(),
-      deviceId: 'yt-signal-device',
-    }),
-  });
+  const year = 365 * 86_400_000;
+  writeConfig(home, { default: due(issuedRecord(yandex, { expiresInMs: year, issue: { deviceId: 'yt-signal-device' }, record: { deviceId: 'yt-signal-device' } })) });
 
   for (let run = 0; run < runs; run++) {
     const before = readFileSync(home.configFile, 'utf8');
@@ -116,17 +106,8 @@ test(`${RUNS} renewals in 4 chains side by side, each stopped by a random signal
 test('Ctrl-C twice while Yandex answers a renewal: the second does not cut the answer off; it is stored, then exit 2', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
-  const issued = yandex.issueToken({ deviceId: 'yt-signal-device' });
-  writeConfig(home, {
-    default: {
-      accessToken: issued.access_token,
-      refreshToken: issued.refresh_token,
-      expiresAt: new Date(Date.now() + issued.expires_in * 1000).toISOString(),
-      clientId: DEMO_CLIENT.id,
-      clientSecret: DEMO_CLIENT.secret,
-      obtainedAt: new Date().toISOString(),
-    },
-  });
+  const issued = issuedRecord(yandex, { expiresInMs: 365 * 86_400_000, issue: { deviceId: 'yt-signal-device' } });
+  writeConfig(home, { default: issued });
   yandex.slow(800);
   const running = startCli(['refresh'], home.env);
   const deadline = Date.now() + 15_000;
@@ -142,7 +123,7 @@ test('Ctrl-C twice while Yandex answers a renewal: the second does not cut the a
   assert.match(result.stderr, /Storing Yandex's answer first \(2 s at most\)…\n/);
   assert.match(result.stderr, /Cancelled\. The renewed token was stored first: Yandex had already answered\.\n$/);
   const stored = (JSON.parse(readFileSync(home.configFile, 'utf8')) as { profiles: { default: TokenRecord } }).profiles.default;
-  assert.notEqual(stored.refreshToken, issued.refresh_token, 'the rotated refresh token was kept');
+  assert.notEqual(stored.refreshToken, issued.refreshToken, 'the rotated refresh token was kept');
   yandex.slow(0);
   assert.equal((await startCli(['refresh'], home.env).done).code, 0, 'and it still renews');
 });

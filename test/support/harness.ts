@@ -75,6 +75,26 @@ export function makeHome(t: TestContext, emulator?: Emulator, extra: Record<stri
   return { dir, configDir, configFile: join(configDir, 'config.json'), env };
 }
 
+/**
+ * A record as login would store it, for a token the emulator really issued (`issue`: its lifetimes and
+ * device), stored as expiring `expiresInMs` from now and obtained `ageMs` ago; `record` overrides fields.
+ */
+export function issuedRecord(
+  yandex: Emulator,
+  options: { expiresInMs: number; ageMs?: number; issue?: Parameters<Emulator['issueToken']>[0]; record?: Partial<TokenRecord> },
+): TokenRecord {
+  const issued = yandex.issueToken(options.issue ?? {});
+  return {
+    accessToken: issued.access_token,
+    refreshToken: issued.refresh_token,
+    expiresAt: new Date(Date.now() + options.expiresInMs).toISOString(),
+    clientId: DEMO_CLIENT.id,
+    clientSecret: DEMO_CLIENT.secret,
+    obtainedAt: new Date(Date.now() - (options.ageMs ?? 0)).toISOString(),
+    ...options.record,
+  };
+}
+
 /** Writes config.json as the CLI would (owner-only folder and file) with these profiles. */
 export function writeConfig(home: Home, profiles: Record<string, TokenRecord>): void {
   mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
