@@ -109,7 +109,7 @@ export function createAsk(options: AskOptions): Ask {
     if (!options.interactive && question.fromStdin && question.secret && stdin.isTTY) {
       // stdin is a terminal but stderr is not: reading it would echo the secret, and the hidden prompt
       // draws on stderr.
-      throw new UserError(`${question.message.replace(/:?\s*$/, '')} is needed, and it is not read from a terminal without a hidden prompt, which needs stderr on the terminal too. Pass ${question.instead}.`);
+      throw new UserError(`${needed(question)} is needed, and it is not read from a terminal without a hidden prompt, which needs stderr on the terminal too. Pass ${question.instead}.`);
     }
     if (!options.interactive && question.fromStdin) {
       const line = (await readStdin(stdin, question.wholeStdin ? READING.whole : READING.line, options.signal))?.trim();

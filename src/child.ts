@@ -1,5 +1,5 @@
-// Other programs: starting one (exec) directly, without a shell, on our stdin, stdout and stderr. The only
-// importer of node:child_process in our own code; loaded only by the command that runs a program.
+// Other programs: starting one (exec) directly, without a shell, on our stdin, stdout and stderr; loaded
+// only by the command that runs a program (the browser launcher, browser.ts, starts BROWSER its own way).
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 

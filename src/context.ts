@@ -58,11 +58,6 @@ function programStarter(base: Env): Context['startProgram'] {
   return async (command, args, env) => (await import('./child.js')).startProgram(command, args, { ...base, ...env });
 }
 
-/**
- * The CLI's Context on the real process. Nothing here touches process.stdin, process.stderr or the terminal
- * until a command needs them; `signal` is aborted by Ctrl-C, SIGTERM or SIGHUP unless a command has taken
- * them with `takeSignals` (both entry/cli.ts).
- */
 /** What a test may give the CLI's Context instead of the real thing (test/support/in-process.ts). */
 export interface Outside {
   clock?: Clock;
@@ -71,6 +66,11 @@ export interface Outside {
   ask?: Ask;
 }
 
+/**
+ * The CLI's Context on the real process. Nothing here touches process.stdin, process.stderr or the terminal
+ * until a command needs them; `signal` is aborted by Ctrl-C, SIGTERM or SIGHUP unless a command has taken
+ * them with `takeSignals` (both entry/cli.ts).
+ */
 export function createContext(
   proc: ProcessLike,
   signal: AbortSignal,

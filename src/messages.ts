@@ -33,3 +33,18 @@ export function demoCannotRefresh(profile: string): NotLoggedInError {
 export function demoProfileFlag(profile: string): string {
   return profile === 'demo' ? '' : ` --profile ${profile}`;
 }
+
+/** The command that polls a pending two-step device login again. */
+export function pollCommand(profile: string): string {
+  return `yandex-token login --device --poll${profileFlag(profile)}`;
+}
+
+/** The command that starts a two-step device login. */
+export function startCommand(profile: string): string {
+  return `yandex-token login --device --no-wait${profileFlag(profile)}`;
+}
+
+/** Who a stored login belongs to, for sentences: its Yandex login, when /info said. */
+export function loginName(record: { login?: string }): string {
+  return record.login ?? 'your Yandex account';
+}

@@ -17,6 +17,8 @@ export const DEFAULT_PROFILE = 'default';
 export const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
 export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
 export const DEFAULT_EMULATOR_PORT = 8766;
+/** A variable name a shell could set and read (exec --env): letters, digits and `_`, not starting with a digit. */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 /** Profile names: safe as JSON keys and in file names, never "__proto__". */
 export const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -145,6 +147,5 @@ export function readSettings(env: Env = process.env, platform: NodeJS.Platform =
         platform === 'darwin' || platform === 'win32' || Boolean(nonEmpty(env.DISPLAY) ?? nonEmpty(env.WAYLAND_DISPLAY)),
     },
     proxy: proxySettings(env),
-    // Not a documented setting: tests shorten the wait before the hint rather than sit through it.
   };
 }

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BIN, ROOT, browserEnv, browserPage, DEMO_CLIENT, freePort, makeHome, startCli, type Running } from './support/harness.ts';
+import { requireProgram } from './support/e2e.ts';
 import { runCommand } from './support/in-process.ts';
 
 interface EmulatorInfo {
@@ -224,6 +225,7 @@ test('login --demo refuses client credentials', async (t) => {
 });
 
 test('a user script: `yandex-token emulator --json`, login against it, then print feeds curl', async (t) => {
+  if (!requireProgram(t, '/usr/bin/curl', 'apt-get install curl')) return;
   const home = makeHome(t);
   const bin = join(home.dir, 'bin');
   mkdirSync(bin);

@@ -511,3 +511,15 @@ test('config.json as a symlink to a yandex-token config (dotfiles): a write goes
   assert.equal(statSync(real).mode & 0o777, 0o600);
   assert.deepEqual(readdirSync(dotfiles).sort(), ['yandex-token.json']);
 });
+
+test('a write with config.json moved aside (as the error about a broken file says) keeps config.json.previous, the copy it pointed to', async (t) => {
+  const { Store } = await import('../src/store/store.ts');
+  const dir = join(tempDir(t), 'yandex-token');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'config.json.previous'), '{"profiles":{},"deviceIds":{"kept":"yes"}}', { mode: 0o600 });
+  await new Store(dir).update((data) => {
+    data.deviceIds.fresh = 'start';
+  });
+  assert.equal(readFileSync(join(dir, 'config.json.previous'), 'utf8'), '{"profiles":{},"deviceIds":{"kept":"yes"}}');
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).deviceIds, { fresh: 'start' });
+});

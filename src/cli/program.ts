@@ -7,9 +7,9 @@ import type { LoginOptions } from '../login/options.js';
 import { ExitCode } from '../errors.js';
 import { HELP_WIDTH } from './help.js';
 import type { Sink } from '../stdout.js';
-import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN } from '../settings.js';
+import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN, ENV_NAME_PATTERN } from '../settings.js';
 
-import { ENV_NAME_PATTERN } from '../commands/exec.js';
+import {  } from '../commands/exec.js';
 import { parseDuration } from '../time.js';
 import { VERSION } from '../version.js';
 
@@ -119,10 +119,6 @@ function outputFor(io: CommandLineIo) {
   };
 }
 
-/**
- * The program; set before any command is added, as commands copy these settings when they are. A command
- * that ends with an exit code of its own (exec: its program's) hands it to `exitWith`.
- */
 /** What every command's declaration uses: the Context (made on first use), the streams, the exit code. */
 interface Declaring {
   getContext: () => Context;
@@ -131,6 +127,10 @@ interface Declaring {
   profileOf: (opts: { profile?: string }, ctx: Context) => string;
 }
 
+/**
+ * The program; set before any command is added, as commands copy these settings when they are. A command
+ * that ends with an exit code of its own (exec: its program's) hands it to `exitWith`.
+ */
 function buildProgram(getContext: () => Context, io: CommandLineIo, exitWith: (code: number) => void = () => undefined): Command {
   const program = new Command('yandex-token')
     .exitOverride()
@@ -493,10 +493,6 @@ export async function runCommandLine(argv: string[], getContext: () => Context, 
   }
 }
 
-/**
- * Every help page as `<command> --help` writes it where the output is no narrower than HELP_WIDTH, keyed
- * by command ('' for the program): what src/build.mjs writes to dist/help.json for the fast entry.
- */
 /** The completion scripts as `completion <shell>` writes them: what src/build.mjs writes to dist/completion.json. */
 export async function renderCompletionScripts(): Promise<Record<string, string>> {
   const { SHELLS, bashScript, fishScript, zshScript } = await import('../commands/completion.js');
@@ -513,6 +509,10 @@ export async function renderCompletionScripts(): Promise<Record<string, string>>
   return Object.fromEntries(SHELLS.map((shell) => [shell, render[shell](spec)]));
 }
 
+/**
+ * Every help page as `<command> --help` writes it where the output is no narrower than HELP_WIDTH, keyed
+ * by command ('' for the program): what src/build.mjs writes to dist/help.json for the fast entry.
+ */
 export async function renderHelpPages(): Promise<Record<string, string>> {
   const noContext = (): Context => {
     throw new Error('a help page needs no context');

@@ -2,7 +2,7 @@
 // inside this process, so a fresh machine shows the whole flow before any Yandex app is registered.
 import type { Context } from '../context.js';
 import { DEMO_CLIENT, browseConsent, enterDeviceCode, startEmulator } from '../emulator/index.js';
-import { UserError } from '../errors.js';
+import { profileFlag } from '../messages.js';
 import { checkLoginOptions, type LoginOptions } from '../login/options.js';
 import { runLogin } from './login.js';
 
@@ -65,19 +65,9 @@ export async function loginDemo(options: LoginOptions, ctx: Context): Promise<vo
     }
     err.line();
 
-    try {
-      // The hint about --device and API-access apps is about real apps, not the demo's.
-      await runLogin(plan, { ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret, hintAfterMs: Infinity, demo: true, onDeviceCode }, demoCtx);
-    } catch (error) {
-      if (error instanceof UserError && error.message.startsWith('No answer from the browser')) {
-        throw new UserError(
-          `${error.message.split('. ')[0]}. Run \`yandex-token login --demo\` again and open the printed URL in a browser on this machine (a text browser such as w3m or lynx works too).`,
-        );
-      }
-      throw error;
-    }
+    await runLogin(plan, { ...options, profile, clientId: DEMO_CLIENT.id, clientSecret: DEMO_CLIENT.secret, demo: true, onDeviceCode }, demoCtx);
 
-    const printCommand = profile === 'default' ? 'yandex-token print' : `yandex-token print --profile ${profile}`;
+    const printCommand = `yandex-token print${profileFlag(profile)}`;
     err.line();
     err.line(
       `This was a demo: the token saved in profile "${profile}" is ${err.bold('not a real Yandex token')}. The emulator that issued it has stopped, and no Yandex API accepts it.`,

@@ -4,9 +4,7 @@ import type { ForwardedSignal, RunningProgram } from '../child.js';
 import type { Context } from '../context.js';
 import { CommandError, ExitCode, UserError, untrusted } from '../errors.js';
 import { currentToken } from '../token/current.js';
-
-/** A variable name a shell could set and read: letters, digits and `_`, not starting with a digit. */
-export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+import { ENV_NAME_PATTERN } from '../settings.js';
 
 export const DEFAULT_TOKEN_VARIABLE = 'YANDEX_TOKEN';
 

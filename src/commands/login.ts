@@ -6,8 +6,9 @@ import { loginWithLoopback } from '../login/browser-flow.js';
 import { loginWithDevice, pollDeviceLogin, startDeviceLogin } from '../login/device-flow.js';
 import { checkLoginOptions, type LoginOptions, type LoginPlan, type ProfileLoginOptions } from '../login/options.js';
 import { loginByPaste } from '../login/paste-flow.js';
-import { loginName, startSession } from '../login/session.js';
+import { startSession } from '../login/session.js';
 import { loginWithToken } from '../login/token-flow.js';
+import { loginName } from '../messages.js';
 
 /** Logs in by the way the options pick, stores the token under the profile, and returns what was stored
  * (undefined only for --device --no-wait, which stores a pending login instead). */

@@ -2,7 +2,7 @@
 import type { Context } from '../context.js';
 import { apiForRecord } from '../token/server.js';
 import { isExpired } from '../token/record.js';
-import { ofProfile } from '../messages.js';
+import { ofProfile, loginName } from '../messages.js';
 import { CancelledError, OAuthError, TerminatedError, UserError } from '../errors.js';
 import { revokeToken } from '../yandex/oauth.js';
 import type { TokenRecord } from '../token/record.js';
@@ -60,7 +60,7 @@ export async function logout(options: LogoutOptions, ctx: Context): Promise<void
   } else if (outcome.record.demo) {
     ctx.err.line(`Forgot the demo token${ofProfile(profile)}: it was removed from ${ctx.store.path} (there was nothing to revoke).`);
   } else {
-    const who = outcome.record.login ?? 'your Yandex account';
+    const who = loginName(outcome.record);
     if (outcome.warning) ctx.err.warn(outcome.warning);
     ctx.err.line(
       `Logged out ${ctx.err.bold(who)}${ofProfile(profile)}: ${outcome.warning ? 'the token was' : 'the token was revoked at Yandex and'} removed from ${ctx.store.path}.`,

@@ -2,13 +2,14 @@
 import type { Context } from '../context.js';
 import { apiForRecord } from '../token/server.js';
 import { canRenew, expiresSoonMessage, isExpired, msUntilExpiry, renewalDueAt, renewalRetryAt, whyNotRenewed } from '../token/record.js';
-import { demoProfileFlag, loginAgain, notLoggedIn, ofProfile, profileFlag } from '../messages.js';
+import { demoProfileFlag, loginAgain, notLoggedIn, ofProfile, pollCommand, startCommand } from '../messages.js';
 import { CancelledError, ExitCode, ExpiresSoonError, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
 import { fetchAccountInfo, type AccountInfo } from '../yandex/oauth.js';
 import { nonDefaultEndpoints } from '../token/server.js';
 import type { PendingDeviceLogin } from '../store/read.js';
 import type { TokenRecord } from '../token/record.js';
 import { formatExpiry, formatInstant } from '../time.js';
+import { sortProfiles } from '../store/read.js';
 
 export interface StatusOptions {
   /** One profile; undefined shows every stored profile. */
@@ -153,7 +154,7 @@ async function checkedEntry(ctx: Context, profile: string, record: TokenRecord |
     server: record?.demo ? (record.oauthUrl ?? null) : (nonDefaultEndpoints(record ? apiForRecord(ctx.api, record) : ctx.api).oauthUrl ?? null),
   };
   if (!record && entry.pendingDeviceLogin && entry.pendingDeviceLogin.expiresInSeconds > 0) {
-    const poll = `yandex-token login --device --poll${profileFlag(profile)}`;
+    const poll = pollCommand(profile);
     return { ...entry, message: `Not logged in${ofProfile(profile)} yet: a device login is pending; enter its code, then run \`${poll}\`.` };
   }
   if (!record) return { ...entry, message: notLoggedIn(profile).message };
@@ -276,10 +277,10 @@ function printPending(ctx: Context, profile: string, pending: PendingStatus): vo
   const expiresAt = new Date(pending.expiresAt);
   const when = Number.isNaN(expiresAt.getTime()) ? untrusted(pending.expiresAt, 40) : formatInstant(expiresAt);
   if (pending.expiresInSeconds > 0) {
-    const poll = `yandex-token login --device --poll${profileFlag(profile)}`;
+    const poll = pollCommand(profile);
     ctx.err.line(`  a device login is pending: enter ${code} at ${url} before ${when}, then run \`${poll}\``);
   } else {
-    const start = `yandex-token login --device --no-wait${profileFlag(profile)}`;
+    const start = startCommand(profile);
     ctx.err.line(`  a device login is pending, but its code expired at ${when}; start again with \`${start}\``);
   }
 }
@@ -316,7 +317,7 @@ export async function status(options: StatusOptions, ctx: Context): Promise<void
     const names =
       options.profile !== undefined
         ? [options.profile]
-        : stored.sort((a, b) => (a === 'default' ? -1 : b === 'default' ? 1 : a.localeCompare(b)));
+        : sortProfiles(stored);
     entries = await Promise.all(
       names.map((name) =>
         profileEntry(ctx, options, name, Object.hasOwn(profiles, name) ? profiles[name] : undefined, Object.hasOwn(pending, name) ? pending[name] : undefined),

@@ -10,7 +10,7 @@
 // runs at about 1.1× bare `node -e 0`. So this file and what it imports hold no commander, conf, lock,
 // undici, prompts or open, install no signal handlers (nothing here needs protecting), and do not build
 // process.stdout or process.stderr (stdout.ts writes to fd 1 directly). `npm run bench` measures it, and
-// test/bin/fast-entry.test.ts proves which modules a fresh-token print loads.
+// test/lifecycle.test.ts proves which modules a fresh-token print loads.
 import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HELP_WIDTH, helpRequest } from '../cli/help.js';

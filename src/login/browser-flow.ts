@@ -7,7 +7,8 @@ import { UserError } from '../errors.js';
 import type { TokenRecord } from '../token/record.js';
 import { exchangeCode } from '../yandex/oauth.js';
 import { listenForCallback, type CallbackListener, type CallbackParams, type RedirectTarget } from './listener.js';
-import { describeTimeout, loginName, refusedError, startAuthorization, waitFor, type LoginSession } from './session.js';
+import { describeTimeout, refusedError, startAuthorization, waitFor, type LoginSession } from './session.js';
+import { loginName } from '../messages.js';
 
 /** How long login waits for the browser before it says what else to try. */
 const BROWSER_HINT_MS = 30_000;
@@ -82,10 +83,10 @@ async function waitForRedirect(
   const { timeoutSeconds } = session;
   // A wait this long usually means the redirect cannot arrive: say what else to try, once. On the Context's
   // clock, so that a test's clock brings it at once.
-  const hintAfterMs = session.options.hintAfterMs ?? BROWSER_HINT_MS;
+  // Not in the demo: the hint is about real apps and real Yandex.
   const hint = new AbortController();
-  if (hintAfterMs < timeoutSeconds * 1000) {
-    ctx.clock.sleep(hintAfterMs, hint.signal).then(
+  if (!session.options.demo && BROWSER_HINT_MS < timeoutSeconds * 1000) {
+    ctx.clock.sleep(BROWSER_HINT_MS, hint.signal).then(
       () => {
         const { err } = ctx;
         err.line(
@@ -104,7 +105,9 @@ async function waitForRedirect(
       timeoutSeconds,
       () =>
         new UserError(
-          `No answer from the browser within ${describeTimeout(timeoutSeconds)}. Run \`yandex-token login\` again; if Yandex showed an error page, check the app at https://oauth.yandex.ru: "Unknown client" means the client ID is wrong, and a redirect URI error means ${target.uri} is not registered in it (or use --device).`,
+          session.options.demo
+            ? `No answer from the browser within ${describeTimeout(timeoutSeconds)}. Run \`yandex-token login --demo\` again and open the printed URL in a browser on this machine (a text browser such as w3m or lynx works too).`
+            : `No answer from the browser within ${describeTimeout(timeoutSeconds)}. Run \`yandex-token login\` again; if Yandex showed an error page, check the app at https://oauth.yandex.ru: "Unknown client" means the client ID is wrong, and a redirect URI error means ${target.uri} is not registered in it (or use --device).`,
         ),
     );
   } finally {

@@ -3,7 +3,7 @@
 // steps for automation: --no-wait keeps the code pending in the config, --poll finishes it later.
 import type { Context } from '../context.js';
 import { apiForRecord } from '../token/server.js';
-import { ofProfile, profileFlag } from '../messages.js';
+import { ofProfile, pollCommand, startCommand } from '../messages.js';
 import { CancelledError, NetworkError, OAuthError, PendingError, TerminatedError, UserError } from '../errors.js';
 import type { Output } from '../output.js';
 import { isToken, pollDeviceToken, requestDeviceCode, type DeviceCode } from '../yandex/oauth.js';
@@ -135,7 +135,7 @@ export async function startDeviceLogin(session: LoginSession, ctx: Context): Pro
 
   const { err } = ctx;
   showCode(err, device);
-  const poll = `yandex-token login --device --poll${profileFlag(options.profile)}`;
+  const poll = pollCommand(options.profile);
   err.line(
     `Then run \`${poll}\` (exit 0: logged in, 3: not entered yet); the code expires in ${describeTimeout(device.expiresIn)}.`,
   );
@@ -192,7 +192,7 @@ function checkPollFlags(options: ProfileLoginOptions, pending: PendingDeviceLogi
  */
 export async function pollDeviceLogin(options: ProfileLoginOptions, ctx: Context): Promise<TokenRecord> {
   const { profile } = options;
-  const start = `yandex-token login --device --no-wait${profileFlag(profile)}`;
+  const start = startCommand(profile);
   const pending = ctx.store.read().pending?.[profile];
   if (!pending) {
     throw new UserError(`No device login is pending${ofProfile(profile)}: start one with \`${start}\`, then run this again.`);
@@ -230,7 +230,7 @@ export async function pollDeviceLogin(options: ProfileLoginOptions, ctx: Context
     }
     // Exit 1 from --poll otherwise means "start again": say that this code still stands.
     if (error instanceof UserError && !(error instanceof CancelledError || error instanceof TerminatedError)) {
-      throw new UserError(`${error.message} The code ${pending.userCode} is still pending: run \`yandex-token login --device --poll${profileFlag(profile)}\` again once Yandex can be reached.`, { cause: error });
+      throw new UserError(`${error.message} The code ${pending.userCode} is still pending: run \`${pollCommand(profile)}\` again once Yandex can be reached.`, { cause: error });
     }
     throw error;
   }
@@ -241,7 +241,7 @@ export async function pollDeviceLogin(options: ProfileLoginOptions, ctx: Context
       if (isThis(data)) data.pending![profile] = { ...data.pending![profile]!, interval, lastPollAt: new Date(lastPollAt).toISOString() };
     });
     throw new PendingError(
-      `The code ${pending.userCode} has not been entered at ${pending.verificationUrl} yet (it expires ${formatRelative(new Date(device.expiresAt), ctx.now())}). Run \`yandex-token login --device --poll${profileFlag(profile)}\` again in ${interval} s or more.`,
+      `The code ${pending.userCode} has not been entered at ${pending.verificationUrl} yet (it expires ${formatRelative(new Date(device.expiresAt), ctx.now())}). Run \`${pollCommand(profile)}\` again in ${interval} s or more.`,
     );
   }
 

@@ -62,11 +62,6 @@ export interface LoginOptions {
   demo?: boolean;
   /** --with-token: no app and no Yandex page; store a token the person already has, read from stdin. */
   withToken?: boolean;
-  /**
-   * Milliseconds of waiting for the browser before the hint about --device and --no-localhost; default
-   * from settings. Not a flag: the demo turns it off.
-   */
-  hintAfterMs?: number;
 }
 
 /** The options once the command has settled the profile (the environment's, or the demo's own). */

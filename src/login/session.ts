@@ -127,11 +127,6 @@ export function refusedError(params: { error: string; description?: string }, ag
   return new OAuthError(message, error, description);
 }
 
-/** Who logged in, for messages: the account's login when Yandex told us. */
-export function loginName(record: TokenRecord): string {
-  return record.login ?? 'your Yandex account';
-}
-
 export function describeTimeout(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }

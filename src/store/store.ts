@@ -100,26 +100,6 @@ export class Store extends ConfigFile {
    * back, so a signal never leaves a lock behind.
    */
   private async lock<T>(signal: AbortSignal | undefined, settled?: (data: ConfigData) => T | undefined): Promise<{ release: Release } | { value: T }> {
-    return (await this.waitForLock(signal, settled, true)) as { release: Release } | { value: T };
-  }
-
-  /**
-   * While another run holds the lock, reads the file between looks until `settled` finds what it needs
-   * (its value) or the lock is free (undefined); takes nothing. print asks it before it loads the code of
-   * a renewal: a crowd of prints waiting on one renewal then costs little more than reading the file.
-   * A signal ends the wait with its reason, as it ends the wait for the lock itself.
-   */
-  async whileLocked<T>(settled: (data: ConfigData) => T | undefined): Promise<T | undefined> {
-    if (!existsSync(`${this.path}.lock`)) return undefined;
-    const waited = await this.waitForLock(this.signal?.(), settled, false);
-    return 'value' in waited ? waited.value : undefined;
-  }
-
-  private async waitForLock<T>(
-    signal: AbortSignal | undefined,
-    settled: ((data: ConfigData) => T | undefined) | undefined,
-    take: boolean,
-  ): Promise<{ release: Release } | { value: T } | { free: true }> {
     const lockPath = `${this.path}.lock`;
     const started = Date.now();
     let noticed = false;
@@ -129,7 +109,6 @@ export class Store extends ConfigFile {
       signal?.throwIfAborted();
       const holder = statSync(lockPath, { throwIfNoEntry: false });
       const stale = holder !== undefined && Date.now() - holder.mtimeMs > LOCK_STALE_MS;
-      if ((!holder || stale) && !take) return { free: true };
       if (!holder || stale) {
         lockfile ??= await import('proper-lockfile');
         let release: Release | undefined;
@@ -279,7 +258,7 @@ export class Store extends ConfigFile {
   }
 
   /**
-   * Replaces the file with `data` through conf (src/write.ts): afterwards it holds exactly the new content
+   * Replaces the file with `data` through conf (store/write.ts): afterwards it holds exactly the new content
    * or exactly the old one, and then a ConfigError says why (a full disk, a quota, …). Content the reader
    * would refuse (over MAX_CONFIG_BYTES) is refused here instead of written.
    */

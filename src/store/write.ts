@@ -6,7 +6,7 @@
 // (atomically 2.1.1; see the README's notes on dependencies). So the old file is kept under a second name
 // first (a hard link: no space, no copy), what conf left is read back and compared with what was meant,
 // and on any difference or error the old file is renamed back.
-import { chmodSync, linkSync, readFileSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, readFileSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, UserError, systemErrorCode } from '../errors.js';
 
@@ -139,7 +139,9 @@ export function prepareReplace(
   unwritable: (error: unknown) => UserError,
 ): Replace {
   const previous = previousPath(target);
-  removeLeftovers(target, true);
+  // A kept old file is removed only beside a config.json: without one (moved aside after a failure, as the
+  // error said), the kept file may be the last good copy the error pointed to.
+  removeLeftovers(target, existsSync(target));
   let text = '';
   let conf: InstanceType<typeof Conf<Record<string, unknown>>> | undefined;
   let setUp: unknown;

@@ -31,21 +31,7 @@ export function requireRecord(store: Store, profile: string): TokenRecord {
  * reads the file; the lock, conf and the protocol are loaded only for a renewal. A renewal that fails while
  * the token still works returns the token with a warning, and is not tried again for an hour.
  */
-export async function getValidToken(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
-  try {
-    return await validToken(store, api, profile, now);
-  } finally {
-    // The fast entry's hint that this run renews the token (store/read.ts renewalMarker): done now. A folder
-    // that cannot hold one (the run's error says why) never had one.
-    try {
-      rmSync(renewalMarker(store.path), { force: true });
-    } catch {
-      // Nothing to remove.
-    }
-  }
-}
-
-async function validToken(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
+async function getValidToken(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
   const data = store.read();
   const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
   if (!record) throw notLoggedIn(profile);
@@ -53,18 +39,25 @@ async function validToken(store: Store, api: YandexApi, profile: string, now: ()
   const expired = isExpired(record, at);
   if (!expired && !isDue(record, at)) return { record, refreshed: false };
   try {
-    const renew = import('./renew.js');
-    if (expired && expiredRetryAt(record, at) !== undefined) throw (await renew).expiredHeldOff(profile);
-    // Another run may be renewing it right now: its result, read from the file, saves the renewal's work.
-    const settled = settledRenewal(data, profile, at) ?? (await store.whileLocked((latest) => settledRenewal(latest, profile, now())));
-    if (settled) return settled;
-    return await (await renew).refreshRecord(store, api, profile, now);
+    const renew = await import('./renew.js');
+    if (expired && expiredRetryAt(record, at) !== undefined) throw renew.expiredHeldOff(profile);
+    // Settled by a run before this one (renewed, or failed within the hour); one that is renewing it now is
+    // waited for under the lock (refreshRecord).
+    return settledRenewal(data, profile, at) ?? (await renew.refreshRecord(store, api, profile, now));
   } catch (error) {
     // What refreshRecord did not turn into a warning (the lock, the file): a token that still works is
     // handed out anyway, with the reason.
     const interrupted = error instanceof CancelledError || error instanceof TerminatedError;
     if (expired || !(error instanceof UserError) || interrupted) throw error;
     return { record, refreshed: false, warning: `Could not renew the token${ofProfile(profile)}, which still works: ${error.message}` };
+  } finally {
+    // The fast entry's hint that a print renews this token (store/read.ts renewalMarker): done now. A folder
+    // that cannot hold one (the run's error says why) never had one.
+    try {
+      rmSync(renewalMarker(store.path), { force: true });
+    } catch {
+      // Nothing to remove.
+    }
   }
 }
 
