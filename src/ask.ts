@@ -145,3 +145,36 @@ export function createAsk(options: AskOptions): Ask {
     return value;
   };
 }
+
+/** All of stdin as bytes, as it came (`api -d @-`): read once, to the end, kept for a retry. */
+export function readStdinBytes(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const cleanup = () => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+      stdin.pause();
+    };
+    const onData = (chunk: Buffer | string) => void chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new UserError(`Could not read stdin (${error.message}).`));
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(signal?.reason);
+    };
+    if (signal?.aborted) return reject(signal.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stdin.on('data', onData);
+    stdin.once('end', onEnd);
+    stdin.once('error', onError);
+    stdin.resume();
+  });
+}
