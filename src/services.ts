@@ -228,3 +228,22 @@ export function settingEntries(settings: ServiceSettings): [SettingKey, string][
     return value === undefined ? [] : [[key, value] as [SettingKey, string]];
   });
 }
+
+/** The settings as JSON shows them (profile show --json, status --json): every key, null when not set. */
+export interface SettingsJson {
+  clientLogin: string | null;
+  orgId: string | null;
+  cloudOrgId: string | null;
+}
+
+export function settingsJson(settings: ServiceSettings): SettingsJson {
+  return { clientLogin: settings.clientLogin ?? null, orgId: settings.orgId ?? null, cloudOrgId: settings.cloudOrgId ?? null };
+}
+
+/** `key=value, …` for the settings that are set, for a line of text (status); empty when none is. */
+export function settingsLine(settings: ServiceSettings | SettingsJson): string {
+  return SETTING_NAMES.flatMap((key) => {
+    const value = settings[SETTING_KEYS[key]];
+    return typeof value === 'string' ? [`${key}=${value}`] : [];
+  }).join(', ');
+}

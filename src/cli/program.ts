@@ -86,17 +86,23 @@ function completionSpec(program: Command): CompletionSpec {
         short: o.short,
         description: o.description,
         value: o.required || o.optional ? (o.attributeName() === 'profile' ? ('profile' as const) : ('other' as const)) : undefined,
+        choices: o.required ? o.argChoices : undefined,
       })),
     { long: '--help', short: '-h', description: 'display help for command' },
   ];
+  // A command with subcommands (profile): they are its first word, the first subcommand's argument choices
+  // its second, and its options are theirs.
+  const merged = (command: Command): CompletionOption[] => {
+    const all = [command, ...command.commands].flatMap(optionsOf);
+    return all.filter((option, i) => all.findIndex((o) => o.long === option.long) === i);
+  };
   const commands = program.commands
     .filter((c) => !c.name().startsWith('__'))
-    .map((c) => ({
-      name: c.name(),
-      description: c.description(),
-      options: optionsOf(c),
-      argumentChoices: c.registeredArguments[0]?.argChoices,
-    }));
+    .map((c) =>
+      c.commands.length > 0
+        ? { name: c.name(), description: c.description(), options: merged(c), argumentChoices: c.commands.map((sub) => sub.name()), nextChoices: c.commands[0]!.registeredArguments[0]?.argChoices }
+        : { name: c.name(), description: c.description(), options: optionsOf(c), argumentChoices: c.registeredArguments[0]?.argChoices },
+    );
   const help = { name: 'help', description: 'display help for command', options: [], argumentChoices: commands.map((c) => c.name) };
   return { program: program.name(), commands: [...commands, help], options: optionsOf(program) };
 }
@@ -284,7 +290,8 @@ function declarePrint(program: Command, use: Declaring): void {
     .addHelpText(
       'after',
       `
-  yandex-token print --header --for tracker | curl -H @- https://api.tracker.yandex.net/v3/myself
+  yandex-token print --header --for tracker |
+    curl -H @- https://api.tracker.yandex.net/v3/myself
 writes "Authorization: OAuth <token>" and X-Org-ID (or X-Cloud-Org-ID), as
 \`yandex-token profile set\` keeps them; --for direct writes Bearer and
 Client-Login. A setting the service needs and lacks is exit 1.
@@ -366,7 +373,8 @@ Examples:
   yandex-token api https://cloud-api.yandex.net/v1/disk/
   yandex-token api --for tracker /v3/myself
   yandex-token api https://api.direct.yandex.com/json/v5/campaigns \\
-    -d '{"method": "get", "params": {"SelectionCriteria": {}, "FieldNames": ["Id"]}}'
+    -d '{"method": "get", "params": {"SelectionCriteria": {},
+         "FieldNames": ["Id"]}}'
 
 Exit codes:
   0  the API answered 1xx or 2xx

@@ -2,16 +2,13 @@
 // client login, Tracker's organisation), apart from the login itself, so that logins and logouts keep it.
 import type { Context } from '../context.js';
 import { ofProfile, profileFlag } from '../messages.js';
-import { SETTING_KEYS, bothOrganisations, checkSetting, settingEntries, settingKey, type ServiceSettings, type SettingKey } from '../services.js';
+import { SETTING_KEYS, bothOrganisations, checkSetting, settingEntries, settingKey, settingsJson, type ServiceSettings, type SettingKey, type SettingsJson } from '../services.js';
 import type { ConfigData } from '../store/read.js';
 import { profileSettings } from '../token/for-service.js';
 
 /** What `profile show --json` writes: every key, null when not set. */
-export interface ShownSettings {
+export interface ShownSettings extends SettingsJson {
   profile: string;
-  clientLogin: string | null;
-  orgId: string | null;
-  cloudOrgId: string | null;
 }
 
 /**
@@ -70,12 +67,7 @@ export async function profileUnset(options: { profile: string; keys: string[] },
 export async function profileShow(options: { profile: string; json?: boolean }, ctx: Context): Promise<void> {
   const settings = profileSettings(ctx, options.profile);
   if (options.json) {
-    const shown: ShownSettings = {
-      profile: options.profile,
-      clientLogin: settings.clientLogin ?? null,
-      orgId: settings.orgId ?? null,
-      cloudOrgId: settings.cloudOrgId ?? null,
-    };
+    const shown: ShownSettings = { profile: options.profile, ...settingsJson(settings) };
     ctx.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     return;
   }
