@@ -194,7 +194,7 @@ export function checkSetting(key: SettingKey, value: string): string {
  */
 export function bothOrganisations(profile: string, adding?: 'org-id' | 'cloud-org-id'): UserError {
   const other = adding === 'cloud-org-id' ? 'org-id' : 'cloud-org-id';
-  const what = adding ? `Profile "${profile}" already has a ${other}.` : 'An org-id and a cloud-org-id were both given.';
+  const what = adding ? `Profile "${profile}" already has ${other === 'org-id' ? 'an' : 'a'} ${other}.` : 'An org-id and a cloud-org-id were both given.';
   const fix = adding
     ? `Run \`yandex-token profile unset${profileFlag(profile)} ${other}\` first if this organisation is the one to use.`
     : 'Give the one your organisation has (Tracker\'s organisation page says which kind it is).';
