@@ -264,6 +264,17 @@ test('api: a 401 renews the token once and retries once', async (t) => {
   assert.equal(echo.requests.length, 4, 'and one retry');
   assert.match(refused.stderr, /HTTP 401 Unauthorized after the token was renewed: check that the app has Yandex Disk's permissions/);
 
+  // A token that cannot be renewed (no refresh token): exit 4, saying what the API answered.
+  const config1 = config(home);
+  (config1.profiles.default as { refreshToken?: string }).refreshToken = undefined;
+  writeFileSync(home.configFile, JSON.stringify(config1));
+  echo.replies.push({ status: 401 });
+  const stuck = await run(['api', '--for', 'disk', '/v1/disk/'], home);
+  assert.equal(stuck.code, 4);
+  assert.match(stuck.stderr, /answered HTTP 401 \(the token was not accepted\), and renewing the token failed: No refresh token is stored/);
+  assert.equal(echo.requests.length, 5, 'no retry without a renewal');
+  echo.requests.pop();
+
   // YANDEX_TOKEN is not ours to renew: the 401 is reported as it is.
   echo.replies.push({ status: 401 });
   const fromEnv = await runCommand(['api', '--for', 'disk', '/v1/disk/'], { ...home.env, YANDEX_TOKEN: 'y0_env' });

@@ -3,7 +3,7 @@
 // to Yandex's hosts over https, to an origin the environment names, or to a host --allow-host names.
 import { readFile } from 'node:fs/promises';
 import type { Context } from '../context.js';
-import { UserError, systemErrorCode, untrusted } from '../errors.js';
+import { CancelledError, NotLoggedInError, TerminatedError, UserError, systemErrorCode, untrusted } from '../errors.js';
 import { isYandexHost, serviceBaseUrl, serviceForUrl, serviceTitle, takesIamToken, type ServiceName } from '../services.js';
 import { serviceCredentials, type ServiceCredentials } from '../token/for-service.js';
 import { open, type OpenAnswer, type RawAsk } from '../yandex/http.js';
@@ -123,7 +123,7 @@ export async function api(options: ApiOptions, ctx: Context): Promise<void> {
   const ours = !given.some(([name]) => name.toLowerCase() === 'authorization') && credentials.current?.source !== 'environment';
   if (answer.status === 401 && ours) {
     answer.discard();
-    credentials = await renewed(ctx, options.profile, service, credentials);
+    credentials = await renewed(ctx, options.profile, service, credentials).catch((error: unknown) => Promise.reject(afterRefusal(error, url)));
     answer = await send(ctx, url, { method, headers: requestHeaders(credentials, given, data), body: data });
   }
   if (options.include) {
@@ -136,6 +136,13 @@ export async function api(options: ApiOptions, ctx: Context): Promise<void> {
     throw new UserError(`The answer from ${url.origin} was cut off (${systemErrorCode(error) ?? 'the connection closed'}); what came is on stdout. Try again.`);
   }
   failure(answer, url, service);
+}
+
+/** A renewal after a 401 that failed: the same error (and exit code), saying first what started it. */
+function afterRefusal(error: unknown, url: URL): unknown {
+  if (!(error instanceof UserError) || error instanceof CancelledError || error instanceof TerminatedError) return error;
+  const message = `${url.origin} answered HTTP 401 (the token was not accepted), and renewing the token failed: ${error.message}`;
+  return error instanceof NotLoggedInError ? new NotLoggedInError(message, { cause: error }) : new UserError(message, { cause: error });
 }
 
 /** The answer's status as an error: a redirect (not followed) or 400 and above; nothing for 1xx and 2xx. */
