@@ -140,7 +140,6 @@ async function profileEntry(ctx: Context, options: StatusOptions, profile: strin
 
 async function checkedEntry(ctx: Context, profile: string, record: TokenRecord | undefined, pending?: PendingDeviceLogin): Promise<StatusEntry> {
   const entry: StatusEntry = {
-    settings: null,
     profile,
     source: 'config',
     state: 'not-logged-in',
@@ -160,6 +159,7 @@ async function checkedEntry(ctx: Context, profile: string, record: TokenRecord |
     // A demo token is never sent anywhere, so YANDEX_OAUTH_URL does not make it another server's: its own
     // is the (stopped) emulator that issued it.
     server: record?.demo ? (record.oauthUrl ?? null) : (nonDefaultEndpoints(record ? apiForRecord(ctx.api, record) : ctx.api).oauthUrl ?? null),
+    settings: null,
   };
   if (!record && entry.pendingDeviceLogin && entry.pendingDeviceLogin.expiresInSeconds > 0) {
     const poll = pollCommand(profile);
