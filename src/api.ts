@@ -1,16 +1,18 @@
-// The Node API: getToken, getCredentials, listProfiles, login and loginWithToken for programs. The same code paths as the
+// The Node API: getToken, getHeaders, getCredentials, listProfiles, login and loginWithToken for programs. The same code paths as the
 // commands (token/current.ts, commands/login.ts) over a Context that never prints and never asks.
 import { createApiContext, type ApiContextOptions, type Context } from './context.js';
 import { currentToken, requireRecord } from './token/current.js';
 import { profileNames } from './store/read.js';
 import { CancelledError, UserError } from './errors.js';
 import { PROFILE_PATTERN } from './settings.js';
+import { SERVICE_NAMES, isServiceName, type ServiceName } from './services.js';
 import type { TokenRecord } from './token/record.js';
 import type { LoginOptions as CommandLoginOptions } from './login/options.js';
 
 export type { DeviceCodePrompt } from './login/options.js';
 export type { TokenRecord } from './token/record.js';
 export type { Env } from './settings.js';
+export type { ServiceName } from './services.js';
 
 /** What every function takes. All optional: the defaults are the CLI's. */
 export interface Options {
@@ -98,6 +100,29 @@ export function getToken(options: GetTokenOptions = {}): Promise<string> {
     const ctx = createApiContext(options);
     const profile = profileOf(options, ctx);
     return (await currentToken(ctx, profile, { force: options.forceRefresh })).token;
+  });
+}
+
+export interface GetHeadersOptions extends Options {
+  /** The service: "direct", "tracker", "wiki", "360", "disk", "metrica" or "cloud". */
+  service: ServiceName;
+}
+
+/**
+ * Every header `service` needs, as `yandex-token print --header --for SERVICE` writes them: Authorization
+ * (OAuth, or Bearer for Direct) with the token getToken would return, and the service's own from the
+ * profile's settings (Direct's Client-Login, Tracker's X-Org-ID or X-Cloud-Org-ID). A setting the service
+ * needs that is not set is a UserError naming the command that sets it.
+ */
+export function getHeaders(options: GetHeadersOptions): Promise<Record<string, string>> {
+  return run(options, async () => {
+    if (typeof options.service !== 'string' || !isServiceName(options.service)) {
+      throw new UserError(`getHeaders() needs service: one of ${SERVICE_NAMES.join(', ')}.`);
+    }
+    const ctx = createApiContext(options);
+    const profile = profileOf(options, ctx);
+    const { serviceCredentials } = await import('./token/for-service.js');
+    return (await serviceCredentials(ctx, profile, options.service)).headers;
   });
 }
 

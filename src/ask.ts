@@ -50,48 +50,58 @@ const READING = {
   },
 } as const;
 
-/** The answer on stdin as `how` reads it, or undefined when stdin ends before any text. */
-function readStdin(stdin: NodeJS.ReadStream, how: (typeof READING)[keyof typeof READING], signal?: AbortSignal): Promise<string | undefined> {
+/**
+ * Listens to stdin until `onData` settles the read (with `done`) or stdin ends (`atEnd`), then lets it go
+ * again: the one place that reads it. Text when `encoding` is given, else bytes.
+ */
+function listen<T>(
+  stdin: NodeJS.ReadStream,
+  options: { encoding?: BufferEncoding; failed: string; signal?: AbortSignal },
+  onData: (chunk: string & Buffer, done: (outcome: { value: T } | { error: unknown }) => void) => void,
+  atEnd: () => T,
+): Promise<T> {
+  const { signal } = options;
   return new Promise((resolve, reject) => {
-    let buffer = '';
     const cleanup = () => {
-      stdin.off('data', onData);
+      stdin.off('data', data);
       stdin.off('end', onEnd);
       stdin.off('error', onError);
       signal?.removeEventListener('abort', onAbort);
       stdin.pause();
     };
-    const onData = (chunk: string) => {
-      buffer = how.normalize(buffer + chunk);
-      const answer = how.complete(buffer);
-      if (answer !== undefined) {
-        cleanup();
-        resolve(answer);
-      } else if (buffer.length > how.max) {
-        cleanup();
-        reject(new UserError(how.tooLong));
-      }
-    };
-    const onEnd = () => {
+    const done = (outcome: { value: T } | { error: unknown }) => {
       cleanup();
-      resolve(buffer === '' ? undefined : buffer);
+      if ('value' in outcome) resolve(outcome.value);
+      else reject(outcome.error);
     };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(new UserError(`Could not read stdin (${error.message}). ${how.failed}`));
-    };
-    const onAbort = () => {
-      cleanup();
-      reject(signal?.reason);
-    };
+    const data = (chunk: string & Buffer) => onData(chunk, done);
+    const onEnd = () => done({ value: atEnd() });
+    const onError = (error: Error) => done({ error: new UserError(`Could not read stdin (${error.message}). ${options.failed}`) });
+    const onAbort = () => done({ error: signal?.reason });
     if (signal?.aborted) return reject(signal.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    stdin.setEncoding('utf8');
-    stdin.on('data', onData);
+    if (options.encoding) stdin.setEncoding(options.encoding);
+    stdin.on('data', data);
     stdin.once('end', onEnd);
     stdin.once('error', onError);
     stdin.resume();
   });
+}
+
+/** The answer on stdin as `how` reads it, or undefined when stdin ends before any text. */
+function readStdin(stdin: NodeJS.ReadStream, how: (typeof READING)[keyof typeof READING], signal?: AbortSignal): Promise<string | undefined> {
+  let buffer = '';
+  return listen<string | undefined>(
+    stdin,
+    { encoding: 'utf8', failed: how.failed, signal },
+    (chunk, done) => {
+      buffer = how.normalize(buffer + chunk);
+      const answer = how.complete(buffer);
+      if (answer !== undefined) done({ value: answer });
+      else if (buffer.length > how.max) done({ error: new UserError(how.tooLong) });
+    },
+    () => (buffer === '' ? undefined : buffer),
+  );
 }
 
 export type Ask = (question: Question) => Promise<string>;
@@ -144,4 +154,15 @@ export function createAsk(options: AskOptions): Ask {
     if (cancelled || !value) throw new CancelledError();
     return value;
   };
+}
+
+/** All of stdin as bytes, as it came (`api -d @-`): read once, to the end, kept for a retry. */
+export function readStdinBytes(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  return listen(
+    stdin,
+    { failed: 'Pipe the data in, or pass it with -d or -d @FILE.', signal },
+    (chunk) => void chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk),
+    () => Buffer.concat(chunks),
+  );
 }

@@ -1,9 +1,9 @@
 // Everything a command may touch from the outside world, in one object that tests build themselves.
-import { createAsk, type Ask } from './ask.js';
+import { createAsk, readStdinBytes, type Ask } from './ask.js';
 import { createBrowserOpener, type OpenBrowser } from './browser.js';
 import type { ForwardedSignal, RunningProgram } from './child.js';
 import type { YandexApi } from './yandex/oauth.js';
-import { colourWanted, createOutput, type Output, type TextSink } from './output.js';
+import { colourWanted, createOutput, type DataSink, type Output } from './output.js';
 import { UserError } from './errors.js';
 import { readSettings, type Env, type ProxySettings, type Settings } from './settings.js';
 import { Store } from './store/store.js';
@@ -19,8 +19,8 @@ export interface Context {
   now: () => Date;
   /** What waits and deadlines read and sleep by (ctx.now reads it too). */
   clock: Clock;
-  /** Data only: the token, JSON. */
-  stdout: TextSink;
+  /** Data only: the token, JSON, an API's answer. */
+  stdout: DataSink;
   /** Everything said to the person. */
   err: Output;
   /** Whether a person is at a terminal (prompts, spinners). */
@@ -35,6 +35,8 @@ export interface Context {
   takeSignals(handler: (signal: ForwardedSignal) => void): () => void;
   /** Starts another program directly (no shell) on our stdin, stdout and stderr: our environment plus `env`. */
   startProgram(command: string, args: string[], env: Record<string, string>): Promise<RunningProgram>;
+  /** All of stdin, as bytes (`api -d @-`). */
+  readStdin(): Promise<Uint8Array>;
 }
 
 export interface ProcessLike {
@@ -74,7 +76,7 @@ export interface Outside {
 export function createContext(
   proc: ProcessLike,
   signal: AbortSignal,
-  stdout: TextSink,
+  stdout: DataSink,
   takeSignals: Context['takeSignals'],
   outside: Outside = {},
 ): Context {
@@ -114,6 +116,7 @@ export function createContext(
     signal,
     takeSignals,
     startProgram: programStarter(proc.env),
+    readStdin: () => readStdinBytes(proc.stdin, signal),
   };
 }
 
@@ -194,5 +197,8 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
     // The program using the API owns its process's signals; none is taken from it.
     takeSignals: () => () => undefined,
     startProgram: programStarter(options.env ?? process.env),
+    readStdin: async () => {
+      throw new UserError('The Node API never reads stdin: pass the data itself.');
+    },
   };
 }

@@ -16,6 +16,11 @@ export interface TextSink {
   write(text: string): unknown;
 }
 
+/** Where data goes (stdout): text, or bytes as they are (an API's answer through `yandex-token api`). */
+export interface DataSink {
+  write(data: string | Uint8Array): unknown;
+}
+
 /** `colour` may be a function, asked once on first use, so that nothing probes the terminal before then. */
 export function createOutput(stream: TextSink, colour: boolean | (() => boolean)): Output {
   let wanted: boolean | undefined = typeof colour === 'boolean' ? colour : undefined;

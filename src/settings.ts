@@ -45,6 +45,11 @@ export interface Settings {
   display: { ssh: boolean; graphical: boolean };
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY as set; absent when no proxy is named (requests go direct). */
   proxy?: ProxySettings;
+  /**
+   * A service's API base URL as the environment names it (YANDEX_DIRECT_URL, YANDEX_TRACKER_URL, …), for
+   * tests and emulators; unchecked here (services.ts checks it when it is used, so print never fails on it).
+   */
+  serviceUrls: Partial<Record<string, string>>;
 }
 
 /** A proxy variable as set, with its name for messages. */
@@ -114,6 +119,18 @@ function proxySettings(env: Env): ProxySettings | undefined {
   return { http, https, noProxy: proxyVariable(env, 'NO_PROXY')?.value ?? '' };
 }
 
+/** The services whose base URL the environment may replace, as in YANDEX_<NAME>_URL (services.ts owns the rest). */
+const SERVICE_URL_NAMES = ['direct', 'tracker', 'wiki', '360', 'disk', 'metrica', 'cloud'];
+
+function serviceUrls(env: Env): Partial<Record<string, string>> {
+  const urls: Partial<Record<string, string>> = {};
+  for (const name of SERVICE_URL_NAMES) {
+    const value = baseUrl(env[`YANDEX_${name.toUpperCase()}_URL`]);
+    if (value !== undefined) urls[name] = value;
+  }
+  return urls;
+}
+
 function profileFrom(value: string | undefined): string | undefined {
   const name = nonEmpty(value);
   if (name !== undefined && !PROFILE_PATTERN.test(name)) {
@@ -147,5 +164,6 @@ export function readSettings(env: Env = process.env, platform: NodeJS.Platform =
         platform === 'darwin' || platform === 'win32' || Boolean(nonEmpty(env.DISPLAY) ?? nonEmpty(env.WAYLAND_DISPLAY)),
     },
     proxy: proxySettings(env),
+    serviceUrls: serviceUrls(env),
   };
 }

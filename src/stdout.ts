@@ -11,7 +11,7 @@ type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
 /** Writes text to people or programs; `columns` is the terminal's width, when it is a terminal. */
 export interface Sink {
-  write(text: string): void;
+  write(text: string | Uint8Array): void;
   columns(): number | undefined;
 }
 

@@ -14,7 +14,7 @@ const BASH = '/usr/bin/bash';
 const ZSH = '/usr/bin/zsh';
 const FISH = '/usr/bin/fish';
 const TMUX = '/usr/bin/tmux';
-const COMMANDS = ['login', 'print', 'exec', 'status', 'refresh', 'logout', 'emulator', 'completion', 'help'];
+const COMMANDS = ['login', 'print', 'exec', 'api', 'profile', 'status', 'refresh', 'logout', 'emulator', 'completion', 'help'];
 
 /** A home with three stored profiles and `yandex-token` on PATH, as an installed CLI would be. */
 function setup(t: TestContext): { home: Home; env: Record<string, string> } {
@@ -101,7 +101,7 @@ test('bash: the script loads without a word and completes commands, options and 
   // COMPREPLY on one line.
   const cases: [string[], string][] = [
     [['yandex-token', 'lo'], 'login logout'],
-    [['yandex-token', 'pr'], 'print'],
+    [['yandex-token', 'pr'], 'print profile'],
     [['yandex-token', ''], `${COMMANDS.join(' ')} --version -v --help -h`],
     [['yandex-token', 'print', '--h'], '--header --help'],
     [['yandex-token', 'print', '--profile', ''], 'default client-a client-b'],
@@ -110,6 +110,10 @@ test('bash: the script loads without a word and completes commands, options and 
     [['yandex-token', 'refresh', '--profile', '='], 'default client-a client-b'],
     [['yandex-token', 'login', '--port', ''], ''],
     [['yandex-token', 'completion', ''], 'bash zsh fish --help -h'],
+    [['yandex-token', 'print', '--for', 't'], 'tracker'],
+    [['yandex-token', 'api', '--for', ''], 'direct tracker wiki 360 disk metrica cloud'],
+    [['yandex-token', 'profile', ''], 'set unset show --help -h --profile --json'],
+    [['yandex-token', 'profile', 'set', ''], 'client-login org-id cloud-org-id --help -h --profile --json'],
     [['yandex-token', 'help', 'st'], 'status'],
     [['yandex-token', 'no-such-command', ''], ''],
   ];
@@ -137,6 +141,9 @@ test('fish: the script loads without a word and completes commands, options and 
   assert.deepEqual(await complete('yandex-token print --profile '), ['client-a', 'client-b', 'default']);
   assert.deepEqual(await complete('yandex-token status --profile=client-'), ['--profile=client-a', '--profile=client-b']);
   assert.deepEqual(await complete('yandex-token completion '), ['bash', 'fish', 'zsh']);
+  assert.deepEqual(await complete('yandex-token print --for d'), ['direct', 'disk']);
+  assert.deepEqual(await complete('yandex-token profile '), ['set', 'show', 'unset']);
+  assert.deepEqual(await complete('yandex-token profile set '), ['client-login', 'cloud-org-id', 'org-id']);
   assert.ok((await complete('yandex-token login --')).includes('--no-localhost'));
 });
 

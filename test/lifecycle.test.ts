@@ -289,7 +289,7 @@ test('status of a valid token: account, profile, client id, expiry, scopes and f
   const entry = report.profiles[0];
   assert.deepEqual(Object.keys(entry).sort(), [
     'clientId', 'demo', 'expiresAt', 'expiresInSeconds', 'login', 'message', 'pendingDeviceLogin', 'profile', 'refreshable', 'renewAt', 'renewalFailedAt', 'renewalRefused',
-    'scope', 'server', 'source', 'state',
+    'scope', 'server', 'settings', 'source', 'state',
   ]);
   assert.equal(entry.profile, 'default');
   assert.equal(entry.source, 'config');

@@ -9,7 +9,7 @@ import { HELP_WIDTH } from './help.js';
 import type { Sink } from '../stdout.js';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN, ENV_NAME_PATTERN } from '../settings.js';
 
-import {  } from '../commands/exec.js';
+import { SERVICE_NAMES, SETTING_NAMES } from '../services.js';
 import { parseDuration } from '../time.js';
 import { VERSION } from '../version.js';
 
@@ -86,17 +86,23 @@ function completionSpec(program: Command): CompletionSpec {
         short: o.short,
         description: o.description,
         value: o.required || o.optional ? (o.attributeName() === 'profile' ? ('profile' as const) : ('other' as const)) : undefined,
+        choices: o.required ? o.argChoices : undefined,
       })),
     { long: '--help', short: '-h', description: 'display help for command' },
   ];
+  // A command with subcommands (profile): they are its first word, the first subcommand's argument choices
+  // its second, and its options are theirs.
+  const merged = (command: Command): CompletionOption[] => {
+    const all = [command, ...command.commands].flatMap(optionsOf);
+    return all.filter((option, i) => all.findIndex((o) => o.long === option.long) === i);
+  };
   const commands = program.commands
     .filter((c) => !c.name().startsWith('__'))
-    .map((c) => ({
-      name: c.name(),
-      description: c.description(),
-      options: optionsOf(c),
-      argumentChoices: c.registeredArguments[0]?.argChoices,
-    }));
+    .map((c) =>
+      c.commands.length > 0
+        ? { name: c.name(), description: c.description(), options: merged(c), argumentChoices: c.commands.map((sub) => sub.name()), nextChoices: c.commands[0]!.registeredArguments[0]?.argChoices }
+        : { name: c.name(), description: c.description(), options: optionsOf(c), argumentChoices: c.registeredArguments[0]?.argChoices },
+    );
   const help = { name: 'help', description: 'display help for command', options: [], argumentChoices: commands.map((c) => c.name) };
   return { program: program.name(), commands: [...commands, help], options: optionsOf(program) };
 }
@@ -147,6 +153,8 @@ function buildProgram(getContext: () => Context, io: CommandLineIo, exitWith: (c
   declareLogin(program, use);
   declarePrint(program, use);
   declareExec(program, use);
+  declareApi(program, use);
+  declareProfile(program, use);
   declareStatus(program, use);
   declareRefresh(program, use);
   declareLogout(program, use);
@@ -178,6 +186,9 @@ function declareLogin(program: Command, use: Declaring): void {
     .option('--no-wait', 'with --device: print the code, keep it pending in the config and exit 0; finish with --poll')
     .option('--poll', 'with --device: finish the pending --no-wait login: poll once (or up to --timeout); exit 3 while not entered')
     .option('--json', 'with --device --no-wait: write {user_code, verification_url, expires_in, interval} to stdout')
+    .option('--client-login <login>', 'after the login, set the profile\'s client-login (Direct: an agency\'s client account)')
+    .option('--org-id <id>', 'after the login, set the profile\'s org-id (Tracker, Wiki: a Yandex 360 organisation)')
+    .addOption(new Option('--cloud-org-id <id>', 'after the login, set the profile\'s cloud-org-id (Tracker, Wiki: a Yandex Cloud organisation)').conflicts('orgId'))
     .option('--with-token', 'store a token you already have, read from stdin (hidden prompt on a terminal): the token, the verification_code page\'s address with #access_token=, or token JSON; no app needed')
     .addOption(
       new Option('--timeout <seconds>', 'how long to wait for the browser, the pasted code or the device code (with --poll: how long to keep polling)')
@@ -252,6 +263,7 @@ ${EXIT_CODES}`,
         json: opts.json,
         demo: opts.demo,
         withToken: opts.withToken,
+        serviceSettings: { 'client-login': opts.clientLogin, 'org-id': opts.orgId, 'cloud-org-id': opts.cloudOrgId },
       };
       if (options.demo) {
         const { loginDemo } = await import('../commands/demo.js');
@@ -274,9 +286,16 @@ function declarePrint(program: Command, use: Declaring): void {
         .choices(['oauth', 'bearer'])
         .preset('oauth'),
     )
+    .addOption(new Option('--for <service>', 'the token that service takes; with --header, every header it needs (one per line), from the profile\'s settings').choices([...SERVICE_NAMES]))
     .addHelpText(
       'after',
       `
+  yandex-token print --header --for tracker |
+    curl -H @- https://api.tracker.yandex.net/v3/myself
+writes "Authorization: OAuth <token>" and X-Org-ID (or X-Cloud-Org-ID), as
+\`yandex-token profile set\` keeps them; --for direct writes Bearer and
+Client-Login. A setting the service needs and lacks is exit 1.
+
 A token due for renewal (90 days after it was obtained or last renewed, or at
 three quarters of its lifetime) is renewed first, once however many print run
 at the same moment; if that fails while it still works, it is printed with a
@@ -286,7 +305,7 @@ ${EXIT_CODES}`,
     .action(async (opts) => {
       const ctx = getContext();
       const { print } = await import('../commands/print.js');
-      await print({ profile: profileOf(opts, ctx), json: opts.json, header: opts.header }, ctx);
+      await print({ profile: profileOf(opts, ctx), json: opts.json, header: opts.header, service: opts.for }, ctx);
     });
 }
 
@@ -324,6 +343,111 @@ Exit codes:
       const ctx = getContext();
       const { exec } = await import('../commands/exec.js');
       exitWith(await exec({ profile: profileOf(opts, ctx), env: opts.env, command, args }, ctx));
+    });
+}
+
+function declareApi(program: Command, use: Declaring): void {
+  const { getContext, profileOf } = use;
+  program
+    .command('api')
+    .description('Send one request to a Yandex API with the authorization its host wants; the answer\'s body goes to stdout.')
+    .argument('<url>', 'https://… on a Yandex API host, or a path (/v1/disk/) with --for')
+    .addOption(profileOption())
+    .addOption(new Option('--for <service>', 'the service whose authorization and headers to send (needed for a path)').choices([...SERVICE_NAMES]))
+    .option('-X, --method <method>', 'the HTTP method (default GET, or POST with -d)')
+    .option('-H, --header <header>', 'a header \'Name: value\' (repeatable); replaces the service\'s of that name', collect)
+    .option('-d, --data <data>', 'the request body: text, @FILE, or @- for stdin (JSON is sent as application/json)')
+    .option('-i, --include', 'write the status line and the headers before the body')
+    .option('--allow-host <host>', 'send the token to this host although it is not Yandex\'s (repeatable)', collect)
+    .addHelpText(
+      'after',
+      `
+Direct gets "Authorization: Bearer" and Client-Login; Tracker and Wiki
+"Authorization: OAuth" and their organisation header; Cloud hosts
+(*.api.cloud.yandex.net) an IAM token; Disk, Metrica, 360 and other Yandex
+hosts "Authorization: OAuth". A 401 renews the token once and retries once.
+Redirects are not followed. Hosts that are not Yandex's are refused unless
+--allow-host names them.
+
+Examples:
+  yandex-token api https://cloud-api.yandex.net/v1/disk/
+  yandex-token api --for tracker /v3/myself
+  yandex-token api https://api.direct.yandex.com/json/v5/campaigns \\
+    -d '{"method": "get", "params": {"SelectionCriteria": {},
+         "FieldNames": ["Id"]}}'
+
+Exit codes:
+  0  the API answered 1xx or 2xx
+  1  it answered 3xx or 400 and above (the status line on stderr, its body on
+     stdout), or the request failed
+  2  cancelled (Ctrl-C)
+  4  not logged in, or the token can no longer be used: run \`yandex-token login\``,
+    )
+    .action(async (url: string, opts) => {
+      const ctx = getContext();
+      const { api } = await import('../commands/api.js');
+      await api(
+        {
+          profile: profileOf(opts, ctx),
+          url,
+          service: opts.for,
+          method: opts.method,
+          headers: opts.header,
+          data: opts.data,
+          include: opts.include,
+          allowHosts: opts.allowHost,
+        },
+        ctx,
+      );
+    });
+}
+
+function declareProfile(program: Command, use: Declaring): void {
+  const { getContext, profileOf } = use;
+  const keys = SETTING_NAMES.join(', ');
+  const profile = program
+    .command('profile')
+    .description('Keep what services need beside the token, per profile: client-login (Direct), org-id or cloud-org-id (Tracker).')
+    .addHelpText(
+      'after',
+      `
+Keys:
+  client-login  Direct: the client account an agency works for (Client-Login)
+  org-id        Tracker, Wiki: a Yandex 360 organisation's id, digits (X-Org-ID)
+  cloud-org-id  Tracker, Wiki: a Yandex Cloud organisation's id (X-Cloud-Org-ID)
+A profile has an org-id or a cloud-org-id, not both. Settings stay when you
+log in again or log out; \`profile unset\` removes them.`,
+    );
+  profile
+    .command('set')
+    .description('Set one of the profile\'s settings (the profile need not be logged in yet).')
+    .addArgument(new Argument('<key>', keys).choices([...SETTING_NAMES]))
+    .argument('<value>', 'its value')
+    .addOption(profileOption())
+    .action(async (key: string, value: string, opts) => {
+      const ctx = getContext();
+      const { profileSet } = await import('../commands/profile.js');
+      await profileSet({ profile: profileOf(opts, ctx), key, value }, ctx);
+    });
+  profile
+    .command('unset')
+    .description('Remove settings: the keys named, or all of the profile\'s.')
+    .addArgument(new Argument('[keys...]', keys).choices([...SETTING_NAMES]))
+    .addOption(profileOption())
+    .action(async (keys: string[], opts) => {
+      const ctx = getContext();
+      const { profileUnset } = await import('../commands/profile.js');
+      await profileUnset({ profile: profileOf(opts, ctx), keys }, ctx);
+    });
+  profile
+    .command('show')
+    .description('Write the profile\'s settings to stdout, as key=value lines.')
+    .addOption(profileOption())
+    .option('--json', 'one JSON object: profile, clientLogin, orgId, cloudOrgId (null when not set)')
+    .action(async (opts) => {
+      const ctx = getContext();
+      const { profileShow } = await import('../commands/profile.js');
+      await profileShow({ profile: profileOf(opts, ctx), json: opts.json }, ctx);
     });
 }
 

@@ -19,14 +19,18 @@ export interface CompletionOption {
   description: string;
   /** Absent for a flag that takes no value. */
   value?: ValueKind;
+  /** The words its value may be (print --for: the services). */
+  choices?: string[];
 }
 
 export interface CompletionCommand {
   name: string;
   description: string;
   options: CompletionOption[];
-  /** The words its first argument may be (the shell for `completion`, a command for `help`). */
+  /** The words its first argument may be (the shell for `completion`, a command for `help`, profile's subcommands). */
   argumentChoices?: string[];
+  /** The words its second may be (after `profile set`: the keys). */
+  nextChoices?: string[];
 }
 
 export interface CompletionSpec {
@@ -80,11 +84,17 @@ export function bashScript(spec: CompletionSpec): string {
   const cases = spec.commands
     .map((command) => {
       const words = [...(command.argumentChoices ?? []), ...optionWords(command.options)].join(' ');
+      const next = command.nextChoices ? [...command.nextChoices, ...optionWords(command.options)].join(' ') : undefined;
+      const choices = command.options
+        .filter((o) => o.choices?.length)
+        .map((o) => `                ${optionWords([o]).join(' | ')}) COMPREPLY=($(compgen -W ${shQuote(o.choices!.join(' '))} -- "$cur")); return 0 ;;`);
       return [
         `        ${command.name})`,
         `            words=${shQuote(words)}`,
+        ...(next ? [`            [[ -n $second ]] && words=${shQuote(next)}`] : []),
         `            profile_options=${shQuote(valueOptions(command.options, 'profile'))}`,
         `            value_options=${shQuote(valueOptions(command.options, 'other'))}`,
+        ...(choices.length ? ['            case $prev in', ...choices, '            esac'] : []),
         '            ;;',
       ].join('\n');
     })
@@ -107,11 +117,11 @@ ${fn}() {
         prev=\${COMP_WORDS[COMP_CWORD-2]}
     fi
 
-    local command= i
+    local command= second= i
     for (( i = 1; i < COMP_CWORD; i++ )); do
         case \${COMP_WORDS[i]} in
             -* | =) ;;
-            *) command=\${COMP_WORDS[i]}; break ;;
+            *) [[ -n $command ]] && { second=\${COMP_WORDS[i]}; break; }; command=\${COMP_WORDS[i]} ;;
         esac
     done
 
@@ -141,7 +151,8 @@ complete -F ${fn} ${program}
 function zshOption(option: CompletionOption, profilesFn: string): string[] {
   // In the description, [ ] : and \ would end or split the spec.
   const description = brief(option.description).replace(/([\\[\]:])/g, '\\$1');
-  const value = option.value === 'profile' ? `:profile:${profilesFn}` : option.value === 'other' ? ':value: ' : '';
+  const value =
+    option.value === 'profile' ? `:profile:${profilesFn}` : option.choices?.length ? `:value:(${option.choices.join(' ')})` : option.value === 'other' ? ':value: ' : '';
   const names = option.short ? [option.short, option.long] : [option.long];
   return names.map((name) => shQuote(`${name}[${description}]${value}`));
 }
@@ -156,6 +167,7 @@ export function zshScript(spec: CompletionSpec): string {
     .map((command) => {
       const specs = command.options.flatMap((o) => zshOption(o, profilesFn));
       if (command.argumentChoices?.length) specs.push(shQuote(`1:${command.name === 'help' ? 'command' : 'argument'}:(${command.argumentChoices.join(' ')})`));
+      if (command.nextChoices?.length) specs.push(shQuote(`2:argument:(${command.nextChoices.join(' ')})`));
       const body = specs.length ? `_arguments -s \\\n                ${specs.join(' \\\n                ')}` : ':';
       return `            ${command.name})\n                ${body}\n                ;;`;
     })
@@ -220,6 +232,7 @@ export function fishScript(spec: CompletionSpec): string {
     if (o.short) parts.push(`-s ${o.short.replace(/^-/, '')}`);
     if (o.value === 'profile') parts.push('-x', `-a ${fishQuote(`(command ${program} ${PROFILES_COMMAND} 2>/dev/null)`)}`);
     if (o.value === 'other') parts.push('-x');
+    if (o.choices?.length) parts.push(`-a ${fishQuote(o.choices.join(' '))}`);
     parts.push(`-d ${fishQuote(brief(o.description))}`);
     return parts.join(' ');
   };
@@ -231,7 +244,13 @@ export function fishScript(spec: CompletionSpec): string {
   for (const command of spec.commands) {
     const condition = `__fish_seen_subcommand_from ${command.name}`;
     if (command.argumentChoices?.length) {
-      lines.push(`complete -c ${program} -n ${fishQuote(condition)} -a ${fishQuote(command.argumentChoices.join(' '))}`);
+      // With a second word to come (profile set KEY), the first ones are offered until one is given.
+      const first = command.nextChoices ? `${condition}; and not __fish_seen_subcommand_from ${command.argumentChoices.join(' ')}` : condition;
+      lines.push(`complete -c ${program} -n ${fishQuote(first)} -a ${fishQuote(command.argumentChoices.join(' '))}`);
+      if (command.nextChoices) {
+        const second = `${condition}; and __fish_seen_subcommand_from ${command.argumentChoices.join(' ')}`;
+        lines.push(`complete -c ${program} -n ${fishQuote(second)} -a ${fishQuote(command.nextChoices.join(' '))}`);
+      }
     }
     for (const o of command.options) lines.push(option(condition, o));
   }

@@ -2,7 +2,8 @@
 import type { Context } from '../context.js';
 import { apiForRecord } from '../token/server.js';
 import { isExpired } from '../token/record.js';
-import { ofProfile, loginName } from '../messages.js';
+import { ofProfile, loginName, profileFlag } from '../messages.js';
+import { settingEntries } from '../services.js';
 import { CancelledError, OAuthError, TerminatedError, UserError } from '../errors.js';
 import { revokeToken } from '../yandex/oauth.js';
 import type { TokenRecord } from '../token/record.js';
@@ -66,5 +67,14 @@ export async function logout(options: LogoutOptions, ctx: Context): Promise<void
       `Logged out ${ctx.err.bold(who)}${ofProfile(profile)}: ${outcome.warning ? 'the token was' : 'the token was revoked at Yandex and'} removed from ${ctx.store.path}.`,
     );
   }
+  if (outcome) keptSettings(ctx, profile);
   envNote();
+}
+
+/** Settings outlive a logout (a login later uses them again): one line says so, and how to drop them. */
+function keptSettings(ctx: Context, profile: string): void {
+  const { settings } = ctx.store.read();
+  const kept = settings && Object.hasOwn(settings, profile) ? settingEntries(settings[profile]!).map(([key]) => key) : [];
+  if (kept.length === 0) return;
+  ctx.err.line(`Kept this profile's ${kept.join(', ')} for the next login; \`yandex-token profile unset${profileFlag(profile)}\` removes them.`);
 }

@@ -1,13 +1,52 @@
-// `yandex-token print`: the token (renewed first when due) on stdout, alone, as a header, or as JSON.
+// `yandex-token print`: the token (renewed first when due) on stdout, alone, as a header, or as JSON; with
+// --for SERVICE, the token that service takes and every header it needs.
 import type { Context } from '../context.js';
+import { UserError } from '../errors.js';
+import type { ServiceName } from '../services.js';
 import { currentToken } from '../token/current.js';
-import { formatToken, type PrintFormat } from '../token/record.js';
+import { serviceCredentials } from '../token/for-service.js';
+import { formatToken, type PrintFormat, type PrintedToken } from '../token/record.js';
 
 export interface PrintOptions extends PrintFormat {
   profile: string;
+  /** --for: the service whose token and headers to print. */
+  service?: ServiceName;
+}
+
+/** What `print --json --for SERVICE` writes: print --json's fields, the service, and its headers. */
+export interface PrintedForService extends Omit<PrintedToken, 'source'> {
+  source: PrintedToken['source'] | 'iam';
+  service: ServiceName;
+  headers: Record<string, string>;
 }
 
 export async function print(options: PrintOptions, ctx: Context): Promise<void> {
+  if (options.service) return printFor(options, options.service, ctx);
   const { token, record } = await currentToken(ctx, options.profile, { warnExpiry: true });
   ctx.stdout.write(formatToken(token, record, options.profile, options));
+}
+
+async function printFor(options: PrintOptions, service: ServiceName, ctx: Context): Promise<void> {
+  if (options.header === 'bearer') {
+    throw new UserError('--header bearer and --for both say which Authorization to write: drop --header bearer (--for direct writes Bearer, as Direct wants).');
+  }
+  const { token, headers, current, iamExpiresAt } = await serviceCredentials(ctx, options.profile, service, { warnExpiry: true });
+  if (options.json) {
+    const record = current?.record;
+    const printed: PrintedForService = {
+      token,
+      expiresAt: iamExpiresAt ?? record?.expiresAt ?? null,
+      login: record?.login ?? null,
+      scope: current ? (record?.scope ?? null) : null,
+      profile: record || !current ? options.profile : null,
+      source: current ? current.source : 'iam',
+      service,
+      headers,
+    };
+    ctx.stdout.write(`${JSON.stringify(printed, null, 2)}\n`);
+  } else if (options.header) {
+    ctx.stdout.write(Object.entries(headers).map(([name, value]) => `${name}: ${value}\n`).join(''));
+  } else {
+    ctx.stdout.write(`${token}\n`);
+  }
 }

@@ -10,6 +10,8 @@ import type { PendingDeviceLogin } from '../store/read.js';
 import type { TokenRecord } from '../token/record.js';
 import { formatExpiry, formatInstant } from '../time.js';
 import { sortProfiles } from '../store/read.js';
+import { settingsJson, settingsLine, type SettingsJson } from '../services.js';
+import { profileSettings } from '../token/for-service.js';
 
 export interface StatusOptions {
   /** One profile; undefined shows every stored profile. */
@@ -59,6 +61,8 @@ export interface StatusEntry {
    * YANDEX_OAUTH_URL), else null. The states and messages say "Yandex" for whichever server answers.
    */
   server: string | null;
+  /** What `profile set` keeps for the services (null when not set); null for YANDEX_TOKEN's entry. */
+  settings: SettingsJson | null;
   /**
    * Only with `--expires-within`: the token expires within that time (or has expired) and print will not
    * renew it before then (whyNotRenewed). False when the expiry is unknown (YANDEX_TOKEN, or Yandex never said).
@@ -125,7 +129,10 @@ function expiresSoon(record: TokenRecord | undefined, now: Date, windowMs: numbe
 }
 
 async function profileEntry(ctx: Context, options: StatusOptions, profile: string, record: TokenRecord | undefined, pending?: PendingDeviceLogin): Promise<StatusEntry> {
-  const entry = await checkedEntry(ctx, profile, record, pending);
+  const entry: StatusEntry = {
+    ...(await checkedEntry(ctx, profile, record, pending)),
+    settings: settingsJson(profileSettings(ctx, profile)),
+  };
   if (options.expiresWithinMs === undefined) return entry;
   const soon = expiresSoon(record, ctx.now(), options.expiresWithinMs);
   return { ...entry, expiresSoon: soon, message: entry.message ?? (soon && record ? expiresSoonMessage(record, profile, ctx.now()) : null) };
@@ -152,6 +159,7 @@ async function checkedEntry(ctx: Context, profile: string, record: TokenRecord |
     // A demo token is never sent anywhere, so YANDEX_OAUTH_URL does not make it another server's: its own
     // is the (stopped) emulator that issued it.
     server: record?.demo ? (record.oauthUrl ?? null) : (nonDefaultEndpoints(record ? apiForRecord(ctx.api, record) : ctx.api).oauthUrl ?? null),
+    settings: null,
   };
   if (!record && entry.pendingDeviceLogin && entry.pendingDeviceLogin.expiresInSeconds > 0) {
     const poll = pollCommand(profile);
@@ -209,6 +217,7 @@ async function environmentEntry(ctx: Context, options: StatusOptions, token: str
     renewalRefused: false,
     pendingDeviceLogin: null,
     server: nonDefaultEndpoints(ctx.api).oauthUrl ?? null,
+    settings: null,
     demo: false,
     message:
       check.state === 'rejected'
@@ -241,8 +250,10 @@ function printEntry(ctx: Context, entry: StatusEntry): void {
   const title = entry.source === 'environment' ? 'Token from the environment (YANDEX_TOKEN)' : `Profile ${err.bold(entry.profile ?? '')}`;
   err.line(`${title}: ${describeState(entry)}`);
   if (entry.pendingDeviceLogin) printPending(ctx, entry.profile ?? 'default', entry.pendingDeviceLogin);
-  if (entry.state === 'not-logged-in') return;
   const row = (label: string, value: string) => err.line(`  ${label.padEnd(10)} ${value}`);
+  const settings = entry.settings ? settingsLine(entry.settings) : '';
+  if (settings) row('Settings', settings);
+  if (entry.state === 'not-logged-in') return;
   row('Account', entry.login ?? 'unknown');
   row('Client ID', entry.clientId ?? 'unknown');
   if (entry.server) row('Server', `${untrusted(entry.server)} (not Yandex)`);

@@ -62,6 +62,8 @@ export interface LoginOptions {
   demo?: boolean;
   /** --with-token: no app and no Yandex page; store a token the person already has, read from stdin. */
   withToken?: boolean;
+  /** --client-login, --org-id, --cloud-org-id: the profile's service settings, set once the login succeeds. */
+  serviceSettings?: Partial<Record<'client-login' | 'org-id' | 'cloud-org-id', string>>;
 }
 
 /** The options once the command has settled the profile (the environment's, or the demo's own). */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, systemErrorCode } from '../errors.js';
 import { profileFlag } from '../messages.js';
 import { TOKEN_PATTERN, type TokenRecord } from '../token/record.js';
+import type { ServiceSettings } from '../services.js';
 
 export const CONFIG_FILE_NAME = 'config.json';
 
@@ -76,6 +77,11 @@ export interface ConfigData {
   deviceIds: Record<string, string>;
   /** Device logins waiting for `login --device --poll`, per profile. */
   pending?: Record<string, PendingDeviceLogin>;
+  /**
+   * What each service needs beside the token, per profile (`profile set`: Direct's client login, Tracker's
+   * organisation). Apart from the records, so that a login, a renewal or a logout never touches them.
+   */
+  settings?: Record<string, ServiceSettings>;
 }
 
 /** Hands a warning about the file to the person (stderr); the store never writes to a stream itself. */
@@ -96,6 +102,10 @@ function isRecord(value: unknown): value is TokenRecord {
     typeof value.obtainedAt === 'string' &&
     optionalStrings.every((key) => value[key] === undefined || typeof value[key] === 'string')
   );
+}
+
+function isSettings(value: unknown): value is ServiceSettings {
+  return isObject(value) && ['clientLogin', 'orgId', 'cloudOrgId'].every((key) => value[key] === undefined || typeof value[key] === 'string');
 }
 
 function isPending(value: unknown): value is PendingDeviceLogin {
@@ -198,9 +208,12 @@ export class ConfigFile {
     }
     const profiles = isObject(parsed) ? (parsed.profiles ?? {}) : undefined;
     const deviceIds = isObject(parsed) ? (parsed.deviceIds ?? {}) : undefined;
+    const settings = isObject(parsed) ? (parsed.settings ?? {}) : undefined;
     if (
       !isObject(profiles) ||
       !isObject(deviceIds) ||
+      !isObject(settings) ||
+      !Object.values(settings).every(isSettings) ||
       !Object.values(profiles).every(isRecord) ||
       !Object.values(deviceIds).every((id) => typeof id === 'string')
     ) {

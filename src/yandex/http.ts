@@ -70,3 +70,62 @@ async function viaFetch(fetchImpl: typeof fetch, url: string, ask: Ask, signal: 
   }
   return { status: response.status, contentType: response.headers.get('content-type') ?? undefined, text: Buffer.concat(chunks).toString('utf8') };
 }
+
+/** A request whose answer is streamed (yandex-token api): any method, a body of bytes. */
+export interface RawAsk {
+  method: string;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
+/** An answer whose body has not been read yet: iterate it once, or discard it. */
+export interface OpenAnswer {
+  status: number;
+  statusText: string;
+  /** As the server sent them, in order. */
+  headers: [string, string][];
+  body: AsyncIterable<Uint8Array>;
+  /** Reads nothing more and lets the connection go. */
+  discard(): void;
+}
+
+/**
+ * Sends `ask` and resolves once the status and headers are in, through `fetchImpl` when given; the body is
+ * the caller's to stream. Redirects are never followed. Rejects as fetch would (signal, network).
+ */
+export function open(url: string, ask: RawAsk, signal: AbortSignal, fetchImpl?: typeof fetch): Promise<OpenAnswer> {
+  return fetchImpl ? openViaFetch(fetchImpl, url, ask, signal) : openDirect(url, ask, signal);
+}
+
+async function openDirect(url: string, ask: RawAsk, signal: AbortSignal): Promise<OpenAnswer> {
+  const { request } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
+  const length = ask.body === undefined ? {} : { 'content-length': String(ask.body.byteLength) };
+  const headers = { ...ask.headers, connection: 'close', ...length };
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: ask.method, headers, agent: false, signal }, (res) => {
+      const pairs: [string, string][] = [];
+      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
+      resolve({
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? '',
+        headers: pairs,
+        body: res,
+        discard: () => void res.destroy(),
+      });
+    });
+    req.on('error', reject);
+    req.end(ask.body);
+  });
+}
+
+async function openViaFetch(fetchImpl: typeof fetch, url: string, ask: RawAsk, signal: AbortSignal): Promise<OpenAnswer> {
+  const response = await fetchImpl(url, { method: ask.method, headers: ask.headers, body: ask.body as BodyInit | undefined, signal, redirect: 'manual' });
+  const body = response.body;
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    headers: [...response.headers],
+    body: body ?? (async function* () {})(),
+    discard: () => void body?.cancel().catch(() => undefined),
+  };
+}

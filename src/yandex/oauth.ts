@@ -100,7 +100,7 @@ export function authorizeUrl(oauthUrl: string, params: AuthorizeParams): string 
   return url.toString();
 }
 
-type Action = 'code' | 'pasted' | 'refresh' | 'device' | 'poll' | 'revoke' | 'info';
+type Action = 'code' | 'pasted' | 'refresh' | 'device' | 'poll' | 'revoke' | 'info' | 'api';
 
 const ACTION_TEXT: Record<Action, string> = {
   code: 'exchanging the authorization code for a token',
@@ -110,6 +110,7 @@ const ACTION_TEXT: Record<Action, string> = {
   poll: 'waiting for the code to be entered on the Yandex page',
   revoke: 'revoking the token',
   info: 'fetching the account info',
+  api: 'sending the request',
 };
 
 function oauthErrorMessage(action: Action, code: string, description: string | undefined): string {
@@ -227,8 +228,18 @@ function networkError(error: unknown, origin: string, action: Action, api: Yande
   }
   return new NetworkError(
     `Could not reach ${origin} while ${ACTION_TEXT[action]}: ${why}.`,
-    'Check your network, proxy or VPN, and YANDEX_OAUTH_URL / YANDEX_LOGIN_URL if you set them.',
+    action === 'api'
+      ? 'Check the URL, and your network, proxy or VPN (HTTPS_PROXY, NO_PROXY).'
+      : 'Check your network, proxy or VPN, and YANDEX_OAUTH_URL / YANDEX_LOGIN_URL if you set them.',
   );
+}
+
+/**
+ * A request of `yandex-token api` that failed before its answer came, as one sentence naming the host and
+ * the proxy, timeout or network to check; `timeout` is the signal that ends the wait for the answer.
+ */
+export function requestFailure(error: unknown, url: string, api: YandexApi, timeout: AbortSignal): UserError {
+  return networkError(error, new URL(url).origin, 'api', api, timeout, proxyRoute(api.proxy, url));
 }
 
 /** One HTTP call to Yandex, answered by parsed JSON (2xx) or an error sentence. */

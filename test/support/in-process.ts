@@ -38,7 +38,9 @@ export async function runCommand(argv: string[], env: Record<string, string>, op
       options.onStderr?.(stderr);
     }) as unknown as NodeJS.WriteStream,
   };
-  const out = { write: (text: string) => void (stdout += text), columns: () => undefined };
+  // An API's answer comes as bytes, in chunks that may split a character: decoded as a stream.
+  const decoder = new TextDecoder();
+  const out = { write: (data: string | Uint8Array) => void (stdout += typeof data === 'string' ? data : decoder.decode(data, { stream: true })), columns: () => undefined };
   const err = {
     write: (text: string) => {
       stderr += text;
