@@ -354,6 +354,12 @@ export function issueIamToken(model: Model, access: string): { iamToken: string;
   return { iamToken, expiresAt };
 }
 
+/** Whether the IAM token was issued here and has not expired. */
+export function liveIamToken(model: Model, token: string | undefined): boolean {
+  const issued = token ? model.iamTokens.get(token) : undefined;
+  return issued !== undefined && issued.expiresAt > model.now();
+}
+
 // Authorizations and their codes.
 
 /** Keeps an authorize request until the person decides on its consent page; returns the page's id for it. */

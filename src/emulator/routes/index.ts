@@ -4,7 +4,7 @@ import { VERIFICATION_PATH } from '../model.js';
 import { directCampaigns, diskInfo, info, metricaCounters } from './apis.js';
 import { authorize, authorizeDecision, verificationCode } from './authorize.js';
 import { deviceCode, deviceDecision, deviceEntered, devicePage } from './device.js';
-import { iamToken } from './iam.js';
+import { cloudList, iamToken } from './iam.js';
 import type { Route } from './reply.js';
 import { revokeToken, token } from './token.js';
 
@@ -26,4 +26,5 @@ export const ROUTES: Record<string, Route> = {
   'GET /management/v1/counters': metricaCounters,
   'POST /json/v5/campaigns': directCampaigns,
   'POST /iam/v1/tokens': iamToken,
+  'GET /resource-manager/v1/clouds': cloudList,
 };
