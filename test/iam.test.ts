@@ -126,6 +126,18 @@ test('Yandex Cloud refusing the OAuth token (401): exit 4 naming what Cloud take
   assert.equal(readFileSync(home.configFile, 'utf8'), before, 'the file as it was');
 });
 
+test('a 403 from Cloud is a refusal too (exit 4), named for the profile or for YANDEX_TOKEN', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  writeConfig(home, { work: issuedRecord(yandex, { expiresInMs: 300 * 24 * HOUR }) });
+  const url = await fakeCloud(t, (res) => res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 7, message: 'Permission denied', details: [] })));
+  const profile = await runCommand(['print', '--iam', '--profile', 'work'], { ...home.env, YANDEX_IAM_URL: url });
+  assertCleanFailure({ ...profile, signal: null }, 4, /^Yandex Cloud did not accept the OAuth token of profile "work" \(HTTP 403: "Permission denied" \(code 7\)\)\..*login --with-token --profile work`/);
+  const fromEnv = await runCommand(['print', '--iam'], { ...home.env, YANDEX_IAM_URL: url, YANDEX_TOKEN: 'y0_from-the-environment' });
+  assertCleanFailure({ ...fromEnv, signal: null }, 4, /^Yandex Cloud did not accept the OAuth token in YANDEX_TOKEN \(HTTP 403/);
+  assert.equal(cache(home, 'work'), undefined);
+});
+
 test('Cloud unreachable or failing: a cached token with ten minutes left is printed with a warning (exit 0); without one, exit 1', async (t) => {
   const { yandex, home, clock } = await loggedIn(t);
   const token = (await runCommand(['print', '--iam'], home.env, { clock })).stdout.trim();

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Context } from '../context.js';
 import { CancelledError, NotLoggedInError, TerminatedError, UserError } from '../errors.js';
-import { ofProfile, profileFlag } from '../messages.js';
+import { notLoggedIn, ofProfile, profileFlag } from '../messages.js';
 import type { ConfigData, IamCacheEntry } from '../store/read.js';
 import { formatInstant } from '../time.js';
 import { createIamToken, type IamToken } from '../yandex/iam.js';
@@ -62,7 +62,8 @@ async function oauthFor(ctx: IamContext, profile: string): Promise<{ current: Cu
 
 /** One exchange at Cloud: Ctrl-C and the like end it, whatever else it says is the caller's to judge. */
 function exchange(ctx: IamContext, iamUrl: string, current: CurrentToken, profile: string): Promise<IamToken> {
-  return createIamToken(ctx.api, iamUrl, current.token, ctx.now(), current.record ? profileFlag(profile) : '');
+  const whose = !current.record ? 'the OAuth token in YANDEX_TOKEN' : profile === 'default' ? 'this OAuth token' : `the OAuth token of profile "${profile}"`;
+  return createIamToken(ctx.api, iamUrl, current.token, ctx.now(), { whose, profileFlag: profileFlag(profile) });
 }
 
 /**
@@ -80,9 +81,10 @@ async function renewed(ctx: IamContext, profile: string, current: CurrentToken, 
   const outcome = await ctx.store.update<{ entry: IamCacheEntry; warning?: string }>(async (data) => {
     const settled = fresh(data);
     if (settled) return settled;
-    // The login this is for may have been replaced while we waited for the lock: then ask again.
+    // The login this is for may have been removed or replaced while we waited for the lock.
     const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
-    if (record?.accessToken !== current.token) throw new UserError(`The login${ofProfile(profile)} changed while the IAM token was being got. Run the command again.`);
+    if (!record) throw notLoggedIn(profile);
+    if (record.accessToken !== current.token) throw new UserError(`The login${ofProfile(profile)} changed while the IAM token was being got. Run the command again.`);
     const cached = cachedFor(data, profile, oauthHash);
     let got: IamToken;
     try {

@@ -24,10 +24,18 @@ function cloudSaid(json: Record<string, unknown> | undefined): string {
   return message ? `: "${message}"${code}` : code;
 }
 
+/** Whose OAuth token is exchanged, for the sentence when Cloud refuses it. */
+export interface TokenOwner {
+  /** "this OAuth token", 'the OAuth token of profile "work"', "the OAuth token in YANDEX_TOKEN". */
+  whose: string;
+  /** The profile's flag for the login command that stores another (" --profile work", or nothing). */
+  profileFlag: string;
+}
+
 /** The sentence for Yandex Cloud refusing the OAuth token, with the way to a token it takes. */
-export function cloudRefused(status: number, said: string, profileFlag: string): NotLoggedInError {
+function cloudRefused(status: number, said: string, owner: TokenOwner): NotLoggedInError {
   return new NotLoggedInError(
-    `Yandex Cloud did not accept this OAuth token (HTTP ${status}${said}). Its docs get the OAuth token through the Yandex Cloud CLI's own app: open https://oauth.yandex.ru/authorize?response_type=token&client_id=1a6990aa636648e9b2ef855fa7bec2fb, press Allow, and store the page's address with \`yandex-token login --with-token${profileFlag}\`. Whether Cloud takes a token issued to your own app is not documented; it needs at least the Yandex account to have access to a cloud.`,
+    `Yandex Cloud did not accept ${owner.whose} (HTTP ${status}${said}). Cloud's docs get the OAuth token through the Yandex Cloud CLI's own app: open https://oauth.yandex.ru/authorize?response_type=token&client_id=1a6990aa636648e9b2ef855fa7bec2fb, press Allow, and store the page's address with \`yandex-token login --with-token${owner.profileFlag}\`. Whether Cloud takes a token issued to your own app is not documented; if it refuses yours, use that link.`,
   );
 }
 
@@ -55,7 +63,7 @@ function expiryOf(value: unknown, now: Date, origin: string): string {
  * NotLoggedInError (exit 4) saying what Cloud takes; the network, a server error or a rate limit is
  * NetworkError (worth retrying); anything else that is not a usable token is a UserError sentence.
  */
-export async function createIamToken(api: YandexApi, iamUrl: string, oauthToken: string, now: Date, profileFlag = ''): Promise<IamToken> {
+export async function createIamToken(api: YandexApi, iamUrl: string, oauthToken: string, now: Date, owner: TokenOwner): Promise<IamToken> {
   const answered = await request(
     api,
     `${iamUrl}/iam/v1/tokens`,
@@ -66,7 +74,7 @@ export async function createIamToken(api: YandexApi, iamUrl: string, oauthToken:
   const json = jsonObject(response.text);
   // Only a JSON answer is Cloud's word: a 401 or 403 page from a proxy is not a refusal of the token.
   if (!json) throw notJson(answered, 'iam');
-  if (response.status === 401 || response.status === 403) throw cloudRefused(response.status, cloudSaid(json), profileFlag);
+  if (response.status === 401 || response.status === 403) throw cloudRefused(response.status, cloudSaid(json), owner);
   if (response.status === 429 || response.status >= 500) {
     throw new NetworkError(
       `${origin} answered HTTP ${response.status}${cloudSaid(json)} while exchanging the OAuth token for a Yandex Cloud IAM token.`,
