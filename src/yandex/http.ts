@@ -61,7 +61,8 @@ async function direct(url: string, ask: Ask, signal: AbortSignal, maxBytes: numb
 
 async function viaFetch(fetchImpl: typeof fetch, url: string, ask: Ask, signal: AbortSignal, maxBytes: number): Promise<Answer> {
   const { body, headers } = encoded(ask);
-  const response = await fetchImpl(url, { method: ask.method, headers, body, signal, redirect: 'manual' });
+  // A form goes as URLSearchParams, as it always has: a caller's fetch may look at it.
+  const response = await fetchImpl(url, { method: ask.method, headers, body: ask.json === undefined ? ask.body : body, signal, redirect: 'manual' });
   const chunks: Uint8Array[] = [];
   if (response.body) {
     const reader = response.body.getReader();
