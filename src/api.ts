@@ -1,5 +1,6 @@
-// The Node API: getToken, getHeaders, getCredentials, listProfiles, login and loginWithToken for programs. The same code paths as the
-// commands (token/current.ts, commands/login.ts) over a Context that never prints and never asks.
+// The Node API: getToken, getHeaders, getIamToken, getCredentials, listProfiles, login and loginWithToken
+// for programs. The same code paths as the commands (token/current.ts, token/for-service.ts, token/iam.ts,
+// commands/login.ts) over a Context that never prints and never asks.
 import { createApiContext, type ApiContextOptions, type Context } from './context.js';
 import { currentToken, requireRecord } from './token/current.js';
 import { profileNames } from './store/read.js';
@@ -123,6 +124,25 @@ export function getHeaders(options: GetHeadersOptions): Promise<Record<string, s
     const profile = profileOf(options, ctx);
     const { serviceCredentials } = await import('./token/for-service.js');
     return (await serviceCredentials(ctx, profile, options.service)).headers;
+  });
+}
+
+/**
+ * A Yandex Cloud IAM token for the profile's OAuth token, as `yandex-token print --iam` prints it: the
+ * cached one while it is less than an hour old and has ten minutes of life left, else a new one got under
+ * the same lock (any number of processes make one exchange) and cached. With YANDEX_TOKEN in `env`, that
+ * token is exchanged each time and nothing is stored. `forceRefresh: true` gets a new one whatever the
+ * cache holds (after a Cloud API answered 401 to it).
+ *
+ * Throws NotLoggedInError when Yandex Cloud refuses the OAuth token (or there is none), NetworkError when
+ * it could not be reached and no cached token still works, ConfigError for the config file.
+ */
+export function getIamToken(options: GetTokenOptions = {}): Promise<string> {
+  return run(options, async () => {
+    const ctx = createApiContext(options);
+    const profile = profileOf(options, ctx);
+    const iam = await import('./token/iam.js');
+    return (await (options.forceRefresh ? iam.renewIamToken : iam.currentIamToken)(ctx, profile)).token;
   });
 }
 

@@ -12,6 +12,8 @@ function homedir(): string {
 
 export const DEFAULT_OAUTH_URL = 'https://oauth.yandex.ru';
 export const DEFAULT_LOGIN_URL = 'https://login.yandex.ru';
+/** Yandex Cloud's IAM API, where an OAuth token is exchanged for an IAM token (POST /iam/v1/tokens). */
+export const DEFAULT_IAM_URL = 'https://iam.api.cloud.yandex.net';
 export const DEFAULT_PORT = 8765;
 export const DEFAULT_PROFILE = 'default';
 export const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
@@ -28,6 +30,8 @@ export interface Settings {
   oauthUrl?: string;
   /** YANDEX_LOGIN_URL, the base of Yandex ID (the /info endpoint), without a trailing slash. */
   loginUrl?: string;
+  /** YANDEX_IAM_URL, the base of Yandex Cloud's IAM API (print --iam), without a trailing slash. */
+  iamUrl?: string;
   clientId?: string;
   clientSecret?: string;
   /** A token from the environment (CI): wins over anything stored. */
@@ -148,6 +152,7 @@ export function readSettings(env: Env = process.env, platform: NodeJS.Platform =
   return {
     oauthUrl: baseUrl(env.YANDEX_OAUTH_URL),
     loginUrl: baseUrl(env.YANDEX_LOGIN_URL),
+    iamUrl: baseUrl(env.YANDEX_IAM_URL),
     clientId: nonEmpty(env.YANDEX_CLIENT_ID),
     clientSecret: nonEmpty(env.YANDEX_CLIENT_SECRET),
     token: nonEmpty(env.YANDEX_TOKEN),

@@ -12,7 +12,7 @@ import { runCommand } from './support/in-process.ts';
 
 interface EmulatorInfo {
   url: string;
-  env: { YANDEX_OAUTH_URL: string; YANDEX_LOGIN_URL: string };
+  env: { YANDEX_OAUTH_URL: string; YANDEX_LOGIN_URL: string; YANDEX_IAM_URL: string };
   client: { id: string; secret: string; name: string; redirectUris: string[] | null };
   account: { login: string; id: string };
 }
@@ -38,7 +38,7 @@ async function startEmulatorCli(t: TestContext, args: string[] = []): Promise<{ 
 test('emulator --json: one JSON line with url, env and client; what it is and the environment on stderr; SIGTERM exits 0', async (t) => {
   const { running, info } = await startEmulatorCli(t);
   assert.match(info.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  assert.deepEqual(info.env, { YANDEX_OAUTH_URL: info.url, YANDEX_LOGIN_URL: info.url });
+  assert.deepEqual(info.env, { YANDEX_OAUTH_URL: info.url, YANDEX_LOGIN_URL: info.url, YANDEX_IAM_URL: info.url });
   assert.equal(info.client.id, DEMO_CLIENT.id);
   assert.equal(info.client.secret, DEMO_CLIENT.secret);
   assert.equal(info.account.login, 'demo.user');
@@ -110,7 +110,7 @@ test('emulator: a bad --fail names the endpoints and modes; a busy port names --
   const home = makeHome(t);
   const bad = await runCommand(['emulator', '--port', '0', '--fail', 'token=explode'], home.env);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /--fail "token=explode" is not ENDPOINT=MODE\. Endpoints: authorize, token, device\/code, revoke_token, info; modes: server-error, html, truncated, no-access-token, huge, reset, hang\./);
+  assert.match(bad.stderr, /--fail "token=explode" is not ENDPOINT=MODE\. Endpoints: authorize, token, device\/code, revoke_token, info, iam\/v1\/tokens; modes: server-error, html, truncated, no-access-token, huge, reset, hang\./);
   const badUri = await runCommand(['emulator', '--port', '0', '--strict-redirect', 'nope'], home.env);
   assert.equal(badUri.code, 1);
   assert.match(badUri.stderr, /--strict-redirect "nope" is not an http\(s\) URL/);

@@ -31,7 +31,8 @@ function recipe(name: string, yandex: Emulator): string {
   return code
     .replaceAll('https://cloud-api.yandex.net', yandex.url)
     .replaceAll('https://api-metrika.yandex.net', yandex.url)
-    .replaceAll('https://api.direct.yandex.com', yandex.url);
+    .replaceAll('https://api.direct.yandex.com', yandex.url)
+    .replaceAll('https://resource-manager.api.cloud.yandex.net', yandex.url);
 }
 
 interface Setup {
@@ -211,4 +212,19 @@ test('an agency loops over its clients\' profiles; a due one is renewed, an expi
   assert.equal(yandex.counts['token:refresh_token'], 1, 'client-b, due for renewal, was renewed by print');
   assert.match(result.stderr, /^client-c: Yandex rejected the token \(profile "client-c"\).*Run `yandex-token login --profile client-c` again\.$/m);
   assert.match(result.stderr, /^client-d: The token \(profile "client-d"\) has expired\. Run `yandex-token login --profile client-d` again\.$/m);
+});
+
+test('the Yandex Cloud recipe: an IAM token as Bearer, from print --iam and from exec --iam, got once', async (t) => {
+  const { yandex, env, work, curlCommandLines } = await setup(t, { login: true });
+  // The emulator also plays Cloud's IAM API, as `yandex-token emulator` says to point YANDEX_IAM_URL at it.
+  const result = await run(BASH, ['--norc', '-euo', 'pipefail', '-c', recipe('cloud', yandex)], work, { ...env, YANDEX_IAM_URL: yandex.url });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, '');
+  // curl writes each body without a newline of its own.
+  const lists = result.stdout.trim().replace(/}\s*{/g, '}\n{').split('\n').map((line) => JSON.parse(line) as { clouds: { name: string }[] });
+  assert.deepEqual(lists.map((list) => list.clouds[0]?.name), ['emulator-cloud', 'emulator-cloud']);
+  assert.equal(yandex.counts['api:cloud'], 2);
+  assert.equal(yandex.counts.iam, 1, 'the second run reused the cached IAM token');
+  // The first curl has it on its command line (as the curl recipe has the OAuth token); the exec one does not.
+  assert.equal(curlCommandLines().trim().split('\n').filter((line) => / t1\./.test(line)).length, 1);
 });

@@ -84,14 +84,26 @@ test('Tracker without an organisation is exit 1 naming the command that sets it'
   await assert.rejects(getHeaders({ service: 'tracker', env: home.env }), /profile set org-id/);
 });
 
-test('Cloud takes an IAM token', async (t) => {
-  const { home } = await setUp(t);
-  const result = await run(['print', '--header', '--for', 'cloud'], home);
-  assert.equal(result.code, 1);
-  assert.match(result.stderr, /IAM tokens are not available yet/);
-});
+test('Cloud takes an IAM token: print --for cloud, its header, and api (a 401 gets a new IAM token once)', async (t) => {
+  const { yandex, home, echo, token } = await setUp(t);
+  const env = { ...home.env, YANDEX_IAM_URL: yandex.url, YANDEX_CLOUD_URL: echo.url };
+  const iam = ok(await runCommand(['print', '--iam'], env), token).stdout;
+  assert.match(iam, /^t1\.\S+\n$/);
+  assert.equal(ok(await runCommand(['print', '--for', 'cloud'], env), token).stdout, iam, 'the same cached IAM token');
+  assert.equal(ok(await runCommand(['print', '--header', '--for', 'cloud'], env), token).stdout, `Authorization: Bearer ${iam}`);
+  assert.deepEqual(await getHeaders({ service: 'cloud', env }), { Authorization: `Bearer ${iam.trim()}` });
+  const conflict = await runCommand(['print', '--iam', '--for', 'cloud'], env);
+  assert.equal(conflict.code, 1, '--iam and --for say the same thing twice');
 
-test.todo('print --header --for cloud writes Authorization: Bearer <IAM token> (with print --iam)');
+  echo.replies.push({ status: 401 });
+  ok(await runCommand(['api', '--for', 'cloud', '/resource-manager/v1/clouds'], env), token);
+  assert.equal(echo.requests.length, 2, 'one retry');
+  assert.equal(echo.requests[0]!.headers.authorization, `Bearer ${iam.trim()}`);
+  const renewed = echo.requests[1]!.headers.authorization;
+  assert.notEqual(renewed, `Bearer ${iam.trim()}`, 'the retry carries a new IAM token');
+  assert.equal(`Bearer ${ok(await runCommand(['print', '--iam'], env), token).stdout.trim()}`, renewed, 'and it was cached');
+  assert.equal(yandex.counts['token:refresh_token'] ?? 0, 0, 'the OAuth token was not renewed for it');
+});
 
 test('profile set checks keys and values; org-id and cloud-org-id exclude each other', async (t) => {
   const { home, token } = await setUp(t);

@@ -280,13 +280,14 @@ function declarePrint(program: Command, use: Declaring): void {
     .command('print')
     .description('Write the token, and nothing else, to stdout: curl -H "Authorization: OAuth $(yandex-token print)" …')
     .addOption(profileOption())
-    .addOption(new Option('--json', 'one JSON object: token, expiresAt, login, scope, profile, source').conflicts('header'))
+    .addOption(new Option('--json', 'one JSON object: token, expiresAt, login, scope, profile, source (with --iam: token, expiresAt, kind, profile)').conflicts('header'))
     .addOption(
       new Option('--header [scheme]', 'write "Authorization: OAuth <token>" (bearer: "Authorization: Bearer <token>", for Direct), for curl -H @-')
         .choices(['oauth', 'bearer'])
         .preset('oauth'),
     )
     .addOption(new Option('--for <service>', 'the token that service takes; with --header, every header it needs (one per line), from the profile\'s settings').choices([...SERVICE_NAMES]))
+    .addOption(new Option('--iam', 'write a Yandex Cloud IAM token got for the OAuth token (cached, renewed hourly); as a header: --header --for cloud').conflicts(['header', 'for']))
     .addHelpText(
       'after',
       `
@@ -300,12 +301,20 @@ A token due for renewal (90 days after it was obtained or last renewed, or at
 three quarters of its lifetime) is renewed first, once however many print run
 at the same moment; if that fails while it still works, it is printed with a
 warning. When YANDEX_TOKEN is set, print writes it and reads nothing.
+
+--iam exchanges the OAuth token at Yandex Cloud's IAM API (YANDEX_IAM_URL,
+default https://iam.api.cloud.yandex.net) and keeps the IAM token in the
+config file: reused until an hour after it was issued or ten minutes before it
+expires, then a new one, once however many print run at the same moment.
+  curl -H "Authorization: Bearer $(yandex-token print --iam)" \\
+    https://resource-manager.api.cloud.yandex.net/resource-manager/v1/clouds
+Yandex Cloud refusing the OAuth token is exit 4.
 ${EXIT_CODES}`,
     )
     .action(async (opts) => {
       const ctx = getContext();
       const { print } = await import('../commands/print.js');
-      await print({ profile: profileOf(opts, ctx), json: opts.json, header: opts.header, service: opts.for }, ctx);
+      await print({ profile: profileOf(opts, ctx), json: opts.json, header: opts.header, service: opts.for, iam: opts.iam }, ctx);
     });
 }
 
@@ -316,7 +325,8 @@ function declareExec(program: Command, use: Declaring): void {
     .description('Run a program with the token in its environment (YANDEX_TOKEN), never in its arguments.')
     .usage('[options] -- <command> [args...]')
     .addOption(profileOption())
-    .addOption(new Option('--env <name>', 'put the token in this variable instead of YANDEX_TOKEN (repeatable)').argParser(envName))
+    .addOption(new Option('--env <name>', 'put the token in this variable instead of YANDEX_TOKEN (YC_TOKEN with --iam) (repeatable)').argParser(envName))
+    .option('--iam', 'hand over a Yandex Cloud IAM token got for the OAuth token (as print --iam), in YC_TOKEN by default')
     .argument('<command>', 'the program to run, directly (no shell)')
     .argument('[args...]', 'its arguments, as given')
     .passThroughOptions()
@@ -329,8 +339,9 @@ does not show it. The program gets this terminal's stdin, stdout and stderr;
 SIGINT, SIGTERM and SIGHUP are passed on to it, and exec waits for it.
 
 Examples:
-  yandex-token exec -- terraform plan
+  yandex-token exec -- ./report.sh
   yandex-token exec --env YANDEX_OAUTH_TOKEN --profile work -- ./report.sh
+  yandex-token exec --iam -- terraform plan      # YC_TOKEN: an IAM token
 
 Exit codes:
   the program's own; 128+n when signal n killed it
@@ -342,7 +353,7 @@ Exit codes:
     .action(async (command: string, args: string[], opts) => {
       const ctx = getContext();
       const { exec } = await import('../commands/exec.js');
-      exitWith(await exec({ profile: profileOf(opts, ctx), env: opts.env, command, args }, ctx));
+      exitWith(await exec({ profile: profileOf(opts, ctx), env: opts.env, iam: opts.iam, command, args }, ctx));
     });
 }
 
@@ -536,7 +547,7 @@ function declareEmulator(program: Command, use: Declaring): void {
     .addHelpText(
       'after',
       `
-Endpoints: authorize, token, device/code, revoke_token, info
+Endpoints: authorize, token, device/code, revoke_token, info, iam/v1/tokens
 Failure modes: server-error (503 HTML), html (200 HTML), truncated (half a
   JSON), no-access-token, huge (10 MB), reset (connection dropped), hang (never
   answers)

@@ -77,7 +77,8 @@ export async function emulator(options: EmulatorCommandOptions, ctx: Context): P
   for (const [endpoint, mode] of failures) running.fail(endpoint, mode);
 
   const { url } = running;
-  const env = { YANDEX_OAUTH_URL: url, YANDEX_LOGIN_URL: url };
+  // One base URL for all three: it also plays Yandex Cloud's IAM token exchange (print --iam).
+  const env = { YANDEX_OAUTH_URL: url, YANDEX_LOGIN_URL: url, YANDEX_IAM_URL: url };
   if (options.json) {
     ctx.stdout.write(
       `${JSON.stringify({ url, env, client: { id: client.id, secret: client.secret, name: client.name, redirectUris: redirectUris ?? null }, account: { login: account.login, id: account.id } })}\n`,
@@ -106,6 +107,7 @@ export async function emulator(options: EmulatorCommandOptions, ctx: Context): P
   err.line(
     `  YANDEX_OAUTH_URL=${url} YANDEX_LOGIN_URL=${url} yandex-token login --client-id ${client.id} --client-secret ${client.secret} --profile emulator${redirectUris ? ` --redirect-uri ${redirectUris[0]}` : ''}`,
   );
+  err.line(`  YANDEX_IAM_URL=${url} yandex-token print --iam --profile emulator   # a Yandex Cloud IAM token for it`);
   err.line('Requests are logged below. Ctrl-C stops the emulator.');
 
   try {

@@ -7,22 +7,28 @@ import { currentToken } from '../token/current.js';
 import { ENV_NAME_PATTERN } from '../settings.js';
 
 export const DEFAULT_TOKEN_VARIABLE = 'YANDEX_TOKEN';
+/** Where `exec --iam` puts the IAM token by default: Yandex Cloud's terraform provider and `yc` read it. */
+export const DEFAULT_IAM_VARIABLE = 'YC_TOKEN';
 
 export interface ExecOptions {
   profile: string;
-  /** The variables that hold the token in the program's environment; default YANDEX_TOKEN. */
+  /** The variables that hold the token in the program's environment; default YANDEX_TOKEN (YC_TOKEN with iam). */
   env?: string[];
+  /** Hand the program a Yandex Cloud IAM token got for the OAuth token, instead of the OAuth token. */
+  iam?: boolean;
   command: string;
   args: string[];
 }
 
 /** Runs the program and resolves to the exit code to end with: its own, or 128 + n when signal n killed it. */
 export async function exec(options: ExecOptions, ctx: Context): Promise<number> {
-  const names = options.env && options.env.length > 0 ? options.env : [DEFAULT_TOKEN_VARIABLE];
+  const names = options.env && options.env.length > 0 ? options.env : [options.iam ? DEFAULT_IAM_VARIABLE : DEFAULT_TOKEN_VARIABLE];
   const bad = names.find((name) => !ENV_NAME_PATTERN.test(name));
   if (bad !== undefined) throw new UserError(`--env ${untrusted(bad, 60)} is not a variable name: use letters, digits and "_", not starting with a digit.`);
   // Renewed first when due, under print's lock and rule; not logged in ends here, before anything runs.
-  const { token } = await currentToken(ctx, options.profile, { warnExpiry: true });
+  const { token } = options.iam
+    ? await (await import('../token/iam.js')).currentIamToken(ctx, options.profile)
+    : await currentToken(ctx, options.profile, { warnExpiry: true });
   ctx.signal.throwIfAborted();
   const env = Object.fromEntries(names.map((name) => [name, token]));
 

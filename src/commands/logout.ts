@@ -1,5 +1,6 @@
 // `yandex-token logout`: revoke the profile's token at Yandex when it can be, then forget it here.
 import type { Context } from '../context.js';
+import { dropIamToken } from '../store/read.js';
 import { apiForRecord } from '../token/server.js';
 import { isExpired } from '../token/record.js';
 import { ofProfile, loginName, profileFlag } from '../messages.js';
@@ -54,6 +55,7 @@ export async function logout(options: LogoutOptions, ctx: Context): Promise<void
     // A demo token's emulator has stopped, and Yandex never issued it: there is nothing to revoke.
     const warning = record.demo ? undefined : await revoke(ctx, record);
     delete data.profiles[profile];
+    dropIamToken(data, profile);
     return { record, warning };
   });
   if (!outcome) {

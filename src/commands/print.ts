@@ -1,5 +1,6 @@
 // `yandex-token print`: the token (renewed first when due) on stdout, alone, as a header, or as JSON; with
-// --for SERVICE, the token that service takes and every header it needs.
+// --for SERVICE, the token that service takes and every header it needs; with --iam, a Yandex Cloud IAM
+// token got for it (token/iam.ts, loaded only then).
 import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
 import type { ServiceName } from '../services.js';
@@ -11,6 +12,8 @@ export interface PrintOptions extends PrintFormat {
   profile: string;
   /** --for: the service whose token and headers to print. */
   service?: ServiceName;
+  /** A Yandex Cloud IAM token for the profile's OAuth token instead of the OAuth token. */
+  iam?: boolean;
 }
 
 /** What `print --json --for SERVICE` writes: print --json's fields, the service, and its headers. */
@@ -20,8 +23,23 @@ export interface PrintedForService extends Omit<PrintedToken, 'source'> {
   headers: Record<string, string>;
 }
 
+/** What `print --iam --json` writes: `profile` is null for an IAM token got for YANDEX_TOKEN. */
+export interface PrintedIamToken {
+  token: string;
+  expiresAt: string;
+  kind: 'iam';
+  profile: string | null;
+}
+
 export async function print(options: PrintOptions, ctx: Context): Promise<void> {
   if (options.service) return printFor(options, options.service, ctx);
+  if (options.iam) {
+    const { currentIamToken } = await import('../token/iam.js');
+    const { token, expiresAt } = await currentIamToken(ctx, options.profile);
+    const printed: PrintedIamToken = { token, expiresAt, kind: 'iam', profile: ctx.settings.token ? null : options.profile };
+    ctx.stdout.write(options.json ? `${JSON.stringify(printed, null, 2)}\n` : `${token}\n`);
+    return;
+  }
   const { token, record } = await currentToken(ctx, options.profile, { warnExpiry: true });
   ctx.stdout.write(formatToken(token, record, options.profile, options));
 }

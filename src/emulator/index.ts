@@ -1,7 +1,8 @@
 // A local Yandex OAuth emulator on loopback, written from Yandex's documentation (see README): authorize
 // with a consent page, token (authorization_code + PKCE, refresh_token with rotation, device_code),
-// device/code and its page, verification_code, revoke_token and login.yandex.ru/info, and how Disk,
-// Metrica and Direct take the token (for trying scripts' requests). The project's tests run against it,
+// device/code and its page, verification_code, revoke_token and login.yandex.ru/info, Yandex Cloud's IAM
+// token exchange (iam/v1/tokens), and how Disk, Metrica and Direct take the token (for trying scripts'
+// requests). The project's tests run against it,
 // and `yandex-token emulator` serves it for trying the tool without a Yandex app.
 // Never a stand-in for Yandex in production: it keeps everything in memory and trusts whoever clicks.
 //

@@ -68,15 +68,17 @@ export type FailureMode =
 
 export const FAILURE_MODES: readonly FailureMode[] = ['server-error', 'html', 'truncated', 'no-access-token', 'huge', 'reset', 'hang'];
 
-export type Endpoint = '/authorize' | '/token' | '/device/code' | '/revoke_token' | '/info';
+export type Endpoint = '/authorize' | '/token' | '/device/code' | '/revoke_token' | '/info' | '/iam/v1/tokens';
 
-export const ENDPOINTS: readonly Endpoint[] = ['/authorize', '/token', '/device/code', '/revoke_token', '/info'];
+export const ENDPOINTS: readonly Endpoint[] = ['/authorize', '/token', '/device/code', '/revoke_token', '/info', '/iam/v1/tokens'];
 
 export interface LoggedRequest {
   method: string;
   path: string;
   query: Record<string, string>;
   form: Record<string, string>;
+  /** A JSON body (Yandex Cloud's IAM exchange), parsed; absent for forms and GETs. */
+  json?: unknown;
   authorization?: string;
   at: number;
 }
@@ -162,6 +164,8 @@ export interface Model {
   readonly accessTokens: Map<string, AccessToken>;
   readonly refreshTokens: Map<string, RefreshToken>;
   readonly deviceCodes: Map<string, DeviceCode>;
+  /** Yandex Cloud IAM tokens issued (POST /iam/v1/tokens), with the access token each was got for. */
+  readonly iamTokens: Map<string, { access: string; expiresAt: number }>;
   /** Armed by Emulator.fail, by path: the server plays the mode instead of answering, `times` times. */
   readonly failures: Map<string, { mode: FailureMode; times: number }>;
   /** How often each thing happened: "token:authorization_code", "token:refresh_token", "revoke", … */
@@ -190,6 +194,7 @@ export function createModel(options: ModelOptions = {}, now: () => number = Date
     accessTokens: new Map(),
     refreshTokens: new Map(),
     deviceCodes: new Map(),
+    iamTokens: new Map(),
     failures: new Map(),
     counts: {},
     requests: [],
@@ -332,6 +337,27 @@ export function revoke(model: Model, access: string): void {
 export function revokeAll(model: Model): void {
   for (const record of model.accessTokens.values()) record.revoked = true;
   model.refreshTokens.clear();
+}
+
+/** "IAM tokens are valid for a maximum of 12 hours" (Yandex Cloud's IAM docs): the emulator's live that long. */
+export const IAM_TOKEN_LIFETIME_SECONDS = 12 * 3600;
+
+/**
+ * A Yandex Cloud IAM token for a live access token, valid 12 hours on the model's clock, in the shape
+ * Cloud's docs give (t1.<id>.<86 characters>); undefined for a token that does not work.
+ */
+export function issueIamToken(model: Model, access: string): { iamToken: string; expiresAt: number } | undefined {
+  if (!liveAccessToken(model, access)) return undefined;
+  const iamToken = `t1.${randomBytes(48).toString('base64url')}.${randomBytes(65).toString('base64url').slice(0, 86)}`;
+  const expiresAt = model.now() + IAM_TOKEN_LIFETIME_SECONDS * 1000;
+  model.iamTokens.set(iamToken, { access, expiresAt });
+  return { iamToken, expiresAt };
+}
+
+/** Whether the IAM token was issued here and has not expired. */
+export function liveIamToken(model: Model, token: string | undefined): boolean {
+  const issued = token ? model.iamTokens.get(token) : undefined;
+  return issued !== undefined && issued.expiresAt > model.now();
 }
 
 // Authorizations and their codes.

@@ -93,6 +93,14 @@ function parseForm(body: string): Record<string, string> | undefined {
   return Object.fromEntries(entries);
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -154,15 +162,20 @@ async function answer(req: IncomingMessage, res: ServerResponse, model: Model, h
     res.once('close', () => options.onRequest?.({ method: req.method ?? '', path: url.pathname, status: res.headersSent ? res.statusCode : undefined }));
   }
   let form: Record<string, string> | undefined = {};
+  let body: unknown;
   if (req.method === 'POST') {
+    let text: string;
     try {
-      form = parseForm(await readBody(req));
+      text = await readBody(req);
     } catch {
       return send(res, oauthError('invalid_request', 'Request body too large', 413));
     }
+    // JSON (Yandex Cloud's IAM exchange) or a form (Yandex OAuth); a body that is not JSON is left unset.
+    if (/^application\/json\b/i.test(req.headers['content-type'] ?? '')) body = parseJson(text);
+    else form = parseForm(text);
   }
   const authorization = req.headers.authorization;
-  logRequest(model, { method: req.method ?? '', path: url.pathname, query, form: form ?? {}, authorization, at: model.now() });
+  logRequest(model, { method: req.method ?? '', path: url.pathname, query, form: form ?? {}, json: body, authorization, at: model.now() });
   if (holding.slowMs > 0) {
     await delay(holding);
     if (res.destroyed) return;
@@ -172,7 +185,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, model: Model, h
   const route = ROUTES[`${req.method} ${url.pathname}`];
   if (!route) return send(res, NOT_FOUND);
   if (!form) return send(res, oauthError('invalid_request', 'A parameter is duplicated'));
-  send(res, route({ query, form, authorization, lang: pageLanguage(req.headers['accept-language']) }, model));
+  send(res, route({ query, form, json: body, authorization, lang: pageLanguage(req.headers['accept-language']) }, model));
 }
 
 async function listen(server: Server, host: string, port: number): Promise<string> {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { Context } from '../context.js';
 import { OAuthError, untrusted } from '../errors.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../settings.js';
-import type { ConfigData } from '../store/read.js';
+import { dropIamToken, type ConfigData } from '../store/read.js';
 import { recordFromResponse, type RecordSource, type TokenRecord, type TokenResponse } from '../token/record.js';
 import { nonDefaultEndpoints } from '../token/server.js';
 import { authorizeUrl, createDeviceId, createPkce, createState, defaultDeviceName, fetchAccountInfo, type YandexApi } from '../yandex/oauth.js';
@@ -81,6 +81,7 @@ export async function saveLogin(
   const record = recordFromResponse(token, { ...source, ...endpoints, login: account?.login }, ctx.now());
   await ctx.store.update((data) => {
     data.profiles[profile] = record;
+    dropIamToken(data, profile);
     data.deviceIds[profile] = source.deviceId;
     alsoChange?.(data);
   });

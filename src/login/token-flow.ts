@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { NotLoggedInError, OAuthError, UserError, untrusted } from '../errors.js';
 import { ofProfile, profileFlag } from '../messages.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../settings.js';
+import { dropIamToken } from '../store/read.js';
 import { formatExpiry } from '../time.js';
 import { recordFromResponse, TOKEN_PATTERN, type TokenRecord, type TokenResponse } from '../token/record.js';
 import { nonDefaultEndpoints } from '../token/server.js';
@@ -144,6 +145,7 @@ export async function loginWithToken(options: ProfileLoginOptions, ctx: Context)
   );
   await ctx.store.update((data) => {
     data.profiles[profile] = record;
+    dropIamToken(data, profile);
   });
 
   if (droppedRefreshToken) {

@@ -4,7 +4,7 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, st
 import { join } from 'node:path';
 import { ConfigError, systemErrorCode } from '../errors.js';
 import { profileFlag } from '../messages.js';
-import { TOKEN_PATTERN, type TokenRecord } from '../token/record.js';
+import { IAM_TOKEN_PATTERN, TOKEN_PATTERN, type TokenRecord } from '../token/record.js';
 import type { ServiceSettings } from '../services.js';
 
 export const CONFIG_FILE_NAME = 'config.json';
@@ -71,6 +71,21 @@ export interface PendingDeviceLogin {
   loginUrl?: string;
 }
 
+/**
+ * A Yandex Cloud IAM token got for a profile's OAuth token (print --iam, token/iam.ts), reused until an
+ * hour after it was issued or ten minutes before it expires. It belongs to the login it was got for: a
+ * new login and a logout drop it, and one whose OAuth token is no longer the profile's is not used.
+ */
+export interface IamCacheEntry {
+  token: string;
+  /** ISO 8601: when we got it. */
+  issuedAt: string;
+  /** ISO 8601: when Cloud said it stops working. */
+  expiresAt: string;
+  /** SHA-256 (hex) of the OAuth token it was got for. */
+  oauthTokenHash: string;
+}
+
 export interface ConfigData {
   profiles: Record<string, TokenRecord>;
   /** A stable device_id per profile, kept across logins so Yandex ID lists one device, not many. */
@@ -82,6 +97,13 @@ export interface ConfigData {
    * organisation). Apart from the records, so that a login, a renewal or a logout never touches them.
    */
   settings?: Record<string, ServiceSettings>;
+  /** Yandex Cloud IAM tokens, per profile (print --iam). */
+  iam?: Record<string, IamCacheEntry>;
+}
+
+/** Forgets the profile's IAM token: its login is being replaced or removed. */
+export function dropIamToken(data: ConfigData, profile: string): void {
+  if (data.iam && Object.hasOwn(data.iam, profile)) delete data.iam[profile];
 }
 
 /** Hands a warning about the file to the person (stderr); the store never writes to a stream itself. */
@@ -120,6 +142,22 @@ function isPending(value: unknown): value is PendingDeviceLogin {
     typeof value.expiresIn === 'number' &&
     value.expiresIn > 0
   );
+}
+
+function isIamEntry(value: unknown): value is IamCacheEntry {
+  if (!isObject(value)) return false;
+  return (
+    typeof value.token === 'string' &&
+    IAM_TOKEN_PATTERN.test(value.token) &&
+    ['issuedAt', 'expiresAt'].every((key) => typeof value[key] === 'string' && Number.isFinite(Date.parse(value[key] as string))) &&
+    typeof value.oauthTokenHash === 'string' &&
+    /^[0-9a-f]{64}$/.test(value.oauthTokenHash)
+  );
+}
+
+/** Only the well-formed entries of a disposable part of the file (pending logins, IAM tokens). */
+function wellFormed<T>(value: unknown, check: (entry: unknown) => entry is T): Record<string, T> {
+  return isObject(value) ? (Object.fromEntries(Object.entries(value).filter(([, entry]) => check(entry))) as Record<string, T>) : {};
 }
 
 /** A path as a shell word, for the commands in warnings. */
@@ -220,11 +258,11 @@ export class ConfigFile {
       throw this.malformed('does not look like a yandex-token config file');
     }
     const data = { ...(parsed as object), profiles, deviceIds } as ConfigData;
-    // A pending device login is disposable: a malformed one is dropped rather than making the file unusable.
-    const pending = isObject(parsed) ? parsed.pending : undefined;
-    if (pending !== undefined) {
-      data.pending = isObject(pending) ? (Object.fromEntries(Object.entries(pending).filter(([, entry]) => isPending(entry))) as Record<string, PendingDeviceLogin>) : {};
-    }
+    // A pending device login and an IAM token are disposable: a malformed one is dropped (an IAM token is
+    // then got again) rather than making the file unusable or handing out what is not a token.
+    const { pending, iam } = parsed as { pending?: unknown; iam?: unknown };
+    if (pending !== undefined) data.pending = wellFormed(pending, isPending);
+    if (iam !== undefined) data.iam = wellFormed(iam, isIamEntry);
     return data;
   }
 

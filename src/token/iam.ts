@@ -1,18 +1,129 @@
-// Yandex Cloud IAM tokens for a profile (a stub: the real module, with the exchange and its cache, comes
-// with `print --iam`; it replaces this file and keeps these two signatures).
+// The Yandex Cloud IAM token to hand out now (print --iam, exec --iam, the Node API's getIamToken): got for
+// the profile's OAuth token, cached per profile in the config file and reused until an hour after it was
+// issued or ten minutes before it expires; a new one is got under the file's lock, once for any crowd.
+import { createHash } from 'node:crypto';
 import type { Context } from '../context.js';
-import { UserError } from '../errors.js';
+import { CancelledError, NotLoggedInError, TerminatedError, UserError } from '../errors.js';
+import { notLoggedIn, ofProfile, profileFlag } from '../messages.js';
+import type { ConfigData, IamCacheEntry } from '../store/read.js';
+import { formatInstant } from '../time.js';
+import { createIamToken, type IamToken } from '../yandex/iam.js';
+import { currentToken, type CurrentToken } from './current.js';
+import { iamUrlForRecord } from './server.js';
 
-/** The profile's IAM token, from the cache while it lasts. */
-export async function currentIamToken(ctx: Context, profile: string): Promise<{ token: string; expiresAt: string }> {
-  void ctx;
-  void profile;
-  throw new UserError('IAM tokens are not available yet.');
+/** Yandex: "we recommend requesting it more often, such as once per hour" (…/operations/iam-token/create). */
+export const IAM_REUSE_MS = 3_600_000;
+
+/** A cached IAM token is not handed out in its last ten minutes: a script may take a while to use it. */
+export const IAM_MARGIN_MS = 10 * 60_000;
+
+type IamContext = Pick<Context, 'settings' | 'store' | 'api' | 'now' | 'err'>;
+
+function hashOf(oauthToken: string): string {
+  return createHash('sha256').update(oauthToken).digest('hex');
 }
 
-/** A new IAM token for the profile, whatever the cache holds (after a Cloud API answered 401). */
-export async function renewIamToken(ctx: Context, profile: string): Promise<{ token: string; expiresAt: string }> {
-  void ctx;
-  void profile;
-  throw new UserError('IAM tokens are not available yet.');
+/** The profile's cached IAM token, if it was got for this OAuth token. */
+function cachedFor(data: ConfigData, profile: string, oauthHash: string): IamCacheEntry | undefined {
+  const entry = data.iam && Object.hasOwn(data.iam, profile) ? data.iam[profile] : undefined;
+  return entry?.oauthTokenHash === oauthHash ? entry : undefined;
+}
+
+/** Whether the entry may be handed out without asking Cloud: less than an hour old, ten minutes of life left. */
+function reusable(entry: IamCacheEntry | undefined, now: Date): entry is IamCacheEntry {
+  if (!entry) return false;
+  const issued = Date.parse(entry.issuedAt);
+  // Issued "in the future" (a clock set back): not trusted to be recent.
+  if (issued > now.getTime()) return false;
+  return now.getTime() < Math.min(issued + IAM_REUSE_MS, Date.parse(entry.expiresAt) - IAM_MARGIN_MS);
+}
+
+/** Whether the entry still works for ten minutes or more: handed out, with a warning, when Cloud cannot be asked. */
+function stillWorks(entry: IamCacheEntry | undefined, now: Date): entry is IamCacheEntry {
+  return entry !== undefined && now.getTime() < Date.parse(entry.expiresAt) - IAM_MARGIN_MS;
+}
+
+/** The OAuth token to exchange, renewed first when due (as print does), and where Cloud's IAM API is for it. */
+async function oauthFor(ctx: IamContext, profile: string): Promise<{ current: CurrentToken; iamUrl: string }> {
+  const current = await currentToken(ctx, profile, { warnExpiry: true });
+  if (current.record?.demo) {
+    throw new NotLoggedInError(
+      `The token${ofProfile(profile)} is a demo token from the built-in emulator, not a Yandex token, so Yandex Cloud cannot exchange it for an IAM token. Log in with a real Yandex token (see the README's Yandex Cloud section), or try --iam against \`yandex-token emulator\`.`,
+    );
+  }
+  const iamUrl = iamUrlForRecord(ctx.api, current.record);
+  if (iamUrl === undefined) {
+    throw new UserError(
+      `The token${ofProfile(profile)} came from ${current.record?.oauthUrl ?? 'another server'}, not Yandex, so Yandex Cloud would not accept it. Set YANDEX_IAM_URL to the IAM API that server's tokens are for (\`yandex-token emulator\`'s own URL, for its tokens).`,
+    );
+  }
+  return { current, iamUrl };
+}
+
+/** One exchange at Cloud: Ctrl-C and the like end it, whatever else it says is the caller's to judge. */
+function exchange(ctx: IamContext, iamUrl: string, current: CurrentToken, profile: string): Promise<IamToken> {
+  const whose = !current.record ? 'the OAuth token in YANDEX_TOKEN' : profile === 'default' ? 'this OAuth token' : `the OAuth token of profile "${profile}"`;
+  return createIamToken(ctx.api, iamUrl, current.token, ctx.now(), { whose, profileFlag: profileFlag(profile) });
+}
+
+/**
+ * Gets a new IAM token under the file's lock and caches it, unless (`reuse`) another run has cached a
+ * usable one meanwhile. When Cloud cannot be asked (the network, a server error: not a refusal), a cached
+ * token that still works for ten minutes is handed out with a warning (unless `reuse` is off: that is the
+ * token an API just refused), and the cache is kept either way.
+ */
+async function renewed(ctx: IamContext, profile: string, current: CurrentToken, iamUrl: string, reuse: boolean): Promise<IamToken> {
+  const oauthHash = hashOf(current.token);
+  const fresh = (data: ConfigData) => {
+    const entry = cachedFor(data, profile, oauthHash);
+    return reuse && reusable(entry, ctx.now()) ? { entry } : undefined;
+  };
+  const outcome = await ctx.store.update<{ entry: IamCacheEntry; warning?: string }>(async (data) => {
+    const settled = fresh(data);
+    if (settled) return settled;
+    // The login this is for may have been removed or replaced while we waited for the lock.
+    const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+    if (!record) throw notLoggedIn(profile);
+    if (record.accessToken !== current.token) throw new UserError(`The login${ofProfile(profile)} changed while the IAM token was being got. Run the command again.`);
+    const cached = cachedFor(data, profile, oauthHash);
+    let got: IamToken;
+    try {
+      got = await exchange(ctx, iamUrl, current, profile);
+    } catch (error) {
+      const interrupted = error instanceof CancelledError || error instanceof TerminatedError;
+      const refused = error instanceof NotLoggedInError;
+      if (!reuse || !(error instanceof UserError) || interrupted || refused || !stillWorks(cached, ctx.now())) throw error;
+      const warning = `Could not get a new Yandex Cloud IAM token${ofProfile(profile)}; the cached one still works until ${formatInstant(new Date(cached.expiresAt))}. ${error.message}`;
+      return { entry: cached, warning };
+    }
+    const entry: IamCacheEntry = { token: got.token, issuedAt: ctx.now().toISOString(), expiresAt: got.expiresAt, oauthTokenHash: oauthHash };
+    data.iam = { ...data.iam, [profile]: entry };
+    return { entry };
+  }, fresh);
+  if (outcome.warning) ctx.err.warn(outcome.warning);
+  return { token: outcome.entry.token, expiresAt: outcome.entry.expiresAt };
+}
+
+/**
+ * The IAM token for the profile's OAuth token (renewed first when due; YANDEX_TOKEN when set). A cached one
+ * less than an hour old with ten minutes of life left is returned after one read of the file; otherwise a
+ * new one is got under the lock, and any number of concurrent callers make one exchange between them.
+ * With YANDEX_TOKEN there is no profile to cache it under: each call makes one exchange, and stores nothing.
+ */
+export async function currentIamToken(ctx: IamContext, profile: string): Promise<{ token: string; expiresAt: string }> {
+  const { current, iamUrl } = await oauthFor(ctx, profile);
+  if (!current.record) return exchange(ctx, iamUrl, current, profile);
+  const entry = cachedFor(ctx.store.read(), profile, hashOf(current.token));
+  if (reusable(entry, ctx.now())) return { token: entry.token, expiresAt: entry.expiresAt };
+  return renewed(ctx, profile, current, iamUrl, true);
+}
+
+/**
+ * A new IAM token whatever the cache holds (after an API answered 401 to the cached one), cached in its
+ * place. A failure is thrown as it is: the cached token is the one that was just refused.
+ */
+export async function renewIamToken(ctx: IamContext, profile: string): Promise<{ token: string; expiresAt: string }> {
+  const { current, iamUrl } = await oauthFor(ctx, profile);
+  if (!current.record) return exchange(ctx, iamUrl, current, profile);
+  return renewed(ctx, profile, current, iamUrl, false);
 }

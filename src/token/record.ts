@@ -10,6 +10,13 @@ import { formatExpiry, formatInstant } from '../time.js';
  */
 export const TOKEN_PATTERN = /^[\x21-\x7e]{1,4096}$/;
 
+/**
+ * What a Yandex Cloud IAM token may be where it enters (Cloud's answer, the cache in the file) or leaves
+ * (print --iam, exec --iam): printable ASCII without spaces, as for TOKEN_PATTERN. Cloud's are a few
+ * hundred characters starting `t1.`; its docs warn that the format may change, so only this is checked.
+ */
+export const IAM_TOKEN_PATTERN = /^[\x21-\x7e]{1,8192}$/;
+
 /** What login stores for one profile. Times are ISO 8601 strings so the file reads well. */
 export interface TokenRecord {
   accessToken: string;

@@ -15,6 +15,10 @@ export interface YandexApi {
   oauthUrlFromEnv?: boolean;
   /** The environment named loginUrl (YANDEX_LOGIN_URL), likewise. */
   loginUrlFromEnv?: boolean;
+  /** Yandex Cloud's IAM API (YANDEX_IAM_URL, else Yandex's): where print --iam exchanges the token. */
+  iamUrl?: string;
+  /** The environment named iamUrl (YANDEX_IAM_URL). */
+  iamUrlFromEnv?: boolean;
   /** How requests go out when not directly through node:http(s) (yandex/http.ts): a proxy's, a test's. */
   fetch?: typeof fetch;
   /** The proxies `fetch` routes through, so that a failure names the one in the way. */
@@ -100,7 +104,7 @@ export function authorizeUrl(oauthUrl: string, params: AuthorizeParams): string 
   return url.toString();
 }
 
-type Action = 'code' | 'pasted' | 'refresh' | 'device' | 'poll' | 'revoke' | 'info' | 'api';
+export type Action = 'code' | 'pasted' | 'refresh' | 'device' | 'poll' | 'revoke' | 'info' | 'iam' | 'api';
 
 const ACTION_TEXT: Record<Action, string> = {
   code: 'exchanging the authorization code for a token',
@@ -110,8 +114,19 @@ const ACTION_TEXT: Record<Action, string> = {
   poll: 'waiting for the code to be entered on the Yandex page',
   revoke: 'revoking the token',
   info: 'fetching the account info',
+  iam: 'exchanging the OAuth token for a Yandex Cloud IAM token',
   api: 'sending the request',
 };
+
+/** The variables that name the server an action talks to, for the advice after a failure. */
+function urlVariables(action: Action): string {
+  return action === 'iam' ? 'YANDEX_IAM_URL' : 'YANDEX_OAUTH_URL / YANDEX_LOGIN_URL';
+}
+
+/** Whom an action expected to answer, for "that is not …" sentences. */
+function serverName(action: Action): string {
+  return action === 'iam' ? 'Yandex Cloud' : 'Yandex';
+}
 
 function oauthErrorMessage(action: Action, code: string, description: string | undefined): string {
   const said = `Yandex answered ${untrusted(code, 60)}${description ? ` (${untrusted(description)})` : ''}`;
@@ -230,7 +245,74 @@ function networkError(error: unknown, origin: string, action: Action, api: Yande
     `Could not reach ${origin} while ${ACTION_TEXT[action]}: ${why}.`,
     action === 'api'
       ? 'Check the URL, and your network, proxy or VPN (HTTPS_PROXY, NO_PROXY).'
-      : 'Check your network, proxy or VPN, and YANDEX_OAUTH_URL / YANDEX_LOGIN_URL if you set them.',
+      : `Check your network, proxy or VPN, and ${urlVariables(action)} if you set them.`,
+  );
+}
+
+/** An answer, and where it came from: the origin asked and the proxy it went through, if any. */
+export interface Answered {
+  response: Answer;
+  origin: string;
+  route?: ProxyRoute;
+}
+
+/**
+ * One HTTP request to Yandex (or Yandex Cloud) through yandex/http.ts, within YANDEX_TOKEN_HTTP_TIMEOUT:
+ * the answer read whole (at most 1 MiB), or an error sentence naming the way it failed (the network, the
+ * proxy, the timeout, Ctrl-C).
+ */
+export async function request(api: YandexApi, url: string, ask: Ask, action: Action): Promise<Answered> {
+  const origin = new URL(url).origin;
+  const route = proxyRoute(api.proxy, url);
+  const timeout = AbortSignal.timeout(api.timeoutMs);
+  const signal = api.signal ? AbortSignal.any([api.signal, timeout]) : timeout;
+  try {
+    return { response: await send(url, ask, signal, MAX_BODY_BYTES, api.fetch), origin, route };
+  } catch (error) {
+    if (error instanceof BodyTooLarge) {
+      throw new NetworkError(
+        `${origin} sent an answer over 1 MiB while ${ACTION_TEXT[action]}; that is not ${serverName(action)}.`,
+        `Check ${action === 'iam' ? 'YANDEX_IAM_URL' : 'YANDEX_OAUTH_URL'} and any proxy in the way.`,
+      );
+    }
+    throw networkError(error, origin, action, api, timeout, route);
+  }
+}
+
+/** The answer's body as a JSON object, or undefined when it is not one. */
+export function jsonObject(text: string): Record<string, unknown> | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+}
+
+/** The sentence for an answer that is not a JSON object: a server error, a proxy's or a portal's page. */
+export function notJson({ response, origin, route }: Answered, action: Action): UserError {
+  const type = untrusted((response.contentType ?? 'no content type').split(';')[0] ?? '', 60);
+  const server = serverName(action);
+  if (route && response.status >= 500) {
+    return new UserError(
+      `${origin} answered${through(route)} with HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}: the proxy or ${server} is having trouble; try again in a minute, or ${bypass(route)}.`,
+    );
+  }
+  if (route) {
+    return new UserError(
+      `${origin} answered${through(route)} with HTTP ${response.status} and ${type || 'a body'} instead of JSON while ${ACTION_TEXT[action]}, so the proxy (or something behind it) answered instead of ${server}: check the proxy, ${bypass(route)}.`,
+    );
+  }
+  if (response.status >= 500) {
+    return new NetworkError(
+      `${origin} answered HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}.`,
+      `${server} may be having trouble; try again in a minute.`,
+    );
+  }
+  return new NetworkError(
+    `${origin} answered HTTP ${response.status} with ${type || 'a body'} instead of JSON while ${ACTION_TEXT[action]}.`,
+    `A proxy, VPN or captive portal may be in the way; check your network and ${action === 'iam' ? 'YANDEX_IAM_URL' : 'YANDEX_OAUTH_URL'}.`,
   );
 }
 
@@ -244,56 +326,13 @@ export function requestFailure(error: unknown, url: string, api: YandexApi, time
 
 /** One HTTP call to Yandex, answered by parsed JSON (2xx) or an error sentence. */
 async function call(api: YandexApi, url: string, ask: Ask, action: Action): Promise<Record<string, unknown>> {
-  const origin = new URL(url).origin;
-  const route = proxyRoute(api.proxy, url);
-  const timeout = AbortSignal.timeout(api.timeoutMs);
-  const signal = api.signal ? AbortSignal.any([api.signal, timeout]) : timeout;
-  let response: Answer;
-  try {
-    response = await send(url, ask, signal, MAX_BODY_BYTES, api.fetch);
-  } catch (error) {
-    if (error instanceof BodyTooLarge) {
-      throw new NetworkError(
-        `${origin} sent an answer over 1 MiB while ${ACTION_TEXT[action]}; that is not Yandex.`,
-        'Check YANDEX_OAUTH_URL and any proxy in the way.',
-      );
-    }
-    throw networkError(error, origin, action, api, timeout, route);
-  }
-  const { text } = response;
+  const answered = await request(api, url, ask, action);
+  const { response, origin } = answered;
   if (action === 'info' && response.status === 401) {
     throw new OAuthError('Yandex rejected the token (HTTP 401).', 'invalid_token', undefined, 401);
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    const type = untrusted((response.contentType ?? 'no content type').split(';')[0] ?? '', 60);
-    if (route && response.status >= 500) {
-      throw new UserError(
-        `${origin} answered${through(route)} with HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}: the proxy or Yandex is having trouble; try again in a minute, or ${bypass(route)}.`,
-      );
-    }
-    if (route) {
-      throw new UserError(
-        `${origin} answered${through(route)} with HTTP ${response.status} and ${type || 'a body'} instead of JSON while ${ACTION_TEXT[action]}, so the proxy (or something behind it) answered instead of Yandex: check the proxy, ${bypass(route)}.`,
-      );
-    }
-    if (response.status >= 500) {
-      throw new NetworkError(
-        `${origin} answered HTTP ${response.status} (a server error) while ${ACTION_TEXT[action]}.`,
-        'Yandex may be having trouble; try again in a minute.',
-      );
-    }
-    throw new NetworkError(
-      `${origin} answered HTTP ${response.status} with ${type || 'a body'} instead of JSON while ${ACTION_TEXT[action]}.`,
-      'A proxy, VPN or captive portal may be in the way; check your network and YANDEX_OAUTH_URL.',
-    );
-  }
-  const json = body as Record<string, unknown>;
+  const json = jsonObject(response.text);
+  if (!json) throw notJson(answered, action);
   if (typeof json.error === 'string') {
     const description = typeof json.error_description === 'string' ? json.error_description : undefined;
     throw new OAuthError(oauthErrorMessage(action, json.error, description), json.error, description, response.status);

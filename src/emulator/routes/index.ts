@@ -4,6 +4,7 @@ import { VERIFICATION_PATH } from '../model.js';
 import { directCampaigns, diskInfo, info, metricaCounters } from './apis.js';
 import { authorize, authorizeDecision, verificationCode } from './authorize.js';
 import { deviceCode, deviceDecision, deviceEntered, devicePage } from './device.js';
+import { cloudList, iamToken } from './iam.js';
 import type { Route } from './reply.js';
 import { revokeToken, token } from './token.js';
 
@@ -24,4 +25,6 @@ export const ROUTES: Record<string, Route> = {
   'GET /v1/disk/': diskInfo,
   'GET /management/v1/counters': metricaCounters,
   'POST /json/v5/campaigns': directCampaigns,
+  'POST /iam/v1/tokens': iamToken,
+  'GET /resource-manager/v1/clouds': cloudList,
 };

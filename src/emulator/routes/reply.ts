@@ -15,6 +15,8 @@ export interface Reply {
 export interface RouteRequest {
   query: Record<string, string>;
   form: Record<string, string>;
+  /** A POST's body parsed as JSON, when it was sent as application/json (Yandex Cloud's IAM exchange). */
+  json?: unknown;
   authorization?: string;
   /** The language of the pages, from Accept-Language (English unless the browser prefers Russian). */
   lang: Lang;
