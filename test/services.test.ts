@@ -291,8 +291,20 @@ test('api: a 401 renews the token once and retries once', async (t) => {
   echo.replies.push({ status: 401 });
   const fromEnv = await runCommand(['api', '--for', 'disk', '/v1/disk/'], { ...home.env, YANDEX_TOKEN: 'y0_env' });
   assert.equal(fromEnv.code, 1);
+  assert.match(fromEnv.stderr, /answered HTTP 401 Unauthorized\.\n$/, 'no renewal to speak of');
   assert.equal(echo.requests.length, 5);
   assert.equal(yandex.counts['token:refresh_token'], 2);
+});
+
+test('api never sends a login --demo token: exit 4, nothing sent', async (t) => {
+  const { yandex, home, echo } = await setUp(t);
+  const demo = { ...issuedRecord(yandex, { expiresInMs: 300 * DAY }), demo: true };
+  writeConfig(home, { demo });
+  const refused = await run(['api', '--profile', 'demo', '--for', 'disk', '/v1/disk/'], home);
+  assert.equal(refused.code, 4);
+  assert.match(refused.stderr, /is a demo token from the built-in emulator, not a Yandex token, so no request was sent/);
+  assert.ok(!refused.stderr.includes(demo.accessToken));
+  assert.equal(echo.requests.length, 0);
 });
 
 test('api sends a token only to Yandex hosts over https, an origin the environment names, or --allow-host', async (t) => {
