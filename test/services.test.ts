@@ -92,6 +92,12 @@ test('Cloud takes an IAM token: print --for cloud, its header, and api (a 401 ge
   assert.equal(ok(await runCommand(['print', '--for', 'cloud'], env), token).stdout, iam, 'the same cached IAM token');
   assert.equal(ok(await runCommand(['print', '--header', '--for', 'cloud'], env), token).stdout, `Authorization: Bearer ${iam}`);
   assert.deepEqual(await getHeaders({ service: 'cloud', env }), { Authorization: `Bearer ${iam.trim()}` });
+  // --json: print --iam --json's object (not the OAuth token's fields), with the service and its headers.
+  const iamJson = JSON.parse(ok(await runCommand(['print', '--iam', '--json'], env), token).stdout);
+  const cloudJson = JSON.parse(ok(await runCommand(['print', '--json', '--for', 'cloud'], env), token).stdout);
+  assert.deepEqual(cloudJson, { ...iamJson, service: 'cloud', headers: { Authorization: `Bearer ${iam.trim()}` } });
+  const fromEnv = { ...env, YANDEX_TOKEN: yandex.issueToken({}).access_token };
+  assert.equal(JSON.parse(ok(await runCommand(['print', '--json', '--for', 'cloud'], fromEnv), token).stdout).profile, null, 'as print --iam --json with YANDEX_TOKEN');
   const conflict = await runCommand(['print', '--iam', '--for', 'cloud'], env);
   assert.equal(conflict.code, 1, '--iam and --for say the same thing twice');
 
