@@ -3,11 +3,13 @@
 // APIs, with the emulator for the renewal after a 401. In-process; the token never reaches a message.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { getHeaders } from '../src/api.ts';
 import { startEcho, type Echo } from './support/echo.ts';
-import { DEMO_CLIENT, fakeYandex, issuedRecord, makeHome, writeConfig, type Home } from './support/harness.ts';
+import { DEMO_CLIENT, fakeYandex, issuedRecord, makeHome, startCli, writeConfig, type Home } from './support/harness.ts';
 import { runCommand, type InProcessResult } from './support/in-process.ts';
 
 const DAY = 86_400_000;
@@ -356,6 +358,30 @@ test('api refuses a -H value with a newline, and says which host could not be re
   assert.equal(proxied.code, 1);
   assert.match(proxied.stderr, /Could not reach the proxy http:\/\/127\.0\.0\.1:9 \(HTTP_PROXY\) while sending the request/);
   assert.equal(echo.requests.length, 0);
+});
+
+test('api stops the download when its reader goes away (api … | head): exit 0, the connection dropped', async (t) => {
+  const { home } = await setUp(t);
+  // An answer that never ends on its own: a chunk every few milliseconds until the client goes.
+  let closed!: () => void;
+  const dropped = new Promise<void>((resolve) => (closed = resolve));
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const timer = setInterval(() => res.write('x'.repeat(65_536)), 5);
+    res.on('close', () => {
+      clearInterval(timer);
+      closed();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const running = startCli(['api', '--allow-host', host, `http://${host}/logs`], home.env);
+  await new Promise((resolve) => running.child.stdout!.once('data', resolve));
+  running.child.stdout!.destroy();
+  const result = await running.done;
+  assert.deepEqual([result.code, result.signal], [0, null], result.stderr);
+  await dropped;
 });
 
 /** The settings file and the token live apart: a renewal (here: refresh) never touches the settings. */

@@ -133,7 +133,12 @@ export async function api(options: ApiOptions, ctx: Context): Promise<void> {
     ctx.stdout.write(`HTTP/1.1 ${answer.status} ${answer.statusText}\n${answer.headers.map(([name, value]) => `${name}: ${value}\n`).join('')}\n`);
   }
   try {
-    for await (const chunk of answer.body) ctx.stdout.write(chunk);
+    for await (const chunk of answer.body) {
+      ctx.stdout.write(chunk);
+      // A reader that has gone (`api … | head`) ends the download (leaving the loop drops the connection);
+      // a slow one holds it back, rather than the answer piling up in memory.
+      if (ctx.stdout.ready && !(await ctx.stdout.ready())) break;
+    }
   } catch (error) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     throw new UserError(`The answer from ${url.origin} was cut off (${systemErrorCode(error) ?? 'the connection closed'}); what came is on stdout. Try again.`);
