@@ -384,6 +384,30 @@ test('api stops the download when its reader goes away (api … | head): exit 0,
   await dropped;
 });
 
+test('Ctrl-C during api\'s download: exit 2 at once, what came is on stdout, the connection dropped', async (t) => {
+  const { home, token } = await setUp(t);
+  let closed!: () => void;
+  const dropped = new Promise<void>((resolve) => (closed = resolve));
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('first chunk\n');
+    res.on('close', () => closed());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const controller = new AbortController();
+  const { CancelledError } = await import('../src/errors.ts');
+  const result = await runCommand(['api', '--allow-host', host, `http://${host}/stream`], home.env, {
+    signal: controller.signal,
+    onStdout: () => controller.abort(new CancelledError()),
+  });
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stdout, 'first chunk\n');
+  assert.ok(!result.stderr.includes(token));
+  await dropped;
+});
+
 /** The settings file and the token live apart: a renewal (here: refresh) never touches the settings. */
 test('refresh keeps the settings', async (t) => {
   const { home, token } = await setUp(t);
