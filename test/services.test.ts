@@ -304,6 +304,17 @@ test('api: a 401 renews the token once and retries once', async (t) => {
   assert.equal(yandex.counts['token:refresh_token'], 2);
 });
 
+test('a URL\'s service, as api picks its headers: Yandex\'s hosts, with or without a trailing dot', async () => {
+  const { serviceForUrl } = await import('../src/services.ts');
+  const of = (url: string) => serviceForUrl({ serviceUrls: {} }, new URL(url)).service;
+  assert.equal(of('https://api.direct.yandex.com/json/v5/campaigns'), 'direct');
+  assert.equal(of('https://API.Direct.Yandex.RU./json/v5/campaigns'), 'direct');
+  assert.equal(of('https://api.tracker.yandex.net./v3/myself'), 'tracker');
+  assert.equal(of('https://resource-manager.api.cloud.yandex.net./resource-manager/v1/clouds'), 'cloud');
+  assert.equal(of('https://cloud-api.yandex.net/v1/disk/'), 'disk');
+  assert.equal(of('https://yandex.ru/'), undefined);
+});
+
 test('api never sends a login --demo token: exit 4, nothing sent', async (t) => {
   const { yandex, home, echo } = await setUp(t);
   const demo = { ...issuedRecord(yandex, { expiresInMs: 300 * DAY }), demo: true };
