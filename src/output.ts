@@ -19,6 +19,8 @@ export interface TextSink {
 /** Where data goes (stdout): text, or bytes as they are (an API's answer through `yandex-token api`). */
 export interface DataSink {
   write(data: string | Uint8Array): unknown;
+  /** Resolves false once nobody reads any more (EPIPE), after waiting for a full pipe to drain (stdout.ts). */
+  ready?(): Promise<boolean>;
 }
 
 /** `colour` may be a function, asked once on first use, so that nothing probes the terminal before then. */

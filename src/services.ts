@@ -135,7 +135,8 @@ export function serviceForUrl(settings: Pick<Settings, 'serviceUrls'>, url: URL)
     const base = environmentBaseUrl(settings, name);
     if (base && base.origin === url.origin) return { service: name, fromEnvironment: true };
   }
-  const host = url.hostname.toLowerCase();
+  // As isYandexHost reads it: a trailing dot (a fully qualified name) is the same host.
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
   const service = SERVICE_NAMES.find((name) => {
     const { hosts, hostSuffix } = SERVICES[name];
     return hosts.includes(host) || (hostSuffix !== undefined && host.endsWith(hostSuffix));

@@ -7,7 +7,7 @@
 import { fstatSync, statSync, writeSync } from 'node:fs';
 
 /** What may stand behind a descriptor: process.stdout or process.stderr, built only when asked for. */
-type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number; writableNeedDrain?: boolean };
 
 /** Writes text to people or programs; `columns` is the terminal's width, when it is a terminal. */
 export interface Sink {
@@ -18,6 +18,11 @@ export interface Sink {
 export interface Stdout extends Sink {
   /** Calls `done` once everything written has left the process. */
   end(done: () => void): void;
+  /**
+   * For a long stream of writes (api's answer): resolves true once the writes so far have room to go on
+   * (a full pipe has drained), false once the reader has gone (EPIPE), so the writer can stop.
+   */
+  ready(): Promise<boolean>;
 }
 
 /**
@@ -51,6 +56,17 @@ export function createStdout(fd: number, stream: () => Stream): Stdout {
       }
     },
     columns: () => columnsOf(fd, stream),
+    ready() {
+      const waiting = fallback;
+      if (closed || !waiting?.writableNeedDrain) return Promise.resolve(!closed);
+      return new Promise((resolve) => {
+        const settle = () => {
+          waiting.off('drain', settle).off('close', settle).off('error', settle);
+          resolve(!closed);
+        };
+        waiting.on('drain', settle).on('close', settle).on('error', settle);
+      });
+    },
     end(done) {
       if (fallback && !closed) fallback.write('', () => done());
       else done();

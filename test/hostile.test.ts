@@ -22,6 +22,7 @@ import {
   DEMO_CLIENT,
   fakeYandex,
   freePort,
+  issuedRecord,
   makeHome,
   runCli,
   startCli,
@@ -29,6 +30,7 @@ import {
   type Home,
   type RunResult,
   assertCleanFailure,
+  writeConfig as writeProfiles,
 } from './support/harness.ts';
 
 // Anything unhandled in this process (the in-process listener tests) fails the last test of the file.
@@ -662,6 +664,23 @@ test('a read-only parent where the config folder would be created: login fails n
     assert.equal(yandex.counts.authorize ?? 0, 0);
     assert.ok(!existsSync(home.configDir));
   });
+});
+
+test('a read-only config folder: print --iam still prints an IAM token, with one warning that it is not kept', { skip: permissionSkip }, async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex, { YANDEX_IAM_URL: yandex.url });
+  writeProfiles(home, { default: issuedRecord(yandex, { expiresInMs: 300 * 86_400_000 }) });
+  const before = readFileSync(home.configFile, 'utf8');
+  handOver(home.dir);
+  await withReadOnly(home.configDir, async () => {
+    const printed = await runUnprivileged(['print', '--iam'], home.env);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(printed.stdout, /^t1\.\S+\n$/);
+    assert.match(printed.stderr, /^Warning: The Yandex Cloud IAM token could not be kept for the next run, .*Cannot write .*: permission denied/);
+    assert.equal(printed.stderr.trim().split('\n').length, 1, printed.stderr);
+  });
+  assert.equal(readFileSync(home.configFile, 'utf8'), before);
+  assert.equal(yandex.counts.iam, 1);
 });
 
 test('no unhandled rejection or exception anywhere in this file', () => {

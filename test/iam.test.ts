@@ -3,7 +3,7 @@
 // injected and shared with the emulator), renewed once for a crowd, kept when Cloud cannot be asked,
 // untouched when Cloud refuses the OAuth token, and every answer checked before it is stored or printed.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -166,6 +166,25 @@ test('Cloud unreachable or failing: a cached token with ten minutes left is prin
   const closed = await runCommand(['print', '--iam'], { ...home.env, YANDEX_IAM_URL: 'http://127.0.0.1:9' }, { clock });
   assertCleanFailure({ ...closed, signal: null }, 1, /Could not reach http:\/\/127\.0\.0\.1:9 .*refused.*YANDEX_IAM_URL/);
   assert.equal(cache(home), undefined);
+});
+
+test('a file that cannot take the IAM token (full): it is printed all the same, with one warning; the file as it was', async (t) => {
+  const { yandex, home, record, clock } = await loggedIn(t);
+  // The file one IAM entry short of the size a config may have: the write after Cloud's answer fails, as
+  // on a full disk (a read-only folder fails before the lock: hostile.test.ts runs that as another user).
+  const data: Record<string, unknown> = { profiles: { default: record }, deviceIds: {}, padding: '' };
+  data.padding = 'x'.repeat(1024 * 1024 - 200 - Buffer.byteLength(JSON.stringify(data, undefined, '\t')));
+  writeFileSync(home.configFile, JSON.stringify(data, undefined, '\t'), { mode: 0o600 });
+  const before = readFileSync(home.configFile, 'utf8');
+  for (const run of [1, 2]) {
+    const printed = await runCommand(['print', '--iam'], home.env, { clock });
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(printed.stdout.trim(), CLOUD_TOKEN);
+    assert.equal(printed.stderr.trim().split('\n').length, 1, printed.stderr);
+    assert.match(printed.stderr, /IAM token could not be kept for the next run, so each run gets a new one until this is fixed: Cannot write .*config\.json: the new content would be/);
+    assert.equal(iamRequests(yandex), run, 'one exchange a run: nothing cached');
+  }
+  assert.equal(readFileSync(home.configFile, 'utf8'), before, 'the file as it was');
 });
 
 /** A stand-in for Cloud's IAM API that answers every request with `reply`, given the request and its body. */

@@ -3,11 +3,13 @@
 // APIs, with the emulator for the renewal after a 401. In-process; the token never reaches a message.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { getHeaders } from '../src/api.ts';
 import { startEcho, type Echo } from './support/echo.ts';
-import { DEMO_CLIENT, fakeYandex, issuedRecord, makeHome, writeConfig, type Home } from './support/harness.ts';
+import { DEMO_CLIENT, fakeYandex, issuedRecord, makeHome, startCli, writeConfig, type Home } from './support/harness.ts';
 import { runCommand, type InProcessResult } from './support/in-process.ts';
 
 const DAY = 86_400_000;
@@ -92,6 +94,12 @@ test('Cloud takes an IAM token: print --for cloud, its header, and api (a 401 ge
   assert.equal(ok(await runCommand(['print', '--for', 'cloud'], env), token).stdout, iam, 'the same cached IAM token');
   assert.equal(ok(await runCommand(['print', '--header', '--for', 'cloud'], env), token).stdout, `Authorization: Bearer ${iam}`);
   assert.deepEqual(await getHeaders({ service: 'cloud', env }), { Authorization: `Bearer ${iam.trim()}` });
+  // --json: print --iam --json's object (not the OAuth token's fields), with the service and its headers.
+  const iamJson = JSON.parse(ok(await runCommand(['print', '--iam', '--json'], env), token).stdout);
+  const cloudJson = JSON.parse(ok(await runCommand(['print', '--json', '--for', 'cloud'], env), token).stdout);
+  assert.deepEqual(cloudJson, { ...iamJson, service: 'cloud', headers: { Authorization: `Bearer ${iam.trim()}` } });
+  const fromEnv = { ...env, YANDEX_TOKEN: yandex.issueToken({}).access_token };
+  assert.equal(JSON.parse(ok(await runCommand(['print', '--json', '--for', 'cloud'], fromEnv), token).stdout).profile, null, 'as print --iam --json with YANDEX_TOKEN');
   const conflict = await runCommand(['print', '--iam', '--for', 'cloud'], env);
   assert.equal(conflict.code, 1, '--iam and --for say the same thing twice');
 
@@ -291,8 +299,31 @@ test('api: a 401 renews the token once and retries once', async (t) => {
   echo.replies.push({ status: 401 });
   const fromEnv = await runCommand(['api', '--for', 'disk', '/v1/disk/'], { ...home.env, YANDEX_TOKEN: 'y0_env' });
   assert.equal(fromEnv.code, 1);
+  assert.match(fromEnv.stderr, /answered HTTP 401 Unauthorized\.\n$/, 'no renewal to speak of');
   assert.equal(echo.requests.length, 5);
   assert.equal(yandex.counts['token:refresh_token'], 2);
+});
+
+test('a URL\'s service, as api picks its headers: Yandex\'s hosts, with or without a trailing dot', async () => {
+  const { serviceForUrl } = await import('../src/services.ts');
+  const of = (url: string) => serviceForUrl({ serviceUrls: {} }, new URL(url)).service;
+  assert.equal(of('https://api.direct.yandex.com/json/v5/campaigns'), 'direct');
+  assert.equal(of('https://API.Direct.Yandex.RU./json/v5/campaigns'), 'direct');
+  assert.equal(of('https://api.tracker.yandex.net./v3/myself'), 'tracker');
+  assert.equal(of('https://resource-manager.api.cloud.yandex.net./resource-manager/v1/clouds'), 'cloud');
+  assert.equal(of('https://cloud-api.yandex.net/v1/disk/'), 'disk');
+  assert.equal(of('https://yandex.ru/'), undefined);
+});
+
+test('api never sends a login --demo token: exit 4, nothing sent', async (t) => {
+  const { yandex, home, echo } = await setUp(t);
+  const demo = { ...issuedRecord(yandex, { expiresInMs: 300 * DAY }), demo: true };
+  writeConfig(home, { demo });
+  const refused = await run(['api', '--profile', 'demo', '--for', 'disk', '/v1/disk/'], home);
+  assert.equal(refused.code, 4);
+  assert.match(refused.stderr, /is a demo token from the built-in emulator, not a Yandex token, so no request was sent/);
+  assert.ok(!refused.stderr.includes(demo.accessToken));
+  assert.equal(echo.requests.length, 0);
 });
 
 test('api sends a token only to Yandex hosts over https, an origin the environment names, or --allow-host', async (t) => {
@@ -338,6 +369,54 @@ test('api refuses a -H value with a newline, and says which host could not be re
   assert.equal(proxied.code, 1);
   assert.match(proxied.stderr, /Could not reach the proxy http:\/\/127\.0\.0\.1:9 \(HTTP_PROXY\) while sending the request/);
   assert.equal(echo.requests.length, 0);
+});
+
+test('api stops the download when its reader goes away (api … | head): exit 0, the connection dropped', async (t) => {
+  const { home } = await setUp(t);
+  // An answer that never ends on its own: a chunk every few milliseconds until the client goes.
+  let closed!: () => void;
+  const dropped = new Promise<void>((resolve) => (closed = resolve));
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const timer = setInterval(() => res.write('x'.repeat(65_536)), 5);
+    res.on('close', () => {
+      clearInterval(timer);
+      closed();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const running = startCli(['api', '--allow-host', host, `http://${host}/logs`], home.env);
+  await new Promise((resolve) => running.child.stdout!.once('data', resolve));
+  running.child.stdout!.destroy();
+  const result = await running.done;
+  assert.deepEqual([result.code, result.signal], [0, null], result.stderr);
+  await dropped;
+});
+
+test('Ctrl-C during api\'s download: exit 2 at once, what came is on stdout, the connection dropped', async (t) => {
+  const { home, token } = await setUp(t);
+  let closed!: () => void;
+  const dropped = new Promise<void>((resolve) => (closed = resolve));
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('first chunk\n');
+    res.on('close', () => closed());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const controller = new AbortController();
+  const { CancelledError } = await import('../src/errors.ts');
+  const result = await runCommand(['api', '--allow-host', host, `http://${host}/stream`], home.env, {
+    signal: controller.signal,
+    onStdout: () => controller.abort(new CancelledError()),
+  });
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stdout, 'first chunk\n');
+  assert.ok(!result.stderr.includes(token));
+  await dropped;
 });
 
 /** The settings file and the token live apart: a renewal (here: refresh) never touches the settings. */

@@ -8,6 +8,7 @@ import { isYandexHost, serviceBaseUrl, serviceForUrl, serviceTitle, takesIamToke
 import { serviceCredentials, type ServiceCredentials } from '../token/for-service.js';
 import { open, type OpenAnswer, type RawAsk } from '../yandex/http.js';
 import { requestFailure } from '../yandex/oauth.js';
+import { ofProfile, profileFlag } from '../messages.js';
 
 export interface ApiOptions {
   profile: string;
@@ -118,10 +119,12 @@ export async function api(options: ApiOptions, ctx: Context): Promise<void> {
   if (!/^[A-Z]{1,20}$/.test(method)) throw new UserError(`-X takes an HTTP method (GET, POST, PUT, PATCH, DELETE), not "${untrusted(method, 20)}".`);
   const data = await body(options.data, ctx);
   let credentials = await serviceCredentials(ctx, options.profile, service, { warnExpiry: true });
+  if (credentials.current?.record?.demo) throw demoToken(options.profile);
   let answer = await send(ctx, url, { method, headers: requestHeaders(credentials, given, data), body: data });
   // The caller's own Authorization, or YANDEX_TOKEN, is not ours to renew.
   const ours = !given.some(([name]) => name.toLowerCase() === 'authorization') && credentials.current?.source !== 'environment';
-  if (answer.status === 401 && ours) {
+  const renewing = answer.status === 401 && ours;
+  if (renewing) {
     answer.discard();
     credentials = await renewed(ctx, options.profile, service, credentials).catch((error: unknown) => Promise.reject(afterRefusal(error, url)));
     answer = await send(ctx, url, { method, headers: requestHeaders(credentials, given, data), body: data });
@@ -130,12 +133,17 @@ export async function api(options: ApiOptions, ctx: Context): Promise<void> {
     ctx.stdout.write(`HTTP/1.1 ${answer.status} ${answer.statusText}\n${answer.headers.map(([name, value]) => `${name}: ${value}\n`).join('')}\n`);
   }
   try {
-    for await (const chunk of answer.body) ctx.stdout.write(chunk);
+    for await (const chunk of answer.body) {
+      ctx.stdout.write(chunk);
+      // A reader that has gone (`api … | head`) ends the download (leaving the loop drops the connection);
+      // a slow one holds it back, rather than the answer piling up in memory.
+      if (ctx.stdout.ready && !(await ctx.stdout.ready())) break;
+    }
   } catch (error) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     throw new UserError(`The answer from ${url.origin} was cut off (${systemErrorCode(error) ?? 'the connection closed'}); what came is on stdout. Try again.`);
   }
-  failure(answer, url, service);
+  failure(answer, url, service, renewing);
 }
 
 /** A renewal after a 401 that failed: the same error (and exit code), saying first what started it. */
@@ -145,8 +153,18 @@ function afterRefusal(error: unknown, url: URL): unknown {
   return error instanceof NotLoggedInError ? new NotLoggedInError(message, { cause: error }) : new UserError(message, { cause: error });
 }
 
-/** The answer's status as an error: a redirect (not followed) or 400 and above; nothing for 1xx and 2xx. */
-function failure(answer: OpenAnswer, url: URL, service: ServiceName | undefined): void {
+/** A `login --demo` token: no Yandex API takes it, and the README promises it is never sent anywhere. */
+function demoToken(profile: string): NotLoggedInError {
+  return new NotLoggedInError(
+    `The token${ofProfile(profile)} is a demo token from the built-in emulator, not a Yandex token, so no request was sent: no Yandex API takes it. Log in with your Yandex app (\`yandex-token login${profileFlag(profile)}\`) for a real one.`,
+  );
+}
+
+/**
+ * The answer's status as an error: a redirect (not followed) or 400 and above; nothing for 1xx and 2xx.
+ * `renewed`: the token was renewed after a first 401, so a second one is about the app's permissions.
+ */
+function failure(answer: OpenAnswer, url: URL, service: ServiceName | undefined, renewed: boolean): void {
   const line = `HTTP ${answer.status}${answer.statusText ? ` ${untrusted(answer.statusText, 60)}` : ''}`;
   if (answer.status >= 300 && answer.status < 400) {
     const location = answer.headers.find(([name]) => name.toLowerCase() === 'location')?.[1];
@@ -154,7 +172,7 @@ function failure(answer: OpenAnswer, url: URL, service: ServiceName | undefined)
       `${url.origin} answered ${line}${location ? `, a redirect to ${untrusted(location, 200)}` : ''}. api does not follow redirects (the token must not follow one to another host): request that URL itself.`,
     );
   }
-  if (answer.status === 401) {
+  if (answer.status === 401 && renewed) {
     throw new UserError(`${url.origin} answered ${line} after the token was renewed: check that the app has ${service ? `${serviceTitle(service)}'s` : 'this API\'s'} permissions, and log in again if you changed them.`);
   }
   if (answer.status >= 400) throw new UserError(`${url.origin} answered ${line}.`);

@@ -7,7 +7,7 @@ import { currentToken } from '../token/current.js';
 import { ENV_NAME_PATTERN } from '../settings.js';
 
 export const DEFAULT_TOKEN_VARIABLE = 'YANDEX_TOKEN';
-/** Where `exec --iam` puts the IAM token by default: Yandex Cloud's terraform provider and `yc` read it. */
+/** Where `exec --iam` puts the IAM token by default: Yandex Cloud's terraform provider reads it (not `yc`: its token setting is an OAuth token). */
 export const DEFAULT_IAM_VARIABLE = 'YC_TOKEN';
 
 export interface ExecOptions {

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import type { ServiceName } from '../services.js';
 import { currentToken } from '../token/current.js';
 import { serviceCredentials } from '../token/for-service.js';
-import { formatToken, type PrintFormat, type PrintedToken } from '../token/record.js';
+import { formatToken, printedToken, type PrintFormat, type PrintedToken } from '../token/record.js';
 
 export interface PrintOptions extends PrintFormat {
   profile: string;
@@ -14,13 +14,6 @@ export interface PrintOptions extends PrintFormat {
   service?: ServiceName;
   /** A Yandex Cloud IAM token for the profile's OAuth token instead of the OAuth token. */
   iam?: boolean;
-}
-
-/** What `print --json --for SERVICE` writes: print --json's fields, the service, and its headers. */
-export interface PrintedForService extends Omit<PrintedToken, 'source'> {
-  source: PrintedToken['source'] | 'iam';
-  service: ServiceName;
-  headers: Record<string, string>;
 }
 
 /** What `print --iam --json` writes: `profile` is null for an IAM token got for YANDEX_TOKEN. */
@@ -31,13 +24,25 @@ export interface PrintedIamToken {
   profile: string | null;
 }
 
+/**
+ * What `print --json --for SERVICE` writes: what print --json writes for the token that service takes
+ * (for cloud, an IAM token: what print --iam --json writes), with the service and its headers.
+ */
+export type PrintedForService = (PrintedToken | PrintedIamToken) & {
+  service: ServiceName;
+  headers: Record<string, string>;
+};
+
+function printedIam(token: string, expiresAt: string, profile: string, ctx: Context): PrintedIamToken {
+  return { token, expiresAt, kind: 'iam', profile: ctx.settings.token ? null : profile };
+}
+
 export async function print(options: PrintOptions, ctx: Context): Promise<void> {
   if (options.service) return printFor(options, options.service, ctx);
   if (options.iam) {
     const { currentIamToken } = await import('../token/iam.js');
     const { token, expiresAt } = await currentIamToken(ctx, options.profile);
-    const printed: PrintedIamToken = { token, expiresAt, kind: 'iam', profile: ctx.settings.token ? null : options.profile };
-    ctx.stdout.write(options.json ? `${JSON.stringify(printed, null, 2)}\n` : `${token}\n`);
+    ctx.stdout.write(options.json ? `${JSON.stringify(printedIam(token, expiresAt, options.profile, ctx), null, 2)}\n` : `${token}\n`);
     return;
   }
   const { token, record } = await currentToken(ctx, options.profile, { warnExpiry: true });
@@ -50,14 +55,8 @@ async function printFor(options: PrintOptions, service: ServiceName, ctx: Contex
   }
   const { token, headers, current, iamExpiresAt } = await serviceCredentials(ctx, options.profile, service, { warnExpiry: true });
   if (options.json) {
-    const record = current?.record;
     const printed: PrintedForService = {
-      token,
-      expiresAt: iamExpiresAt ?? record?.expiresAt ?? null,
-      login: record?.login ?? null,
-      scope: current ? (record?.scope ?? null) : null,
-      profile: record || !current ? options.profile : null,
-      source: current ? current.source : 'iam',
+      ...(current ? printedToken(token, current.record, options.profile) : printedIam(token, iamExpiresAt!, options.profile, ctx)),
       service,
       headers,
     };

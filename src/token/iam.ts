@@ -70,7 +70,8 @@ function exchange(ctx: IamContext, iamUrl: string, current: CurrentToken, profil
  * Gets a new IAM token under the file's lock and caches it, unless (`reuse`) another run has cached a
  * usable one meanwhile. When Cloud cannot be asked (the network, a server error: not a refusal), a cached
  * token that still works for ten minutes is handed out with a warning (unless `reuse` is off: that is the
- * token an API just refused), and the cache is kept either way.
+ * token an API just refused), and the cache is kept either way. When the file cannot be written (a
+ * read-only folder, a full disk), the token is handed out all the same, uncached.
  */
 async function renewed(ctx: IamContext, profile: string, current: CurrentToken, iamUrl: string, reuse: boolean): Promise<IamToken> {
   const oauthHash = hashOf(current.token);
@@ -78,30 +79,51 @@ async function renewed(ctx: IamContext, profile: string, current: CurrentToken, 
     const entry = cachedFor(data, profile, oauthHash);
     return reuse && reusable(entry, ctx.now()) ? { entry } : undefined;
   };
-  const outcome = await ctx.store.update<{ entry: IamCacheEntry; warning?: string }>(async (data) => {
-    const settled = fresh(data);
-    if (settled) return settled;
-    // The login this is for may have been removed or replaced while we waited for the lock.
-    const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
-    if (!record) throw notLoggedIn(profile);
-    if (record.accessToken !== current.token) throw new UserError(`The login${ofProfile(profile)} changed while the IAM token was being got. Run the command again.`);
-    const cached = cachedFor(data, profile, oauthHash);
-    let got: IamToken;
-    try {
-      got = await exchange(ctx, iamUrl, current, profile);
-    } catch (error) {
-      const interrupted = error instanceof CancelledError || error instanceof TerminatedError;
-      const refused = error instanceof NotLoggedInError;
-      if (!reuse || !(error instanceof UserError) || interrupted || refused || !stillWorks(cached, ctx.now())) throw error;
-      const warning = `Could not get a new Yandex Cloud IAM token${ofProfile(profile)}; the cached one still works until ${formatInstant(new Date(cached.expiresAt))}. ${error.message}`;
-      return { entry: cached, warning };
-    }
-    const entry: IamCacheEntry = { token: got.token, issuedAt: ctx.now().toISOString(), expiresAt: got.expiresAt, oauthTokenHash: oauthHash };
-    data.iam = { ...data.iam, [profile]: entry };
-    return { entry };
-  }, fresh);
+  // What the change got to: the lock (`reached`) and Cloud's answer (`got`), for a write that then fails.
+  let reached = false;
+  let got: IamToken | undefined;
+  let outcome: { entry: IamCacheEntry; warning?: string };
+  try {
+    outcome = await ctx.store.update<{ entry: IamCacheEntry; warning?: string }>(async (data) => {
+      reached = true;
+      const settled = fresh(data);
+      if (settled) return settled;
+      // The login this is for may have been removed or replaced while we waited for the lock.
+      const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+      if (!record) throw notLoggedIn(profile);
+      if (record.accessToken !== current.token) throw new UserError(`The login${ofProfile(profile)} changed while the IAM token was being got. Run the command again.`);
+      const cached = cachedFor(data, profile, oauthHash);
+      try {
+        got = await exchange(ctx, iamUrl, current, profile);
+      } catch (error) {
+        if (!reuse || !retryable(error) || !stillWorks(cached, ctx.now())) throw error;
+        const warning = `Could not get a new Yandex Cloud IAM token${ofProfile(profile)}; the cached one still works until ${formatInstant(new Date(cached.expiresAt))}. ${error.message}`;
+        return { entry: cached, warning };
+      }
+      const entry: IamCacheEntry = { token: got.token, issuedAt: ctx.now().toISOString(), expiresAt: got.expiresAt, oauthTokenHash: oauthHash };
+      data.iam = { ...data.iam, [profile]: entry };
+      return { entry };
+    }, fresh);
+  } catch (error) {
+    // The file, not Cloud, failed: before the lock was had (a read-only folder, the lock), or in the write
+    // after Cloud answered (a full disk). The token works; only its reuse by the next run is lost.
+    if (!(error instanceof UserError) || interrupted(error) || (reached && got === undefined)) throw error;
+    const token = got ?? (await exchange(ctx, iamUrl, current, profile));
+    ctx.err.warn(`The Yandex Cloud IAM token${ofProfile(profile)} could not be kept for the next run, so each run gets a new one until this is fixed: ${error.message}`);
+    return token;
+  }
   if (outcome.warning) ctx.err.warn(outcome.warning);
   return { token: outcome.entry.token, expiresAt: outcome.entry.expiresAt };
+}
+
+/** Ctrl-C, SIGTERM and the like: they end the run, whatever else could be done. */
+function interrupted(error: unknown): boolean {
+  return error instanceof CancelledError || error instanceof TerminatedError;
+}
+
+/** Cloud could not be asked (the network, a server error), as opposed to refusing the token or being interrupted. */
+function retryable(error: unknown): error is UserError {
+  return error instanceof UserError && !interrupted(error) && !(error instanceof NotLoggedInError);
 }
 
 /**

@@ -295,19 +295,21 @@ export interface PrintedToken {
 }
 
 
+/** What print --json says of a token (from `record`, or from YANDEX_TOKEN when there is none). */
+export function printedToken(token: string, record: TokenRecord | undefined, profile: string): PrintedToken {
+  return {
+    token,
+    expiresAt: record?.expiresAt ?? null,
+    login: record?.login ?? null,
+    scope: record?.scope ?? null,
+    profile: record ? profile : null,
+    source: record ? 'config' : 'environment',
+  };
+}
+
 /** What print writes for a token (from `record`, or from YANDEX_TOKEN when there is none), newline included. */
 export function formatToken(token: string, record: TokenRecord | undefined, profile: string, format: PrintFormat): string {
-  if (format.json) {
-    const printed: PrintedToken = {
-      token,
-      expiresAt: record?.expiresAt ?? null,
-      login: record?.login ?? null,
-      scope: record?.scope ?? null,
-      profile: record ? profile : null,
-      source: record ? 'config' : 'environment',
-    };
-    return `${JSON.stringify(printed, null, 2)}\n`;
-  }
+  if (format.json) return `${JSON.stringify(printedToken(token, record, profile), null, 2)}\n`;
   if (format.header) return `Authorization: ${format.header === 'bearer' ? 'Bearer' : 'OAuth'} ${token}\n`;
   return `${token}\n`;
 }

@@ -20,6 +20,8 @@ export interface InProcessOptions extends Outside {
   signal?: AbortSignal;
   /** Told all of stderr so far at every write: a test acts on what the command says while it runs. */
   onStderr?: (stderr: string) => void;
+  /** Told all of stdout so far at every write of data (api's answer as it streams). */
+  onStdout?: (stdout: string) => void;
 }
 
 /** Runs one command line in-process; never throws (as the binary, every failure is an exit code). */
@@ -40,7 +42,13 @@ export async function runCommand(argv: string[], env: Record<string, string>, op
   };
   // An API's answer comes as bytes, in chunks that may split a character: decoded as a stream.
   const decoder = new TextDecoder();
-  const out = { write: (data: string | Uint8Array) => void (stdout += typeof data === 'string' ? data : decoder.decode(data, { stream: true })), columns: () => undefined };
+  const out = {
+    write: (data: string | Uint8Array) => {
+      stdout += typeof data === 'string' ? data : decoder.decode(data, { stream: true });
+      options.onStdout?.(stdout);
+    },
+    columns: () => undefined,
+  };
   const err = {
     write: (text: string) => {
       stderr += text;
