@@ -388,7 +388,7 @@ try {
         }),
     });
   }
-  const logins = await paired(login, Math.ceil(rounds / 2));
+  const logins = await paired(login, rounds);
   report('a whole login with the scripted browser (emulator)', login, logins, '≤ 1.3×');
   if (hasRclone) console.log(`  login / rclone authorize in the same round: ${ratio(logins.ms.get('login')!.map((ms, i) => ms / logins.ms.get('rclone authorize')![i]!))} (rclone: 127.0.0.1:53682, xdg-open, one more redirect)`);
   else console.log('  (rclone is not installed: `apt-get install rclone` adds `rclone authorize` on the same fake)');

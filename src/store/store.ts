@@ -151,12 +151,16 @@ export class Store extends ConfigFile {
   }
 
   /**
-   * Starts loading what a write needs (conf, write.ts, the lock) now, while a login waits for the person, so
-   * that the token Yandex answers with is stored without that delay. A failure is reported by the write itself.
+   * Loads what a write needs (conf, write.ts, the lock) while a login waits for the person, so that the token
+   * Yandex answers with is stored without that delay. Not at once: in the next turn of the event loop, after
+   * what this one starts (the listener, the browser), which the person would otherwise wait for. A failure
+   * is reported by the write itself.
    */
   preloadWriter(): void {
-    loadWriter().catch(() => undefined);
-    loadLockfile().catch(() => undefined);
+    setImmediate(() => {
+      loadWriter().catch(() => undefined);
+      loadLockfile().catch(() => undefined);
+    });
   }
 
   /**
