@@ -1,13 +1,14 @@
 // `npm run build`'s second half (after `tsc`, which checks the types and writes the declarations):
 //
 //   dist/print.cjs  src/entry/print-fast.ts: what bin/ runs for every command line (see that file).
-//   dist/cli.cjs    src/entry/cli.ts: the full CLI, loaded by print.cjs for anything it does not answer.
+//   dist/direct.cjs src/entry/direct.ts: a print it parsed but cannot answer (a renewal), refresh, status.
+//   dist/cli.cjs    src/entry/cli.ts: the full CLI, loaded by print.cjs for anything else.
 //   dist/help.json  every help page, rendered by commander in the built CLI, for print.cjs to answer --help.
 //   dist/completion.json  the completion scripts, likewise, for print.cjs to answer `completion <shell>`.
 //   dist/index.js   src/index.ts: the Node API (`import { getToken } from 'yandex-token'`), an ES module.
 //
-// Two independent builds: a few kB of shared code (reading the file, the token rules) are in both
-// bundles, and only runs that load cli.cjs anyway pay for them. CommonJS for the CLI because Node 20
+// Three independent builds: the code two of them share (reading the file, the token rules; the commands,
+// conf and the lock) is in both, and no bundle loads another's modules. CommonJS for the CLI because Node 20
 // starts it several milliseconds faster than an ES module. Minified, with maps beside them that turn a stack
 // trace back into src/ lines when DEBUG is set (bin/ enables them then).
 import { build } from 'esbuild';
@@ -53,12 +54,14 @@ const requireWhenImported = {
   },
 };
 
-// conf and proper-lockfile are bundled into cli.cjs: loaded from node_modules through import(), a renewal
-// paid ~85 ms for conf (an ES module graph) and ~10 ms for the lock; bundled, a few. conf imports ajv and
+// conf and proper-lockfile are bundled into cli.cjs and direct.cjs: loaded from node_modules through
+// import(), a renewal paid ~85 ms for conf (an ES module graph) and ~10 ms for the lock; bundled, a few.
+// The lock's graceful-fs is plain node:fs there: it only queues and retries when a process runs out of file
+// descriptors, which one lock in a short-lived CLI never does, and it costs ~3 ms to load. conf imports ajv and
 // ajv-formats for a schema, semver for migrations and debounce-fn for watching, all at load, though it uses
 // them only with options store/write.ts never passes (schema, ajvOptions, rootSchema, migrations, watch):
 // they are left out, for stubs that fail loudly if conf ever calls them (test/storage.test.ts writes
-// through the built bundle's conf with write.ts's own options).
+// through both bundles' conf with write.ts's own options).
 const slimConf = {
   name: 'slim conf',
   setup(b) {
