@@ -1,13 +1,14 @@
 // `npm run build`'s second half (after `tsc`, which checks the types and writes the declarations):
 //
 //   dist/print.cjs  src/entry/print-fast.ts: what bin/ runs for every command line (see that file).
-//   dist/cli.cjs    src/entry/cli.ts: the full CLI, loaded by print.cjs for anything it does not answer.
+//   dist/direct.cjs src/entry/direct.ts: a print it parsed but cannot answer (a renewal), refresh, status.
+//   dist/cli.cjs    src/entry/cli.ts: the full CLI, loaded by print.cjs for anything else.
 //   dist/help.json  every help page, rendered by commander in the built CLI, for print.cjs to answer --help.
 //   dist/completion.json  the completion scripts, likewise, for print.cjs to answer `completion <shell>`.
 //   dist/index.js   src/index.ts: the Node API (`import { getToken } from 'yandex-token'`), an ES module.
 //
-// Two independent builds: a few kB of shared code (reading the file, the token rules) are in both
-// bundles, and only runs that load cli.cjs anyway pay for them. CommonJS for the CLI because Node 20
+// Three independent builds: the code two of them share (reading the file, the token rules; the commands,
+// conf and the lock) is in both, and no bundle loads another's modules. CommonJS for the CLI because Node 20
 // starts it several milliseconds faster than an ES module. Minified, with maps beside them that turn a stack
 // trace back into src/ lines when DEBUG is set (bin/ enables them then).
 import { build } from 'esbuild';
@@ -23,29 +24,62 @@ if (spawnSync(process.execPath, [resolve(root, 'src', 'prepare.mjs'), 'unpack'],
 const packages = ['commander', 'conf', 'open', 'prompts', 'proper-lockfile', 'undici'];
 const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', minify: true, sourcemap: 'linked', sourcesContent: false };
 
-// Commander requires node:child_process at load (for stand-alone subcommand executables, which we do not
-// use), and loading that costs more than commander itself: it is loaded when something calls it.
-const lazyChildProcess = {
-  name: 'lazy child_process',
+// Built-in modules that cli.cjs's modules import at load but most runs never call, loaded when something
+// first reads one of their exports: node:child_process (commander's, for stand-alone subcommand executables,
+// which we do not use; it costs more than commander itself; and exec's) and node:crypto (~4 ms: PKCE, the
+// emulator, conf's encryption). The stand-in has a getter for each export the module has at build time, so
+// that esbuild's import interop (which copies a module's own properties) keeps them lazy.
+const requireHere = createRequire(import.meta.url);
+const lazyBuiltins = {
+  name: 'lazy built-ins',
   setup(b) {
-    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
-      contents: "module.exports = new Proxy({}, { get: (_, name) => require('node:child_process')[name] });",
+    b.onResolve({ filter: /^node:(child_process|crypto)$/ }, (args) => (args.namespace === 'required' || args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+      contents: `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(args.path)}));
+for (const name of ${JSON.stringify(Object.keys(requireHere(args.path)))}) Object.defineProperty(exports, name, { get: () => load()[name], enumerable: true });`,
     }));
   },
 };
 
-await build({ ...common, format: 'cjs', entryPoints: ['src/entry/print-fast.ts'], outfile: 'dist/print.cjs', external: ['./cli.cjs', ...packages] });
-await build({
-  ...common,
-  format: 'cjs',
-  entryPoints: ['src/entry/cli.ts'],
-  outfile: 'dist/cli.cjs',
-  external: packages.filter((name) => name !== 'commander'),
-  plugins: [lazyChildProcess],
-});
+// `await import('node:http')` (and of prompts and undici, CommonJS packages) in a CommonJS bundle goes
+// through Node's ES-module loader, which costs its first caller a few milliseconds to set up (every request:
+// src/yandex/http.ts): the build turns such an import of a built-in or a CommonJS package into require(),
+// still made only when the import runs. (open is an ES module: it stays an import().)
+const requireWhenImported = {
+  name: 'require when imported',
+  setup(b) {
+    b.onResolve({ filter: /^(node:.*|prompts|undici)$/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'required' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'required' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});` }));
+  },
+};
+
+// conf and proper-lockfile are bundled into cli.cjs and direct.cjs: loaded from node_modules through
+// import(), a renewal paid ~85 ms for conf (an ES module graph) and ~10 ms for the lock; bundled, a few.
+// The lock's graceful-fs is plain node:fs there: it only queues and retries when a process runs out of file
+// descriptors, which one lock in a short-lived CLI never does, and it costs ~3 ms to load. conf imports ajv and
+// ajv-formats for a schema, semver for migrations and debounce-fn for watching, all at load, though it uses
+// them only with options store/write.ts never passes (schema, ajvOptions, rootSchema, migrations, watch):
+// they are left out, for stubs that fail loudly if conf ever calls them (test/storage.test.ts writes
+// through both bundles' conf with write.ts's own options).
+const slimConf = {
+  name: 'slim conf',
+  setup(b) {
+    b.onResolve({ filter: /^(ajv\/dist\/2020\.js|ajv-formats|semver|debounce-fn)$/ }, (args) =>
+      /[\\/]node_modules[\\/]conf[\\/]/.test(args.importer) ? { path: args.path, namespace: 'left-out' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+      contents: `const leftOut = () => { throw new Error(${JSON.stringify(`conf called ${args.path}, which src/build.mjs leaves out of the bundle: an option it needs was passed`)}); };\nmodule.exports = Object.assign(leftOut, { default: leftOut, Ajv2020: leftOut });`,
+    }));
+  },
+};
+
+await build({ ...common, format: 'cjs', entryPoints: ['src/entry/print-fast.ts'], outfile: 'dist/print.cjs', external: ['./cli.cjs', './direct.cjs', ...packages] });
+// cli.cjs and direct.cjs: two independent bundles of the same modules (direct.cjs is cli.cjs without
+// commander and the commands it does not run); each loaded only by print.cjs, never by the other.
+const full = { ...common, format: 'cjs', external: packages.filter((name) => !['commander', 'conf', 'proper-lockfile'].includes(name)), alias: { 'graceful-fs': 'node:fs' }, plugins: [requireWhenImported, lazyBuiltins, slimConf] };
+await build({ ...full, entryPoints: ['src/entry/cli.ts'], outfile: 'dist/cli.cjs' });
+await build({ ...full, entryPoints: ['src/entry/direct.ts'], outfile: 'dist/direct.cjs' });
 const { renderCompletionScripts, renderHelpPages } = createRequire(import.meta.url)(resolve(root, 'dist', 'cli.cjs'));
 writeFileSync(resolve(root, 'dist', 'help.json'), `${JSON.stringify(await renderHelpPages(), null, 2)}\n`);
 writeFileSync(resolve(root, 'dist', 'completion.json'), `${JSON.stringify(await renderCompletionScripts(), null, 2)}\n`);

@@ -6,6 +6,7 @@ import type { YandexApi } from './yandex/oauth.js';
 import { colourWanted, createOutput, type DataSink, type Output } from './output.js';
 import { UserError } from './errors.js';
 import { readSettings, type Env, type ProxySettings, type Settings } from './settings.js';
+import type { Sink } from './stdout.js';
 import { Store } from './store/store.js';
 import { systemClock, type Clock } from './time.js';
 import { currentEndpoints } from './token/server.js';
@@ -66,6 +67,11 @@ export interface Outside {
   fetch?: typeof fetch;
   openBrowser?: OpenBrowser;
   ask?: Ask;
+  /**
+   * Where messages go instead of proc.stderr: the process entry's writer straight to descriptor 2
+   * (entry/process.ts), which spares a run that says something the cost of building process.stderr.
+   */
+  stderr?: Sink;
 }
 
 /**
@@ -84,7 +90,10 @@ export function createContext(
   const settings = readSettings(proc.env);
   let interactive: boolean | undefined;
   const isInteractive = () => (interactive ??= Boolean(proc.stdin.isTTY && proc.stderr.isTTY));
-  const err = createOutput({ write: (text) => proc.stderr.write(text) }, () => colourWanted(Boolean(proc.stderr.isTTY), proc.env));
+  const stderr = outside.stderr;
+  const err = stderr
+    ? createOutput(stderr, () => colourWanted(stderr.columns() !== undefined, proc.env))
+    : createOutput({ write: (text) => proc.stderr.write(text) }, () => colourWanted(Boolean(proc.stderr.isTTY), proc.env));
   return {
     settings,
     store: new Store(settings.configDir, (text) => err.warn(text), () => signal),

@@ -38,7 +38,7 @@ function newest(path) {
 
 /** dist/ holds every output, none older than the sources: nothing to build. */
 function upToDate() {
-  const outputs = ['print.cjs', 'cli.cjs', 'help.json', 'index.js', 'index.d.ts'].map((name) => join(root, 'dist', name));
+  const outputs = ['print.cjs', 'cli.cjs', 'direct.cjs', 'help.json', 'index.js', 'index.d.ts'].map((name) => join(root, 'dist', name));
   if (!outputs.every((path) => existsSync(path))) return false;
   const built = Math.min(...outputs.map((path) => statSync(path).mtimeMs));
   const sources = ['src', 'tsconfig.json'].map((name) => join(root, name)).filter((path) => existsSync(path));

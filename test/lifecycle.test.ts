@@ -549,7 +549,7 @@ test('print --json and --header', async (t) => {
   assert.equal(both.stdout, '');
 });
 
-test('print loads neither conf, the lock, prompts nor open unless a refresh is due', async (t) => {
+test('print loads neither conf, the lock, prompts nor open unless a refresh is due; a renewal loads neither commander nor the full CLI', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   writeConfig(home, { default: storedRecord(yandex), old: storedRecord(yandex, { expiresInMs: -HOUR }) });
@@ -565,10 +565,11 @@ test('print loads neither conf, the lock, prompts nor open unless a refresh is d
   assert.match(fast, /\/dist\/print\.cjs/, 'the hook saw the CLI load');
   assert.doesNotMatch(fast, heavy);
   assert.doesNotMatch(fast, /\/dist\/cli\.cjs/, 'print does not load the full CLI bundle');
+  // conf and the lock are bundled into dist/direct.cjs (src/build.mjs): a renewal loads that and nothing else.
   const refreshing = await loaded(['print', '--profile', 'old']);
-  assert.match(refreshing, /\/node_modules\/proper-lockfile\//);
-  assert.match(refreshing, /\/node_modules\/conf\//);
-  assert.doesNotMatch(refreshing, /\/node_modules\/(prompts|open)\//);
+  assert.match(refreshing, /\/dist\/direct\.cjs/);
+  assert.doesNotMatch(refreshing, /\/dist\/cli\.cjs|\/node_modules\//);
+  assert.doesNotMatch(await loaded(['refresh', '--profile', 'old']), /\/dist\/cli\.cjs|\/node_modules\//);
 });
 
 test('--help of every new command names its options and exit codes', async (t) => {

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { fastPrintOptions } from '../src/entry/print-fast.ts';
+import { directCommand, fastPrintOptions } from '../src/entry/print-fast.ts';
 import { VERSION } from '../src/version.ts';
 import { ROOT, fakeYandex, makeHome, runCli } from './support/harness.ts';
 import { runCommand } from './support/in-process.ts';
@@ -30,6 +30,28 @@ test('print with its usual flags is parsed without commander; anything else is l
     ['print', '--header=basic'],
   ]) {
     assert.equal(fastPrintOptions(argv), undefined, argv.join(' '));
+  }
+});
+
+test('print, refresh and status with only --profile (and --json) go to the direct bundle already parsed; anything else to commander', () => {
+  assert.deepEqual(directCommand(['print', '--json']), { name: 'print', options: { json: true } });
+  assert.deepEqual(directCommand(['refresh']), { name: 'refresh' });
+  assert.deepEqual(directCommand(['refresh', '--profile', 'work']), { name: 'refresh', profile: 'work' });
+  assert.deepEqual(directCommand(['status', '--json', '--profile=a.b']), { name: 'status', json: true, profile: 'a.b' });
+  for (const argv of [
+    [],
+    ['login'],
+    ['print', '--nope'],
+    ['refresh', '--json'],
+    ['refresh', '--profile'],
+    ['refresh', '--profile', '../etc'],
+    ['status', '--profile', '--json'],
+    ['status', '--expires-within', '30d'],
+    ['status', '--help'],
+    ['status', 'extra'],
+    ['exec', '--', 'env'],
+  ]) {
+    assert.equal(directCommand(argv), undefined, argv.join(' '));
   }
 });
 
@@ -68,6 +90,10 @@ test('print.cjs holds the fast entry and the few modules it reads with, and noth
   const cli = modulesIn('cli.cjs');
   assert.ok(print.has('src/entry/print-fast.ts') && print.has('src/store/read.ts') && cli.has('src/entry/cli.ts') && cli.has('src/yandex/oauth.ts'), [...print, ...cli].join(' '));
   assert.deepEqual([...print].filter((m) => /^src\/(cli\/(main|program)|commands|yandex|login|emulator|token\/(current|renew))|^node_modules\//.test(m)), []);
+  // direct.cjs renews and writes (conf and the lock bundled, ajv and friends left out), without commander.
+  const direct = modulesIn('direct.cjs');
+  assert.ok(direct.has('src/entry/direct.ts') && direct.has('src/token/renew.ts') && [...direct].some((m) => m.endsWith('node_modules/conf/dist/source/index.js')) && [...direct].some((m) => m.endsWith('node_modules/proper-lockfile/index.js')), [...direct].join(' '));
+  assert.deepEqual([...direct].filter((m) => /^src\/(cli\/(main|program)|commands\/(login|exec|logout|emulator|completion|demo)|login|emulator)|\/(commander|ajv|ajv-formats|semver|graceful-fs)\//.test(m)), []);
 });
 
 test('with DEBUG set, a stack trace from the minified bundles names the src/ lines', async (t) => {

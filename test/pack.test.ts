@@ -30,8 +30,8 @@ function npmEnv(): Record<string, string | undefined> {
 }
 
 /** What the tarball may hold: the bin, JavaScript and declarations under dist/, and npm's own files. */
-const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/yandex-token\.cjs$/, /^dist\/(help|completion)\.json$/, /^dist\/(print|cli)\.cjs\.map$/, /^dist\/[\w/-]+\.c?js$/, /^dist\/[\w/-]+\.d\.ts$/];
-const REQUIRED = ['package.json', 'README.md', 'bin/yandex-token.cjs', 'dist/cli.cjs', 'dist/print.cjs', 'dist/help.json', 'dist/completion.json', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/errors.d.ts'];
+const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/yandex-token\.cjs$/, /^dist\/(help|completion)\.json$/, /^dist\/(print|cli|direct)\.cjs\.map$/, /^dist\/[\w/-]+\.c?js$/, /^dist\/[\w/-]+\.d\.ts$/];
+const REQUIRED = ['package.json', 'README.md', 'bin/yandex-token.cjs', 'dist/cli.cjs', 'dist/direct.cjs', 'dist/print.cjs', 'dist/help.json', 'dist/completion.json', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/errors.d.ts'];
 
 test('npm pack ships the bin, dist (JavaScript, .d.ts, the bundles\' maps) and the README, and no tests, sources, other maps or secrets', { timeout: 90_000 }, async (t) => {
   const out = tempDir(t);
@@ -43,7 +43,7 @@ test('npm pack ships the bin, dist (JavaScript, .d.ts, the bundles\' maps) and t
   const files = report.files.map((f) => f.path).sort();
   for (const path of files) assert.ok(ALLOWED.some((re) => re.test(path)), `${path} should not be in the package`);
   for (const path of REQUIRED) assert.ok(files.includes(path), `${path} is missing from the package`);
-  assert.ok(!files.some((p) => /(^|\/)(test|src)\//.test(p) || (p.endsWith('.map') && !/^dist\/(print|cli)\.cjs\.map$/.test(p)) || /\.ts$/.test(p.replace(/\.d\.ts$/, ''))), files.join('\n'));
+  assert.ok(!files.some((p) => /(^|\/)(test|src)\//.test(p) || (p.endsWith('.map') && !/^dist\/(print|cli|direct)\.cjs\.map$/.test(p)) || /\.ts$/.test(p.replace(/\.d\.ts$/, ''))), files.join('\n'));
   assert.ok(!files.some((p) => /(^|\/)(\.npmrc|\.env|config\.json)$|\.(tgz|pem|key)$/.test(p)), files.join('\n'));
   const bin = report.files.find((f) => f.path === 'bin/yandex-token.cjs')!;
   assert.equal(bin.mode & 0o111, 0o111, 'the bin is executable');

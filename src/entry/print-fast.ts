@@ -1,10 +1,12 @@
 // The start-up rules, all in one place. bin/yandex-token.cjs runs this file (built as dist/print.cjs) for
 // every command line. It answers alone what scripts call in loops and people call first: `print` (with
 // --json, --header [oauth|bearer], --profile) of a token that needs nothing done, `--version`, `--help`
-// and `completion <shell>` from what the build rendered, and the completion scripts' `__complete profiles`. For anything else (a token due for renewal, missing or unreadable,
-// a warning to give, such as the daily one for a token that expires soon and will not be renewed, any other
-// flag or command) it hands the whole command line to the full CLI (dist/cli.cjs, src/entry/cli.ts) before
-// writing a byte, and the full CLI does it all again properly.
+// and `completion <shell>` from what the build rendered, and the completion scripts' `__complete profiles`.
+// For anything else it hands over before writing a byte, and what it hands to does it all again properly:
+// a print it parsed (a token due for renewal, missing or unreadable, a warning to give, such as the daily
+// one for a token that expires soon and will not be renewed), `refresh` and `status` with only --profile
+// (and --json) go to dist/direct.cjs (src/entry/direct.ts), already parsed, without commander; any other
+// flag or command goes to the full CLI (dist/cli.cjs, src/entry/cli.ts).
 //
 // Why: Node 20 pays for every module it loads and compiles; scripts call `print` in loops, and this path
 // runs at about 1.1× bare `node -e 0`. So this file and what it imports hold no commander, conf, lock,
@@ -20,6 +22,8 @@ import { colourWanted, createOutput } from '../output.js';
 import { ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, permissionWarnings, profileNames, renewalMarker, waitingNotice } from '../store/read.js';
 import { TOKEN_PATTERN, expiryWarningDue, formatToken, isDue, isExpired, type HeaderScheme, type PrintFormat, type TokenRecord } from '../token/record.js';
 import { VERSION } from '../version.js';
+import type { DirectCommand } from './direct.js';
+import type { CliProcess } from './process.js';
 
 export interface FastProcess {
   argv: string[];
@@ -48,6 +52,28 @@ export function fastPrintOptions(argv: string[]): (PrintFormat & { profile?: str
   if (options.json && options.header) return undefined;
   if (options.profile !== undefined && !PROFILE_PATTERN.test(options.profile)) return undefined;
   return options;
+}
+
+/**
+ * A command line the direct bundle runs without commander (entry/direct.ts): a print fastPrintOptions
+ * parsed, `refresh [--profile NAME]`, `status [--profile NAME] [--json]`; else undefined (the full CLI).
+ */
+export function directCommand(argv: string[]): DirectCommand | undefined {
+  if (argv[0] === 'print') {
+    const options = fastPrintOptions(argv);
+    return options && { name: 'print', options };
+  }
+  if (argv[0] !== 'refresh' && argv[0] !== 'status') return undefined;
+  const command: { profile?: string; json?: boolean } = {};
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--json' && argv[0] === 'status') command.json = true;
+    else if (arg === '--profile' && i + 1 < argv.length) command.profile = argv[++i];
+    else if (arg.startsWith('--profile=')) command.profile = arg.slice('--profile='.length);
+    else return undefined;
+  }
+  if (command.profile !== undefined && !PROFILE_PATTERN.test(command.profile)) return undefined;
+  return { name: argv[0], ...command };
 }
 
 /** What print writes, when the token needs nothing done and there is nothing to warn about; else undefined. */
@@ -183,8 +209,11 @@ export function run(proc: FastProcess): void {
       ? `${VERSION}\n`
       : (printedAlone(argv, proc.env) ?? helpPage(argv, proc) ?? completionAnswer(argv, proc.env));
   if (answer === undefined) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require('./cli.cjs') as typeof import('./cli.js')).run(proc as unknown as import('./cli.js').CliProcess);
+    const direct = directCommand(argv);
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    if (direct) void (require('./direct.cjs') as typeof import('./direct.js')).run(proc as unknown as CliProcess, direct);
+    else void (require('./cli.cjs') as typeof import('./cli.js')).run(proc as unknown as CliProcess);
+    /* eslint-enable @typescript-eslint/no-require-imports */
     return;
   }
   const stdout = createStdout(1, () => proc.stdout);

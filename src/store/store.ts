@@ -39,6 +39,10 @@ function loadWriter(): Promise<Writer> {
   return writer;
 }
 
+/** proper-lockfile, loaded once: by the first lock, or while a login waits for the person (preloadWriter). */
+let lockfile: Promise<typeof import('proper-lockfile')> | undefined;
+const loadLockfile = () => (lockfile ??= import('proper-lockfile'));
+
 export class Store extends ConfigFile {
   private checked = false;
 
@@ -104,16 +108,15 @@ export class Store extends ConfigFile {
     const started = Date.now();
     let noticed = false;
     let delay = 5;
-    let lockfile: typeof import('proper-lockfile') | undefined;
     for (;;) {
       signal?.throwIfAborted();
       const holder = statSync(lockPath, { throwIfNoEntry: false });
       const stale = holder !== undefined && Date.now() - holder.mtimeMs > LOCK_STALE_MS;
       if (!holder || stale) {
-        lockfile ??= await import('proper-lockfile');
+        const { lock } = await loadLockfile();
         let release: Release | undefined;
         try {
-          release = await lockfile.lock(this.path, { realpath: false, stale: LOCK_STALE_MS, retries: 0, lockfilePath: lockPath });
+          release = await lock(this.path, { realpath: false, stale: LOCK_STALE_MS, retries: 0, lockfilePath: lockPath });
         } catch (error) {
           if (systemErrorCode(error) !== 'ELOCKED') throw this.writeError(error);
         }
@@ -148,11 +151,16 @@ export class Store extends ConfigFile {
   }
 
   /**
-   * Starts loading what a write needs (conf, write.ts) now, while a login waits for the person, so that the
-   * token Yandex answers with is stored without that delay. A failure is reported by the write itself.
+   * Loads what a write needs (conf, write.ts, the lock) while a login waits for the person, so that the token
+   * Yandex answers with is stored without that delay. Not at once: in the next turn of the event loop, after
+   * what this one starts (the listener, the browser), which the person would otherwise wait for. A failure
+   * is reported by the write itself.
    */
   preloadWriter(): void {
-    loadWriter().catch(() => undefined);
+    setImmediate(() => {
+      loadWriter().catch(() => undefined);
+      loadLockfile().catch(() => undefined);
+    });
   }
 
   /**
