@@ -87,3 +87,21 @@ export function testClock(options: { start?: number; manual?: boolean } = {}): C
     },
   };
 }
+
+/**
+ * fetch that hands the person's side to `onPoll` before each device-code poll goes out (the code shown,
+ * and the number of this poll): a test allows, denies or expires the code at the poll of its choosing,
+ * on a test clock, where nothing waits for the test.
+ */
+export function devicePerson(onPoll: (userCode: string, poll: number) => unknown): typeof fetch {
+  let userCode = '';
+  let polls = 0;
+  return async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    const body = init?.body instanceof URLSearchParams ? init.body : undefined;
+    if (url.endsWith('/token') && body?.get('grant_type') === 'device_code') await onPoll(userCode, ++polls);
+    const response = await fetch(input, init);
+    if (url.endsWith('/device/code')) userCode = ((await response.clone().json()) as { user_code: string }).user_code;
+    return response;
+  };
+}
