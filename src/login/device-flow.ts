@@ -219,14 +219,15 @@ export async function pollDeviceLogin(options: ProfileLoginOptions, ctx: Context
       deadline: ctx.clock.now() + (options.timeoutSeconds ?? 0) * 1000,
       // A single poll reports an outage as its error; a --timeout's polls say it as they go.
       onReachable: options.timeoutSeconds ? reportReachability(ctx.err, `for up to ${options.timeoutSeconds} s (--timeout)`) : undefined,
+      // The sentences that end this login say to start again; here the way to start again is --no-wait.
+      restart: start,
     });
   } catch (error) {
     // Yandex's answer (declined, expired, a refused client) or the code's own expiry end this login for
     // good; a network failure or Ctrl-C leaves it pending for the next --poll.
     if (error instanceof OAuthError || (error instanceof UserError && ctx.clock.now() >= device.expiresAt)) {
       await ctx.store.update(drop);
-      // The messages say to run `login --device` again; here the way to start again is --no-wait.
-      throw new UserError(error.message.replace('`yandex-token login --device`', `\`${start}\``), { cause: error });
+      throw new UserError(error.message, { cause: error });
     }
     // Exit 1 from --poll otherwise means "start again": say that this code still stands.
     if (error instanceof UserError && !(error instanceof CancelledError || error instanceof TerminatedError)) {
@@ -252,5 +253,5 @@ export async function pollDeviceLogin(options: ProfileLoginOptions, ctx: Context
     deviceName: pending.deviceName,
     requestedScope: pending.scope,
   };
-  return saveLogin(ctx, api, profile, result, source, drop);
+  return saveLogin(ctx, api, profile, result, source, { alsoChange: drop });
 }
