@@ -138,6 +138,16 @@ export function refusedError(params: { error: string; description?: string }, ag
   return new OAuthError(message, error, description);
 }
 
+/**
+ * The parameters of a pasted address, or of its query or fragment alone: everything after the first ? or
+ * #, with a # inside read as one more & (Yandex's pages carry code= in the query, access_token= in the
+ * fragment).
+ */
+export function addressParams(text: string): URLSearchParams {
+  const start = text.search(/[?#]/);
+  return new URLSearchParams(text.slice(start + 1).replace(/#/g, '&'));
+}
+
 export function describeTimeout(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }

@@ -9,7 +9,7 @@ import { formatExpiry } from '../time.js';
 import { TOKEN_PATTERN, type TokenRecord, type TokenResponse } from '../token/record.js';
 import { checkTokenAnswer, fetchAccountInfo, type TokenAnswerFault } from '../yandex/oauth.js';
 import type { ProfileLoginOptions } from './options.js';
-import { describeTimeout, prepareStore, saveLogin, waitFor } from './session.js';
+import { addressParams, describeTimeout, prepareStore, saveLogin, waitFor } from './session.js';
 
 /** What may be given, for the end of every sentence that refuses what was. */
 const FORMS = "Give the token itself, the whole address of Yandex's verification_code page (…#access_token=…), or the JSON a token endpoint returned.";
@@ -58,8 +58,7 @@ function fromJson(text: string): GivenToken {
  * error (error=) is named as such.
  */
 function fromAddress(text: string): GivenToken {
-  const start = text.search(/[?#]/);
-  const params = new URLSearchParams((start < 0 ? text : text.slice(start + 1)).replace(/#/g, '&'));
+  const params = addressParams(text);
   const error = params.get('error');
   if (error) {
     const description = params.get('error_description');

@@ -4,7 +4,7 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, st
 import { join } from 'node:path';
 import { ConfigError, systemErrorCode } from '../errors.js';
 import { profileFlag } from '../messages.js';
-import { TOKEN_PATTERN, type TokenRecord } from '../token/record.js';
+import { forProfile, TOKEN_PATTERN, type TokenRecord } from '../token/record.js';
 
 export const CONFIG_FILE_NAME = 'config.json';
 
@@ -290,7 +290,7 @@ export class ConfigFile {
 
   get(profile: string): TokenRecord | undefined {
     const { profiles } = this.read();
-    return Object.hasOwn(profiles, profile) ? profiles[profile] : undefined;
+    return forProfile(profiles, profile);
   }
 
 }

@@ -178,12 +178,20 @@ export function expiredRetryAt(record: TokenRecord, now: Date): number | undefin
 }
 
 /**
+ * The profile's entry in a table read from the file (profiles, pending logins): its own entry only, so that
+ * a profile named "constructor" or "__proto__" is just a name.
+ */
+export function forProfile<T>(table: Record<string, T>, profile: string): T | undefined {
+  return Object.hasOwn(table, profile) ? table[profile] : undefined;
+}
+
+/**
  * What the file says of the profile's renewal, as another run may just have left it: a token that is not
  * due (renewed) or whose renewal failed within the hour (a warning) needs no renewal now; undefined when
  * it does (or has expired, or is gone).
  */
 export function settledRenewal(data: { profiles: Record<string, TokenRecord> }, profile: string, now: Date): UsableToken | undefined {
-  const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+  const record = forProfile(data.profiles, profile);
   if (!record || isExpired(record, now)) return undefined;
   if (!isDue(record, now)) return { record, refreshed: false };
   const retryAt = renewalRetryAt(record, now);
