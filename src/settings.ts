@@ -13,8 +13,8 @@ function homedir(): string {
 export const DEFAULT_OAUTH_URL = 'https://oauth.yandex.ru';
 export const DEFAULT_LOGIN_URL = 'https://login.yandex.ru';
 export const DEFAULT_PORT = 8765;
-export const DEFAULT_PROFILE = 'default';
-export const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
+const DEFAULT_PROFILE = 'default';
+const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
 export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
 export const DEFAULT_EMULATOR_PORT = 8766;
 /** A variable name a shell could set and read (exec --env): letters, digits and `_`, not starting with a digit. */

@@ -62,7 +62,7 @@ async function getValidToken(store: Store, api: YandexApi, profile: string, now:
 }
 
 /** What `print` writes and the Node API's getToken returns. */
-export interface CurrentToken {
+interface CurrentToken {
   token: string;
   /** The stored record the token came from; absent when it came from YANDEX_TOKEN. */
   record?: TokenRecord;

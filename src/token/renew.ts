@@ -5,15 +5,9 @@ import { shielded } from '../shield.js';
 import { demoCannotRefresh, loginAgain, notLoggedIn, ofProfile, profileFlag } from '../messages.js';
 import type { ConfigData } from '../store/read.js';
 import type { Store } from '../store/store.js';
-import { formatInstant } from '../time.js';
 import type { YandexApi } from '../yandex/oauth.js';
-import { expiredRetryAt, forProfile, isExpired, recordAfterRefresh, settledRenewal, type TokenRecord, type TokenResponse, type UsableToken } from './record.js';
+import { expiredRetryAt, forProfile, isExpired, until, recordAfterRefresh, settledRenewal, type TokenRecord, type TokenResponse, type UsableToken } from './record.js';
 import { apiForRecord } from './server.js';
-
-/** "until 2027-03-01 10:00:00 UTC", or nothing when Yandex never said when the token expires. */
-function until(record: TokenRecord): string {
-  return record.expiresAt ? ` until ${formatInstant(new Date(record.expiresAt))}` : '';
-}
 
 /** What Yandex said when it refused, as "code: description", or undefined when the failure was not a refusal. */
 function refusal(error: unknown): string | undefined {
@@ -143,7 +137,7 @@ export async function refreshRecord(
  * refresh token as it answers, so an answer dropped on the floor may cost the stored refresh token; the
  * answer is stored, and the command then ends with the signal's exit code.
  */
-export const REFRESH_GRACE_MS = 2_000;
+const REFRESH_GRACE_MS = 2_000;
 
 /** The caller's signal, aborted REFRESH_GRACE_MS after the caller's, with its reason. */
 function afterGrace(signal: AbortSignal | undefined): AbortSignal | undefined {

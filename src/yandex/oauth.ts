@@ -33,12 +33,12 @@ export interface AccountInfo {
   client_id?: string;
 }
 
-export interface ClientCredentials {
+interface ClientCredentials {
   clientId: string;
   clientSecret?: string;
 }
 
-export interface AuthorizeParams {
+interface AuthorizeParams {
   clientId: string;
   redirectUri: string;
   state: string;
@@ -306,7 +306,7 @@ function form(fields: Record<string, string | undefined>): URLSearchParams {
 }
 
 /** Ten years: the longest token lifetime taken at its word (Yandex's last a year). */
-export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
 
 /**
  * The one rule for a number of seconds in Yandex's answers (a token's expires_in, a device code's
@@ -314,7 +314,7 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
  * down. Anything else (zero, negative, null, text, NaN, more than `max`) counts as not said: a token's
  * expiry is then unknown, a device code's the documented default. It never fails a login over it.
  */
-export function sensibleSeconds(value: unknown, max: number): number | undefined {
+function sensibleSeconds(value: unknown, max: number): number | undefined {
   const n = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n)) return undefined;
   const whole = Math.floor(n);
@@ -554,7 +554,7 @@ function deviceCodeExpiredUnreachable(device: DeviceCode, unreachable: NetworkEr
 }
 
 /** Where a device-code poll stands when it stops without a token (pollDeviceToken with a deadline). */
-export interface DevicePending {
+interface DevicePending {
   /** Seconds between polls now in force (raised by slow_down). */
   interval: number;
   /** Date.now() value of the last poll, so that the next run keeps the interval. */
