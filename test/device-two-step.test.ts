@@ -285,7 +285,7 @@ test('a pending login keeps the server its code came from: --poll asks it even w
 });
 
 test('--poll --timeout through an outage: it says so, keeps polling, and logs in when Yandex answers again', async (t) => {
-  const { yandex, home, code, run } = await setUp(t);
+  const { yandex, code, run } = await setUp(t);
   assert.ok(yandex.decideDevice(code.user_code, true));
   yandex.fail('/token', 'server-error', 1);
   const done = await run(['login', '--device', '--poll', '--timeout', '10']);
@@ -297,7 +297,7 @@ test('--poll --timeout through an outage: it says so, keeps polling, and logs in
 });
 
 test('--poll with the same --client-id and --client-secret as --no-wait (one CI script, both steps): accepted', async (t) => {
-  const { yandex, home, code, run } = await setUp(t);
+  const { yandex, code, run } = await setUp(t);
   assert.ok(yandex.decideDevice(code.user_code, true));
   const result = await run(['login', '--device', '--poll', ...credentials()]);
   assert.equal(result.code, 0, result.stderr);

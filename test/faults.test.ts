@@ -37,6 +37,7 @@ import {
   credentials,
   fakeYandex,
   freePort,
+  issuedRecord,
   makeHome,
   tempDir,
   type Home,
@@ -52,16 +53,7 @@ const HOUR = 3_600_000;
 
 /** A record for a token the emulator really issued, expired an hour ago unless said otherwise. */
 function issued(yandex: Emulator, expiresInMs = -HOUR): TokenRecord {
-  const token = yandex.issueToken({ expiresIn: 3600 });
-  return {
-    accessToken: token.access_token,
-    refreshToken: token.refresh_token,
-    expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
-    clientId: DEMO_CLIENT.id,
-    clientSecret: DEMO_CLIENT.secret,
-    login: 'demo.user',
-    obtainedAt: new Date(Date.now() - HOUR).toISOString(),
-  };
+  return issuedRecord(yandex, { expiresInMs, ageMs: HOUR, issue: { expiresIn: 3600 }, record: { login: 'demo.user' } });
 }
 
 function writeRaw(home: Home, content: string | Buffer): Buffer {
