@@ -197,7 +197,9 @@ test('a crowd of prints on a day\'s first warning: one of them says it', async (
   const results = await Promise.all(Array.from({ length: 6 }, () => runCli(['print'], home.env)));
   for (const result of results) assert.deepEqual([result.code, result.stdout], [0, `${record.accessToken}\n`], result.stderr);
   assert.equal(results.filter((r) => /^Warning: The token expires/.test(r.stderr)).length, 1, results.map((r) => r.stderr).join('---\n'));
-  assert.deepEqual(results.map((r) => r.stderr).filter((s) => s !== '' && !/^Warning: The token expires/.test(s)), []);
+  // Nothing else, but for the notice a print gives when the others hold the lock for over 2 s (a loaded machine).
+  const waited = /^Warning: Waiting for another yandex-token to finish with .*\n/m;
+  assert.deepEqual(results.map((r) => r.stderr.replace(waited, '')).filter((s) => s !== '' && !/^Warning: The token expires/.test(s)), []);
 });
 
 test('no daily warning for a token print renews, for one with more than 14 days left, nor for a demo token far from expiry', async (t) => {
