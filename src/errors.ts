@@ -57,12 +57,17 @@ export class HungUpError extends TerminatedError {
   }
 }
 
+/** A run stopped by Ctrl-C, SIGTERM or SIGHUP (TerminatedError covers the hang-up): never a failure to soften. */
+export function isInterruption(error: unknown): boolean {
+  return error instanceof CancelledError || error instanceof TerminatedError;
+}
+
 /**
  * The signal's error (same class, same exit code) for a run it stopped only after something was stored:
  * "Cancelled. The renewed token was stored first: Yandex had already answered."
  */
 export function stoppedAfter(reason: unknown, stored: string): unknown {
-  if (!(reason instanceof CancelledError || reason instanceof TerminatedError)) return reason;
+  if (!(reason instanceof UserError) || !isInterruption(reason)) return reason;
   const first = reason.message.replace(/ Nothing was stored\.$/, '');
   const Kind = reason.constructor as new (message: string) => UserError;
   return new Kind(`${first} ${stored}`);

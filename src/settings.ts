@@ -15,8 +15,8 @@ export const DEFAULT_LOGIN_URL = 'https://login.yandex.ru';
 /** Yandex Cloud's IAM API, where an OAuth token is exchanged for an IAM token (POST /iam/v1/tokens). */
 export const DEFAULT_IAM_URL = 'https://iam.api.cloud.yandex.net';
 export const DEFAULT_PORT = 8765;
-export const DEFAULT_PROFILE = 'default';
-export const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
+const DEFAULT_PROFILE = 'default';
+const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
 export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
 export const DEFAULT_EMULATOR_PORT = 8766;
 /** A variable name a shell could set and read (exec --env): letters, digits and `_`, not starting with a digit. */

@@ -3,7 +3,7 @@
 // modes, and that it never writes to stdout or stderr.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
   CancelledError,
@@ -20,24 +20,14 @@ import {
   type TokenRecord,
 } from 'yandex-token';
 import { browseConsent, type Emulator } from '../src/emulator/index.ts';
-import { browserEnv, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, writeConfig, ROOT, runCli, type Home } from './support/harness.ts';
+import { browserEnv, credentials, DEMO_CLIENT, fakeYandex, freePort, issuedRecord, makeHome, writeConfig, ROOT, runCli, type Home } from './support/harness.ts';
 
 const HOUR = 3600 * 1000;
 
 /** A record as login stores it, for a token the emulator really issued. */
 function storedRecord(yandex: Emulator, expiresInMs = HOUR, overrides: Partial<TokenRecord> = {}): TokenRecord {
-  const issued = yandex.issueToken({ expiresIn: 3600, deviceId: 'yt-api-test-device' });
-  return {
-    accessToken: issued.access_token,
-    refreshToken: issued.refresh_token,
-    tokenType: 'bearer',
-    expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
-    clientId: DEMO_CLIENT.id,
-    clientSecret: DEMO_CLIENT.secret,
-    login: 'demo.user',
-    obtainedAt: new Date(Date.now() - HOUR).toISOString(),
-    ...overrides,
-  };
+  const issue = { expiresIn: 3600, deviceId: 'yt-api-test-device' };
+  return issuedRecord(yandex, { expiresInMs, ageMs: HOUR, issue, record: { tokenType: 'bearer', login: 'demo.user', ...overrides } });
 }
 
 function stored(home: Home, profile = 'default'): TokenRecord {

@@ -3,7 +3,7 @@
 // the token; and the hint that login prints when the browser keeps it waiting.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { credentials, fakeYandex, freePort, makeHome, startCli } from './support/harness.ts';
 import { runCommand, testClock } from './support/in-process.ts';
 
@@ -11,6 +11,16 @@ const SCRIPT = '<script>alert(document.cookie)</script>';
 
 function authorizeUrlFrom(stderr: string): URL {
   return new URL(/(http:\/\/\S+\/authorize\?\S+)/.exec(stderr)![1]!);
+}
+
+/** A loopback login (the built CLI) waiting for its callback on a port of its own, and the authorize URL it printed. */
+async function startLogin(t: TestContext, extra: string[] = []) {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const port = await freePort();
+  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser', ...extra], home.env);
+  const url = authorizeUrlFrom(await running.waitForStderr(/Waiting up to/));
+  return { yandex, home, port, running, url };
 }
 
 /** The headers every callback page must carry. */
@@ -31,11 +41,7 @@ function assertNoMarkupFrom(html: string, what: string): void {
 }
 
 test('forged requests with <script> get a fixed 400 page that echoes nothing; the real error page escapes it', async (t) => {
-  const yandex = await fakeYandex(t);
-  const home = makeHome(t, yandex);
-  const port = await freePort();
-  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser'], home.env);
-  const url = authorizeUrlFrom(await running.waitForStderr(/Waiting up to/));
+  const { port, running, url } = await startLogin(t);
   const state = url.searchParams.get('state')!;
   const callback = (params: Record<string, string>, path = '/callback') => {
     const target = new URL(`http://127.0.0.1:${port}${path}`);
@@ -75,11 +81,7 @@ test('forged requests with <script> get a fixed 400 page that echoes nothing; th
 });
 
 test('the success page says who logged in, and neither the code nor the token', async (t) => {
-  const yandex = await fakeYandex(t);
-  const home = makeHome(t, yandex);
-  const port = await freePort();
-  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser'], home.env);
-  const url = authorizeUrlFrom(await running.waitForStderr(/Waiting up to/));
+  const { yandex, home, running, url } = await startLogin(t);
 
   // The browser's part by hand, so that the callback page's headers can be read.
   const consent = await (await fetch(`${yandex.url}/authorize${url.search}`)).text();
@@ -147,11 +149,7 @@ test('after a while without the browser, one line suggests --device or --no-loca
 });
 
 test('an error redirect without our state is told on stderr at once, escaped, once per error; the wait goes on', async (t) => {
-  const yandex = await fakeYandex(t);
-  const home = makeHome(t, yandex);
-  const port = await freePort();
-  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser'], home.env);
-  const url = authorizeUrlFrom(await running.waitForStderr(/Waiting up to/));
+  const { port, running, url } = await startLogin(t);
   const state = url.searchParams.get('state')!;
   const callback = (params: Record<string, string>) => fetch(`http://127.0.0.1:${port}/callback?${new URLSearchParams(params)}`);
   const notices = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('A redirect to '));
@@ -195,11 +193,7 @@ test('Accept-Language: ru gets the pages in Russian (ours and the emulator\'s); 
   assert.equal(pageLanguage('ru;q=0,de'), 'en');
   assert.equal(pageLanguage(undefined), 'en');
 
-  const yandex = await fakeYandex(t);
-  const home = makeHome(t, yandex);
-  const port = await freePort();
-  const running = startCli(['login', ...credentials(), '--port', String(port), '--no-browser', '--timeout', '5'], home.env);
-  const url = authorizeUrlFrom(await running.waitForStderr(/Waiting up to/));
+  const { yandex, port, running, url } = await startLogin(t, ['--timeout', '5']);
   const ru = { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.8' };
   // Our listener's page for a request without the login's state.
   const stray = await fetch(`http://127.0.0.1:${port}/callback?code=x&state=forged`, { headers: ru });

@@ -5,27 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { TokenRecord } from '../src/token/record.ts';
 import { credentials, fakeYandex, makeHome } from './support/harness.ts';
-import { runCommand, testClock } from './support/in-process.ts';
-
-/** fetch that hands the person's side to `onPoll` (the code shown, and how many polls came so far). */
-function watchingFetch(onPoll: (userCode: string, polls: number) => void): typeof fetch {
-  let userCode = '';
-  let polls = 0;
-  return async (input, init) => {
-    const url = String(input instanceof Request ? input.url : input);
-    const body = init?.body instanceof URLSearchParams ? init.body : undefined;
-    if (url.endsWith('/token') && body?.get('grant_type') === 'device_code') onPoll(userCode, ++polls);
-    const response = await fetch(input, init);
-    if (url.endsWith('/device/code')) userCode = ((await response.clone().json()) as { user_code: string }).user_code;
-    return response;
-  };
-}
+import { devicePerson, runCommand, testClock } from './support/in-process.ts';
 
 test("login --device at Yandex's 5 s interval: three polls, then allowed; no real wait", async (t) => {
   const clock = testClock();
   const yandex = await fakeYandex(t, { deviceIntervalSeconds: 5, deviceExpiresInSeconds: 300, now: clock.now });
   const home = makeHome(t, yandex);
-  const fetch = watchingFetch((code, polls) => {
+  const fetch = devicePerson((code, polls) => {
     if (polls === 3) assert.ok(yandex.decideDevice(code, true));
   });
   const result = await runCommand(['login', '--device', ...credentials(), '--no-browser'], home.env, { clock, fetch });

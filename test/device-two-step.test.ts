@@ -1,14 +1,14 @@
 // The device login in two steps, for CI jobs and programs: `login --device --no-wait --json` keeps the code
 // pending in the config and exits; `login --device --poll` finishes it (0), is still waiting (3), or ends
-// it (1). Against the emulator, with 1 s intervals.
+// it (1). In-process against the emulator, with 1 s intervals on a test clock both share.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import type { Emulator, EmulatorOptions } from '../src/emulator/index.ts';
 import type { ConfigData } from '../src/store/read.ts';
 import type { TokenRecord } from '../src/token/record.ts';
-import { DEMO_CLIENT, credentials, fakeYandex, makeHome, startCli, type Home, type RunResult } from './support/harness.ts';
-import { runCommand } from './support/in-process.ts';
+import { DEMO_CLIENT, credentials, fakeYandex, makeHome, type Home, type RunResult } from './support/harness.ts';
+import { devicePerson, runCommand, testClock } from './support/in-process.ts';
 
 interface CodeJson {
   user_code: string;
@@ -25,13 +25,24 @@ function polls(yandex: Emulator) {
   return yandex.requests.filter((r) => r.path === '/token' && r.form.grant_type === 'device_code');
 }
 
-async function setUp(t: TestContext, extra: string[] = [], options: EmulatorOptions = {}) {
-  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, ...options });
+/**
+ * The emulator and every run of a test on one test clock: --poll keeps Yandex's interval since the last
+ * poll (or --no-wait), and that wait passes at once. `run` runs a command on that clock.
+ */
+async function onClock(t: TestContext, options: EmulatorOptions = {}) {
+  const clock = testClock();
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, ...options, now: clock.now });
   const home = makeHome(t, yandex);
-  const started = await runCommand(['login', '--device', '--no-wait', '--json', ...credentials(), ...extra], home.env);
+  const run = (args: string[], env = home.env, fetch?: typeof globalThis.fetch) => runCommand(args, env, { clock, fetch });
+  return { clock, yandex, home, run };
+}
+
+async function setUp(t: TestContext, extra: string[] = [], options: EmulatorOptions = {}) {
+  const { yandex, home, run } = await onClock(t, options);
+  const started = await run(['login', '--device', '--no-wait', '--json', ...credentials(), ...extra]);
   assert.equal(started.code, 0, started.stderr);
   const code = JSON.parse(started.stdout) as CodeJson;
-  return { yandex, home, started, code };
+  return { yandex, home, started, code, run };
 }
 
 function assertExit(result: RunResult, code: number, pattern: RegExp): void {
@@ -42,15 +53,14 @@ function assertExit(result: RunResult, code: number, pattern: RegExp): void {
 }
 
 test('--no-wait --json prints the code as JSON and exits 0; --poll is 3 while pending, then 0 and stores the token', async (t) => {
-  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
-  const home = makeHome(t, yandex);
+  const { yandex, home, run } = await onClock(t);
   // A working login already in the profile: a pending one must not replace it until it succeeds.
   const old = yandex.issueToken({ expiresIn: 3600 });
   const working: TokenRecord = { accessToken: old.access_token, clientId: DEMO_CLIENT.id, obtainedAt: new Date().toISOString() };
   mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
   writeFileSync(home.configFile, JSON.stringify({ profiles: { default: working }, deviceIds: {} }), { mode: 0o600 });
 
-  const started = await runCommand(['login', '--device', '--no-wait', '--json', ...credentials(), '--scope', 'cloud_api:disk.read'], home.env);
+  const started = await run(['login', '--device', '--no-wait', '--json', ...credentials(), '--scope', 'cloud_api:disk.read']);
   assert.equal(started.code, 0, started.stderr);
   const code = JSON.parse(started.stdout) as CodeJson;
   assert.deepEqual(Object.keys(code).sort(), ['expires_in', 'interval', 'user_code', 'verification_url']);
@@ -68,15 +78,15 @@ test('--no-wait --json prints the code as JSON and exits 0; --poll is 3 while pe
   assert.equal(pending.userCode, code.user_code);
   assert.equal(pending.clientId, DEMO_CLIENT.id);
   assert.equal(pending.scope, 'cloud_api:disk.read');
-  assert.equal((await runCommand(['print'], home.env)).stdout, `${old.access_token}\n`, 'print keeps printing the working token');
+  assert.equal((await run(['print'])).stdout, `${old.access_token}\n`, 'print keeps printing the working token');
 
-  const waiting = await runCommand(['login', '--device', '--poll'], home.env);
+  const waiting = await run(['login', '--device', '--poll']);
   assertExit(waiting, 3, new RegExp(`^The code ${code.user_code} has not been entered at .* yet \\(it expires in .*\\)\\. Run \`yandex-token login --device --poll\` again`));
   assert.equal(polls(yandex).length, 1, '--poll polls once');
   assert.equal(readConfig(home).profiles.default!.accessToken, old.access_token);
 
   assert.ok(yandex.decideDevice(code.user_code, true));
-  const done = await runCommand(['login', '--device', '--poll'], home.env);
+  const done = await run(['login', '--device', '--poll']);
   assert.equal(done.code, 0, done.stderr);
   assert.equal(done.stdout, '');
   assert.match(done.stderr, /Logged in as demo\.user\. Token saved to /);
@@ -85,27 +95,23 @@ test('--no-wait --json prints the code as JSON and exits 0; --poll is 3 while pe
   assert.equal(after.profiles.default!.scope, 'cloud_api:disk.read');
   assert.equal(after.profiles.default!.deviceId, pending.deviceId);
   assert.deepEqual(after.pending, {}, 'the pending login is gone');
-  assert.equal((await runCommand(['print'], home.env)).stdout, `${after.profiles.default!.accessToken}\n`);
+  assert.equal((await run(['print'])).stdout, `${after.profiles.default!.accessToken}\n`);
 
   // The polls kept Yandex's interval across runs (a lower bound, so never flaky).
   const at = polls(yandex).map((r) => r.at);
   assert.ok(at[1]! - at[0]! >= 950, `second poll ${at[1]! - at[0]!} ms after the first`);
 
-  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 1, /^No device login is pending: start one with `yandex-token login --device --no-wait`/);
+  assertExit(await run(['login', '--device', '--poll']), 1, /^No device login is pending: start one with `yandex-token login --device --no-wait`/);
 });
 
 test('--poll --timeout keeps polling until the code is allowed', async (t) => {
-  const { yandex, home, code } = await setUp(t, ['--profile', 'ci']);
-  const running = startCli(['login', '--device', '--poll', '--timeout', '60', '--profile', 'ci'], home.env, { timeoutMs: 60_000 });
-  const deadline = Date.now() + 15_000;
-  while (polls(yandex).length < 2) {
-    assert.ok(Date.now() < deadline, 'polls arrive');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.ok(yandex.decideDevice(code.user_code, true));
-  const result = await running.done;
+  const { yandex, home, code, run } = await setUp(t, ['--profile', 'ci']);
+  // The person allows the code before the second poll.
+  const person = devicePerson((_userCode, poll) => poll === 2 && assert.ok(yandex.decideDevice(code.user_code, true)));
+  const result = await run(['login', '--device', '--poll', '--timeout', '60', '--profile', 'ci'], home.env, person);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /Logged in as demo\.user\./);
+  assert.equal(polls(yandex).length, 2);
   const config = readConfig(home);
   assert.ok(config.profiles.ci);
   assert.equal(config.pending?.ci, undefined);
@@ -113,39 +119,39 @@ test('--poll --timeout keeps polling until the code is allowed', async (t) => {
 });
 
 test('declined on the page, in RFC 8628\'s words: --poll exits 1 saying to start again, and the pending code is dropped', async (t) => {
-  const { yandex, home, code } = await setUp(t, [], { deviceErrors: 'rfc8628' });
+  const { yandex, home, code, run } = await setUp(t, [], { deviceErrors: 'rfc8628' });
   assert.ok(yandex.decideDevice(code.user_code, false));
-  const result = await runCommand(['login', '--device', '--poll'], home.env);
+  const result = await run(['login', '--device', '--poll']);
   assertExit(result, 1, /^Access was declined on the Yandex page\. Nothing was stored; run `yandex-token login --device --no-wait` again/);
   const config = readConfig(home);
   assert.deepEqual(config.pending, {});
   assert.deepEqual(config.profiles, {});
-  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 1, /^No device login is pending/);
+  assertExit(await run(['login', '--device', '--poll']), 1, /^No device login is pending/);
 });
 
 test('expired, as Yandex says or by the clock: --poll exits 1 saying to start again, and the pending code is dropped', async (t) => {
-  const { yandex, home } = await setUp(t);
+  const { yandex, home, run } = await setUp(t);
   yandex.expireDeviceCodes();
-  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 1, /expired.*`yandex-token login --device --no-wait`/);
+  assertExit(await run(['login', '--device', '--poll']), 1, /expired.*`yandex-token login --device --no-wait`/);
   assert.deepEqual(readConfig(home).pending, {});
 
   // A code whose lifetime has passed is not polled at all.
-  const again = await runCommand(['login', '--device', '--no-wait', ...credentials()], home.env);
+  const again = await run(['login', '--device', '--no-wait', ...credentials()]);
   assert.equal(again.code, 0, again.stderr);
   const config = readConfig(home);
   config.pending!.default!.expiresAt = new Date(Date.now() - 1000).toISOString();
   writeFileSync(home.configFile, JSON.stringify(config), { mode: 0o600 });
   const before = polls(yandex).length;
-  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 1, /^The code expired \(it lives 5 min\) before access was allowed\. Run `yandex-token login --device --no-wait` again/);
+  assertExit(await run(['login', '--device', '--poll']), 1, /^The code expired \(it lives 5 min\) before access was allowed\. Run `yandex-token login --device --no-wait` again/);
   assert.equal(polls(yandex).length, before, 'no poll for a dead code');
   assert.deepEqual(readConfig(home).pending, {});
 });
 
 test('declined or expired, as Yandex is known to answer (invalid_grant): --poll exits 1 saying to start again, the code is dropped', async (t) => {
-  const { yandex, home, code } = await setUp(t);
+  const { yandex, home, code, run } = await setUp(t);
   assert.ok(yandex.decideDevice(code.user_code, false));
   assertExit(
-    await runCommand(['login', '--device', '--poll'], home.env),
+    await run(['login', '--device', '--poll']),
     1,
     /^Yandex answered invalid_grant \(The user denied access\): the code expired or was declined, and Yandex no longer accepts it\. Run `yandex-token login --device --no-wait` again and enter the new code\.$/,
   );
@@ -154,16 +160,16 @@ test('declined or expired, as Yandex is known to answer (invalid_grant): --poll 
 });
 
 test('slow_down during --poll: exit 3, and the longer interval is kept for the next run', async (t) => {
-  const { yandex, home } = await setUp(t);
+  const { yandex, home, run } = await setUp(t);
   yandex.slowDownNextPoll();
-  assertExit(await runCommand(['login', '--device', '--poll'], home.env), 3, /again in 6 s or more\.$/);
+  assertExit(await run(['login', '--device', '--poll']), 3, /again in 6 s or more\.$/);
   assert.equal(readConfig(home).pending!.default!.interval, 6);
 });
 
 test('--poll with nothing pending, in another profile, and flags that do not fit: exit 1 before any request', async (t) => {
-  const { yandex, home } = await setUp(t);
+  const { yandex, home, run } = await setUp(t);
   const requests = yandex.requests.length;
-  assertExit(await runCommand(['login', '--device', '--poll', '--profile', 'other'], home.env), 1, /^No device login is pending \(profile "other"\): start one with `yandex-token login --device --no-wait --profile other`/);
+  assertExit(await run(['login', '--device', '--poll', '--profile', 'other']), 1, /^No device login is pending \(profile "other"\): start one with `yandex-token login --device --no-wait --profile other`/);
   const refused: [string[], RegExp][] = [
     [['login', '--no-wait', ...credentials()], /^--no-wait is for the two-step device login: pass it with --device/],
     [['login', '--poll'], /^--poll is for the two-step device login/],
@@ -204,9 +210,9 @@ test('--help names --no-wait, --poll, --json and exit code 3', async (t) => {
 });
 
 test('status shows a pending device login (never its device code): alone it is not-logged-in, exit 4', async (t) => {
-  const { home, code } = await setUp(t);
+  const { home, code, run } = await setUp(t);
   const { deviceCode, expiresAt } = readConfig(home).pending!.default!;
-  const human = await runCommand(['status'], home.env);
+  const human = await run(['status']);
   assert.equal(human.code, 4, human.stderr);
   assert.equal(human.stdout, '');
   const when = expiresAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
@@ -216,7 +222,7 @@ test('status shows a pending device login (never its device code): alone it is n
   );
   assert.match(human.stderr.trim().split('\n').at(-1) ?? '', /^Not logged in yet: a device login is pending; enter its code, then run `yandex-token login --device --poll`\.$/);
 
-  const json = await runCommand(['status', '--json'], home.env);
+  const json = await run(['status', '--json']);
   assert.equal(json.code, 4, json.stderr);
   const report = JSON.parse(json.stdout) as { profiles: { profile: string; state: string; pendingDeviceLogin: Record<string, unknown> | null }[] };
   assert.equal(report.profiles.length, 1);
@@ -231,7 +237,7 @@ test('status shows a pending device login (never its device code): alone it is n
   for (const run of [human, json]) assert.ok(!`${run.stdout}${run.stderr}`.includes(deviceCode), 'the device code is never shown');
 
   // Another profile has nothing pending.
-  const other = await runCommand(['status', '--json', '--profile', 'other'], home.env);
+  const other = await run(['status', '--json', '--profile', 'other']);
   assert.equal(other.code, 4);
   assert.equal((JSON.parse(other.stdout) as { profiles: { pendingDeviceLogin: unknown }[] }).profiles[0]!.pendingDeviceLogin, null);
 });
@@ -265,11 +271,11 @@ test('status beside a working token: the token is reported as before and the pen
 });
 
 test('a pending login keeps the server its code came from: --poll asks it even when the environment no longer names it', async (t) => {
-  const { yandex, home, code } = await setUp(t);
+  const { yandex, home, code, run } = await setUp(t);
   assert.equal(readConfig(home).pending!.default!.oauthUrl, yandex.url);
   assert.ok(yandex.decideDevice(code.user_code, true));
   const { YANDEX_OAUTH_URL: _oauth, YANDEX_LOGIN_URL: _login, ...withoutUrls } = home.env;
-  const done = await runCommand(['login', '--device', '--poll'], withoutUrls);
+  const done = await run(['login', '--device', '--poll'], withoutUrls);
   assert.equal(done.code, 0, done.stderr);
   assert.equal(polls(yandex).length, 1, 'the emulator was polled, not Yandex');
   const record = readConfig(home).profiles.default!;
@@ -279,10 +285,10 @@ test('a pending login keeps the server its code came from: --poll asks it even w
 });
 
 test('--poll --timeout through an outage: it says so, keeps polling, and logs in when Yandex answers again', async (t) => {
-  const { yandex, home, code } = await setUp(t);
+  const { yandex, code, run } = await setUp(t);
   assert.ok(yandex.decideDevice(code.user_code, true));
   yandex.fail('/token', 'server-error', 1);
-  const done = await runCommand(['login', '--device', '--poll', '--timeout', '10'], home.env);
+  const done = await run(['login', '--device', '--poll', '--timeout', '10']);
   assert.equal(done.code, 0, done.stderr);
   assert.match(done.stderr, /^Warning: http:\/\/127\.0\.0\.1:\d+ answered HTTP 503 \(a server error\) while waiting for the code to be entered on the Yandex page\. Still trying for up to 10 s \(--timeout\)\.$/m);
   assert.match(done.stderr, /^Yandex can be reached again; still waiting for the code to be entered\.$/m);
@@ -291,9 +297,9 @@ test('--poll --timeout through an outage: it says so, keeps polling, and logs in
 });
 
 test('--poll with the same --client-id and --client-secret as --no-wait (one CI script, both steps): accepted', async (t) => {
-  const { yandex, home, code } = await setUp(t);
+  const { yandex, code, run } = await setUp(t);
   assert.ok(yandex.decideDevice(code.user_code, true));
-  const result = await runCommand(['login', '--device', '--poll', ...credentials()], home.env);
+  const result = await run(['login', '--device', '--poll', ...credentials()]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /Logged in as demo\.user\./);
 });

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BIN, ROOT, browserEnv, browserPage, DEMO_CLIENT, freePort, makeHome, startCli, type Running } from './support/harness.ts';
 import { requireProgram } from './support/e2e.ts';
-import { runCommand } from './support/in-process.ts';
+import { runCommand, testClock } from './support/in-process.ts';
 
 interface EmulatorInfo {
   url: string;
@@ -192,7 +192,7 @@ test('login --demo on a machine with no display and no BROWSER plays the browser
 test('login --demo --device: the device login against the emulator, the code entered by the demo itself on a machine with no display', async (t) => {
   const home = makeHome(t);
   delete home.env.BROWSER;
-  const result = await runCommand(['login', '--demo', '--device'], home.env);
+  const result = await runCommand(['login', '--demo', '--device'], home.env, { clock: testClock() });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /the real device login/);
   assert.match(result.stderr, /the demo plays the person too: it enters the code at the device page/);

@@ -10,7 +10,7 @@ import type { ForwardedSignal, ProgramEnd } from '../src/child.ts';
 import type { Context } from '../src/context.ts';
 import type { Emulator } from '../src/emulator/index.ts';
 import type { TokenRecord } from '../src/token/record.ts';
-import { DEMO_CLIENT, assertCleanFailure, fakeYandex, makeHome, runCli, startCli, writeConfig, type Home } from './support/harness.ts';
+import { assertCleanFailure, fakeYandex, issuedRecord, makeHome, runCli, startCli, writeConfig, type Home } from './support/harness.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -18,18 +18,12 @@ const NODE = process.execPath;
 
 /** A live token the emulator issued, stored as login would have stored it `ageMs` ago. */
 function stored(yandex: Emulator, options: { expiresInMs?: number; ageMs?: number } = {}): TokenRecord {
-  const issued = yandex.issueToken({ expiresIn: 3600, deviceId: 'yt-exec-device' });
-  return {
-    accessToken: issued.access_token,
-    refreshToken: issued.refresh_token,
-    tokenType: 'bearer',
-    expiresAt: new Date(Date.now() + (options.expiresInMs ?? 300 * DAY)).toISOString(),
-    clientId: DEMO_CLIENT.id,
-    clientSecret: DEMO_CLIENT.secret,
-    login: 'demo.user',
-    obtainedAt: new Date(Date.now() - (options.ageMs ?? 0)).toISOString(),
-    deviceId: 'yt-exec-device',
-  };
+  return issuedRecord(yandex, {
+    expiresInMs: options.expiresInMs ?? 300 * DAY,
+    ageMs: options.ageMs,
+    issue: { expiresIn: 3600, deviceId: 'yt-exec-device' },
+    record: { tokenType: 'bearer', login: 'demo.user', deviceId: 'yt-exec-device' },
+  });
 }
 
 function storedToken(home: Home, profile = 'default'): TokenRecord {

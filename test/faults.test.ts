@@ -37,12 +37,13 @@ import {
   credentials,
   fakeYandex,
   freePort,
+  issuedRecord,
   makeHome,
   tempDir,
   type Home,
   type RunResult,
 } from './support/harness.ts';
-import { runCommand } from './support/in-process.ts';
+import { runCommand, testClock } from './support/in-process.ts';
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -52,16 +53,7 @@ const HOUR = 3_600_000;
 
 /** A record for a token the emulator really issued, expired an hour ago unless said otherwise. */
 function issued(yandex: Emulator, expiresInMs = -HOUR): TokenRecord {
-  const token = yandex.issueToken({ expiresIn: 3600 });
-  return {
-    accessToken: token.access_token,
-    refreshToken: token.refresh_token,
-    expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
-    clientId: DEMO_CLIENT.id,
-    clientSecret: DEMO_CLIENT.secret,
-    login: 'demo.user',
-    obtainedAt: new Date(Date.now() - HOUR).toISOString(),
-  };
+  return issuedRecord(yandex, { expiresInMs, ageMs: HOUR, issue: { expiresIn: 3600 }, record: { login: 'demo.user' } });
 }
 
 function writeRaw(home: Home, content: string | Buffer): Buffer {
@@ -313,7 +305,7 @@ for (const [name, answer, field] of HOSTILE_TOKENS) {
 
     const pasted = await runCommand(['login', '--no-localhost', ...credentials(), '--profile', 'pasted'], home.env, { input: 'code-1234567\n' });
     assertCleanFailure(pasted, 1, refused(field, 'exchanging the pasted code for a token'));
-    const device = await runCommand(['login', '--device', ...credentials(), '--profile', 'device'], home.env);
+    const device = await runCommand(['login', '--device', ...credentials(), '--profile', 'device'], home.env, { clock: testClock() });
     assertCleanFailure(device, 1, refused(field, 'waiting for the code to be entered on the Yandex page'));
     const after = JSON.parse(readFileSync(home.configFile, 'utf8'));
     assert.deepEqual(Object.keys(after.profiles), ['default'], 'no profile was added');
@@ -354,7 +346,7 @@ test('expires_in that is not a sensible number of seconds leaves the expiry unkn
   }
   // The login that failed after consent in the issue: device login with expires_in 1e20.
   fake.answer = { access_token: 'y0_device', expires_in: 1e20 };
-  const device = await runCommand(['login', '--device', ...credentials(), '--profile', 'device'], home.env);
+  const device = await runCommand(['login', '--device', ...credentials(), '--profile', 'device'], home.env, { clock: testClock() });
   assert.equal(device.code, 0, device.stderr);
   assert.match(device.stderr, /Logged in as demo\.user/);
 });

@@ -1,13 +1,14 @@
-// Black-box runs of the logins that need no listener (--device, --no-localhost) and of the advice for
-// remote machines, against the emulator. Device intervals are 1 s to stay fast.
+// The logins that need no listener (--device, --no-localhost) and the advice for remote machines, against
+// the emulator. Device logins run in-process on a test clock the emulator shares (no real 1 s waits); a
+// process only where one shows something more (Ctrl-C, stdin left open).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import type { Emulator, LoggedRequest } from '../src/emulator/index.ts';
+import type { Emulator, EmulatorOptions, LoggedRequest } from '../src/emulator/index.ts';
 import { BIN, credentials, DEMO_CLIENT, fakeYandex, freePort, makeHome, startCli, type Home, type Running } from './support/harness.ts';
-import { runCommand, testClock } from './support/in-process.ts';
+import { devicePerson, runCommand, testClock } from './support/in-process.ts';
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -57,17 +58,32 @@ async function enterCodeOnPage(url: string, userCode: string, decision: 'allow' 
   return decided.text();
 }
 
-test('--device: the code is entered on the device page and allowed; stored like the loopback login', async (t) => {
-  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+/**
+ * `login --device` in-process, on a test clock the emulator shares (its 1 s interval costs no waiting);
+ * `onPoll` is the person, acting before the poll of its choosing goes out.
+ */
+async function deviceLogin(t: TestContext, options: EmulatorOptions, onPoll: (yandex: Emulator, userCode: string, poll: number) => unknown, extra: string[] = []) {
+  const clock = testClock();
+  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, ...options, now: clock.now });
   const home = makeHome(t, yandex);
-  const { running, userCode, url } = await startDeviceLogin(yandex, home, ['--scope', 'cloud_api:disk.read', '--device-name', 'CI box']);
-  assert.equal(url, `${yandex.url}/device`);
-  await until(() => polls(yandex).length >= 1, 'the first poll');
-  assert.match(await enterCodeOnPage(url, userCode, 'allow'), /Access allowed/);
-  const result = await running.done;
+  const fetch = devicePerson((userCode, poll) => onPoll(yandex, userCode, poll));
+  const result = await runCommand(['login', '--device', ...credentials(), '--no-browser', ...extra], home.env, { clock, fetch });
+  return { yandex, home, result };
+}
+
+test('--device: the code is entered on the device page and allowed; stored like the loopback login', async (t) => {
+  const { yandex, home, result } = await deviceLogin(
+    t,
+    {},
+    async (yandex, userCode, poll) => {
+      if (poll === 2) assert.match(await enterCodeOnPage(`${yandex.url}/device`, userCode, 'allow'), /Access allowed/);
+    },
+    ['--scope', 'cloud_api:disk.read', '--device-name', 'CI box'],
+  );
 
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, '');
+  assert.match(result.stderr, new RegExp(`open ${escape(yandex.url)}/device in a browser`));
   assert.match(result.stderr, new RegExp(`Logged in as demo\\.user\\. Token saved to ${escape(home.configFile)}\\.\\n$`));
   assert.match(result.stderr, /the code expires in 5 min/);
   assert.ok(!result.stderr.includes('\r'), 'no countdown without a terminal');
@@ -87,7 +103,7 @@ test('--device: the code is entered on the device page and allowed; stored like 
     assert.equal(poll.form.client_secret, DEMO_CLIENT.secret);
     assert.equal(poll.form.device_id, asked.form.device_id);
   }
-  assert.ok(gaps(yandex).every((gap) => gap >= 1000 - 50), `polls no faster than the 1 s interval: ${gaps(yandex)}`);
+  assert.ok(gaps(yandex).every((gap) => gap >= 1000), `polls no faster than the 1 s interval: ${gaps(yandex)}`);
   assert.equal(yandex.counts.slow_down, undefined, 'the emulator never had to say slow_down');
 
   const record = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.default;
@@ -101,12 +117,9 @@ test('--device: the code is entered on the device page and allowed; stored like 
 });
 
 test('--device: denied on the page (invalid_grant, as Yandex is known to answer) is exit 1, one sentence, nothing stored', async (t) => {
-  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
-  const home = makeHome(t, yandex);
-  const { running, userCode } = await startDeviceLogin(yandex, home);
-  await until(() => polls(yandex).length >= 1, 'the first poll');
-  assert.ok(yandex.decideDevice(userCode, false));
-  const result = await running.done;
+  const { home, result } = await deviceLogin(t, {}, (yandex, userCode, poll) => {
+    if (poll === 2) assert.ok(yandex.decideDevice(userCode, false));
+  });
   assert.equal(result.code, 1);
   assert.equal(
     result.stderr.trim().split('\n').at(-1),
@@ -116,12 +129,9 @@ test('--device: denied on the page (invalid_grant, as Yandex is known to answer)
 });
 
 test('--device: denied on the page, in RFC 8628\'s words (access_denied), is exit 1, one sentence, nothing stored', async (t) => {
-  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, deviceErrors: 'rfc8628' });
-  const home = makeHome(t, yandex);
-  const { running, userCode } = await startDeviceLogin(yandex, home);
-  await until(() => polls(yandex).length >= 1, 'the first poll');
-  assert.ok(yandex.decideDevice(userCode, false));
-  const result = await running.done;
+  const { home, result } = await deviceLogin(t, { deviceErrors: 'rfc8628' }, (yandex, userCode, poll) => {
+    if (poll === 2) assert.ok(yandex.decideDevice(userCode, false));
+  });
   assert.equal(result.code, 1);
   assert.equal(result.stderr.trim().split('\n').at(-1), 'Access was declined on the Yandex page. Nothing was stored; run `yandex-token login --device` again to retry.');
   assert.ok(!existsSync(home.configFile));
@@ -132,12 +142,9 @@ for (const [deviceErrors, pattern] of [
   ['rfc8628', /^Yandex answered expired_token \(Device code has expired\): the code expired before access was allowed\. Run `yandex-token login --device` again/],
 ] as const) {
   test(`--device: a code Yandex reports expired (${deviceErrors}) is exit 1, saying to run again`, async (t) => {
-    const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, deviceErrors });
-    const home = makeHome(t, yandex);
-    const { running } = await startDeviceLogin(yandex, home);
-    await until(() => polls(yandex).length >= 1, 'the first poll');
-    yandex.expireDeviceCodes();
-    const result = await running.done;
+    const { home, result } = await deviceLogin(t, { deviceErrors }, (yandex, _userCode, poll) => {
+      if (poll === 2) yandex.expireDeviceCodes();
+    });
     assert.equal(result.code, 1);
     assert.match(result.stderr.trim().split('\n').at(-1)!, pattern);
     assert.ok(!existsSync(home.configFile));
@@ -145,10 +152,7 @@ for (const [deviceErrors, pattern] of [
 }
 
 test('--device: the wait ends when the code expires by expires_in, without polling on', async (t) => {
-  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1, deviceExpiresInSeconds: 3 });
-  const home = makeHome(t, yandex);
-  const { running } = await startDeviceLogin(yandex, home);
-  const result = await running.done;
+  const { yandex, home, result } = await deviceLogin(t, { deviceExpiresInSeconds: 3 }, () => undefined);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /the code expires in 3 s/);
   assert.match(result.stderr.trim().split('\n').at(-1)!, /expired.*Run `yandex-token login --device` again and enter the new code\.$/);
@@ -157,22 +161,18 @@ test('--device: the wait ends when the code expires by expires_in, without polli
 });
 
 test('--device: after slow_down the interval grows by 5 s and no poll comes faster than asked', async (t) => {
-  const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
-  const home = makeHome(t, yandex);
-  const { running, userCode } = await startDeviceLogin(yandex, home);
-  await until(() => polls(yandex).length >= 1, 'the first poll');
-  yandex.slowDownNextPoll();
-  await until(() => yandex.counts.slow_down === 1, 'the slow_down answer');
-  const slowed = polls(yandex).length; // the poll that got slow_down
-  assert.ok(yandex.decideDevice(userCode, true));
-  const result = await running.done;
+  // The second poll is answered slow_down; the code is allowed before the third.
+  const { yandex, result } = await deviceLogin(t, {}, (yandex, userCode, poll) => {
+    if (poll === 2) yandex.slowDownNextPoll();
+    if (poll === 3) assert.ok(yandex.decideDevice(userCode, true));
+  });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /Logged in as demo\.user\./);
 
   const between = gaps(yandex);
-  assert.equal(polls(yandex).length, slowed + 1, 'the next poll after slow_down got the token');
-  assert.ok(between.at(-1)! >= 6000 - 50, `the interval grew to 6 s after slow_down: ${between}`);
-  assert.ok(between.every((gap) => gap >= 1000 - 50), `no poll faster than 1 s: ${between}`);
+  assert.equal(polls(yandex).length, 3, 'the next poll after slow_down got the token');
+  assert.ok(between.at(-1)! >= 6000, `the interval grew to 6 s after slow_down: ${between}`);
+  assert.ok(between.every((gap) => gap >= 1000), `no poll faster than 1 s: ${between}`);
   assert.equal(yandex.counts.slow_down, 1, 'the client never polled faster than the grown interval');
 });
 

@@ -32,6 +32,7 @@ import {
   assertCleanFailure,
   writeConfig as writeProfiles,
 } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 // Anything unhandled in this process (the in-process listener tests) fails the last test of the file.
 const unhandled: unknown[] = [];
@@ -295,7 +296,7 @@ test('a token endpoint that sends half an answer and stalls runs into YANDEX_TOK
   const yandex = await fakeYandex(t);
   yandex.fail('/token', 'stall');
   const home = makeHome(t, yandex, { YANDEX_TOKEN_HTTP_TIMEOUT: '1' });
-  const result = await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home), { timeoutMs: 30_000 });
+  const result = await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
   assertCleanFailure(result, 1, /did not answer within 1 s while exchanging the authorization code for a token\. .*raise YANDEX_TOKEN_HTTP_TIMEOUT\.$/);
   assert.ok(!existsSync(home.configFile));
   assert.match((await browserPage(home)).html, /Login failed/);
@@ -319,7 +320,7 @@ test('a broken YANDEX_TOKEN_HTTP_TIMEOUT is named before anything starts', async
   for (const value of ['abc', '0', '-5']) {
     const home = makeHome(t, undefined, { YANDEX_TOKEN_HTTP_TIMEOUT: value });
     assertCleanFailure(await runCli(['print'], home.env), 1, new RegExp(`^YANDEX_TOKEN_HTTP_TIMEOUT must be a positive number of seconds, not "${value}"\\. Fix or unset it\\.$`));
-    assertCleanFailure(await runCli(['login', ...credentials()], home.env), 1, /^YANDEX_TOKEN_HTTP_TIMEOUT must be a positive number/);
+    assertCleanFailure(await runCommand(['login', ...credentials()], home.env), 1, /^YANDEX_TOKEN_HTTP_TIMEOUT must be a positive number/);
   }
 });
 
@@ -328,7 +329,7 @@ for (const mode of ['server-error', 'html', 'reset', 'hang'] as const) {
     const yandex = await fakeYandex(t);
     yandex.fail('/info', mode);
     const home = makeHome(t, yandex, { YANDEX_TOKEN_HTTP_TIMEOUT: '1' });
-    const result = await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home), { timeoutMs: 30_000 });
+    const result = await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /Logged in as your Yandex account\. Token saved to /);
     const stored = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.default;
@@ -435,7 +436,7 @@ for (const [name, content] of WRONG_SHAPES) {
     writeConfig(home, content);
     const before = readFileSync(home.configFile);
     assertCleanFailure(await runCli(['print'], home.env), 1, new RegExp(`^${fileInMessage(home)} (is not valid JSON|does not look like a yandex-token config file)\\. .*left untouched\\.$`));
-    const login = await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
+    const login = await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home));
     assertCleanFailure(login, 1, new RegExp(fileInMessage(home)));
     assert.deepEqual(readFileSync(home.configFile), before, 'byte for byte the same');
   });
@@ -452,7 +453,7 @@ test('a config file that is a named pipe is not read (it would hang): print and 
   if (made.error || made.status !== 0) return t.skip('mkfifo is not available here');
   assertCleanFailure(await runCli(['print'], home.env), 1, NOT_A_FILE(home, 'a named pipe'));
   assertCleanFailure(await runCli(['status'], home.env), 1, NOT_A_FILE(home, 'a named pipe'));
-  assertCleanFailure(await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, NOT_A_FILE(home, 'a named pipe'));
+  assertCleanFailure(await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, NOT_A_FILE(home, 'a named pipe'));
   assert.ok(lstatSync(home.configFile).isFIFO(), 'still the pipe, not replaced');
 });
 
@@ -461,7 +462,7 @@ test('a config file that is a symlink to /dev/zero is not read (it never ends): 
   mkdirSync(home.configDir, { recursive: true, mode: 0o700 });
   symlinkSync('/dev/zero', home.configFile);
   assertCleanFailure(await runCli(['print'], home.env), 1, NOT_A_FILE(home, 'a device'));
-  assertCleanFailure(await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, NOT_A_FILE(home, 'a device'));
+  assertCleanFailure(await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, NOT_A_FILE(home, 'a device'));
   assert.equal(readlinkSync(home.configFile), '/dev/zero', 'the symlink is left alone');
 });
 
@@ -484,7 +485,7 @@ test('a config file over 1 MiB is refused unread, with its size; one just under 
     1,
     new RegExp(`^${fileInMessage(home)} is ${1024 * 1024 + 1} bytes, too large for a yandex-token config file \\(at most 1048576\\); it was not read\\.`),
   );
-  assertCleanFailure(await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, new RegExp(`too large`));
+  assertCleanFailure(await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, new RegExp(`too large`));
   assert.deepEqual(readFileSync(home.configFile), before, 'never overwritten');
   writeConfig(home, body + ' '.repeat(1024 * 1024 - body.length));
   assertCleanFailure(await runCli(['print'], home.env), 4, /^Not logged in/);
@@ -532,7 +533,7 @@ test('a config folder that is a file: print and login exit 1 naming the file', a
   mkdirSync(join(home.dir, 'config'), { recursive: true });
   writeFileSync(home.configDir, 'not a folder');
   assertCleanFailure(await runCli(['print'], home.env), 1, new RegExp(`^Cannot read ${fileInMessage(home)}`));
-  assertCleanFailure(await runCli(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, new RegExp(fileInMessage(home)));
+  assertCleanFailure(await runCommand(['login', ...credentials(), '--port', String(await freePort())], browserEnv(home)), 1, new RegExp(fileInMessage(home)));
   assert.equal(readFileSync(home.configDir, 'utf8'), 'not a folder');
 });
 

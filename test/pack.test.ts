@@ -4,9 +4,10 @@
 // `import { getToken } from 'yandex-token'`, types included. And a fresh project installs an unbuilt clone.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { browserEnv, credentials, fakeYandex, freePort, makeHome, ROOT, tempDir } from './support/harness.ts';
 
 interface Run {
@@ -33,28 +34,31 @@ function npmEnv(): Record<string, string | undefined> {
 const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/yandex-token\.cjs$/, /^dist\/(help|completion)\.json$/, /^dist\/(print|cli|direct)\.cjs\.map$/, /^dist\/[\w/-]+\.c?js$/, /^dist\/[\w/-]+\.d\.ts$/];
 const REQUIRED = ['package.json', 'README.md', 'bin/yandex-token.cjs', 'dist/cli.cjs', 'dist/direct.cjs', 'dist/print.cjs', 'dist/help.json', 'dist/completion.json', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/errors.d.ts'];
 
-test('npm pack ships the bin, dist (JavaScript, .d.ts, the bundles\' maps) and the README, and no tests, sources, other maps or secrets', { timeout: 90_000 }, async (t) => {
-  const out = tempDir(t);
-  // With its scripts, as a person runs it: `prepare` finds dist/ up to date (npm test has just built it) and
-  // leaves it alone while other test files run the CLI from it; prepack/postpack keep `prepare` out.
-  const pack = await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: ROOT, env: npmEnv() });
-  assert.equal(pack.code, 0, pack.stderr);
-  const [report] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string; mode: number }[] }];
-  const files = report.files.map((f) => f.path).sort();
-  for (const path of files) assert.ok(ALLOWED.some((re) => re.test(path)), `${path} should not be in the package`);
-  for (const path of REQUIRED) assert.ok(files.includes(path), `${path} is missing from the package`);
-  assert.ok(!files.some((p) => /(^|\/)(test|src)\//.test(p) || (p.endsWith('.map') && !/^dist\/(print|cli|direct)\.cjs\.map$/.test(p)) || /\.ts$/.test(p.replace(/\.d\.ts$/, ''))), files.join('\n'));
-  assert.ok(!files.some((p) => /(^|\/)(\.npmrc|\.env|config\.json)$|\.(tgz|pem|key)$/.test(p)), files.join('\n'));
-  const bin = report.files.find((f) => f.path === 'bin/yandex-token.cjs')!;
-  assert.equal(bin.mode & 0o111, 0o111, 'the bin is executable');
+interface PackReport {
+  filename: string;
+  files: { path: string; mode: number }[];
+}
 
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  assert.deepEqual(manifest.exports['.'], { types: './dist/index.d.ts', default: './dist/index.js' });
-  assert.equal(manifest.bin['yandex-token'], 'bin/yandex-token.cjs');
-  assert.equal(manifest.scripts.prepare, 'node src/prepare.mjs', 'postpack put `prepare` back');
-  // The README carries the license text (npm shows it), as its last section.
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  assert.match(readme.slice(readme.lastIndexOf('\n## ')), /^\n## License\n\nMIT License\n[\s\S]*Permission is hereby granted, free of charge/);
+/**
+ * `npm pack`, once for the file: its report and the tarball's path. With its scripts, as a person runs it:
+ * `prepare` finds dist/ up to date (npm test has just built it) and leaves it alone while other test files
+ * run the CLI from it; prepack/postpack keep `prepare` out (and change package.json meanwhile, so nothing
+ * here copies it before the pack is done).
+ */
+let packing: Promise<{ report: PackReport; tarball: string }> | undefined;
+let packDir: string | undefined;
+function packOnce(): Promise<{ report: PackReport; tarball: string }> {
+  packing ??= (async () => {
+    packDir = mkdtempSync(join(tmpdir(), 'yandex-token-pack-'));
+    const pack = await run('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: ROOT, env: npmEnv() });
+    assert.equal(pack.code, 0, pack.stderr);
+    const [report] = JSON.parse(pack.stdout) as [PackReport];
+    return { report, tarball: join(packDir, report.filename) };
+  })();
+  return packing;
+}
+after(() => {
+  if (packDir) rmSync(packDir, { recursive: true, force: true });
 });
 
 /** The clone as git holds it: the top level the project keeps, and no node_modules or dist/. */
@@ -65,101 +69,123 @@ function unbuiltClone(into: string): string {
   return clone;
 }
 
-test('a fresh project installs an unbuilt clone (`npm install /path/to/clone`): prepare installs the build tools there and builds', { timeout: 300_000 }, async (t) => {
-  const out = tempDir(t);
-  const clone = unbuiltClone(out);
-  const project = join(out, 'consumer');
-  mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-  let install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', clone], { cwd: project, env: npmEnv(), timeoutMs: 240_000 });
-  if (install.code !== 0 && /ENOTCACHED/.test(install.stderr)) {
-    t.diagnostic('a package was not in npm\'s cache; installing with --prefer-offline');
-    install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', clone], { cwd: project, env: npmEnv(), timeoutMs: 240_000 });
-  }
-  assert.equal(install.code, 0, install.stdout + install.stderr);
-  assert.doesNotMatch(install.stderr, /tsc: not found/);
-  const bin = join(project, 'node_modules', '.bin', 'yandex-token');
-  const version = await run(bin, ['--version'], { cwd: project, env: npmEnv() });
-  assert.equal(version.code, 0, version.stderr);
-  assert.equal(version.stdout, `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
-  const home = makeHome(t);
-  const print = await run(bin, ['print'], { cwd: project, env: home.env });
-  assert.equal(print.code, 4, print.stderr);
-  assert.match(print.stderr, /yandex-token login/);
-});
+// Each test waits on npm and child processes: side by side.
+describe('the package', { concurrency: true }, () => {
+  test('npm pack ships the bin, dist (JavaScript, .d.ts, the bundles\' maps) and the README, and no tests, sources, other maps or secrets', { timeout: 90_000 }, async () => {
+    const { report } = await packOnce();
+    const files = report.files.map((f) => f.path).sort();
+    for (const path of files) assert.ok(ALLOWED.some((re) => re.test(path)), `${path} should not be in the package`);
+    for (const path of REQUIRED) assert.ok(files.includes(path), `${path} is missing from the package`);
+    assert.ok(!files.some((p) => /(^|\/)(test|src)\//.test(p) || (p.endsWith('.map') && !/^dist\/(print|cli|direct)\.cjs\.map$/.test(p)) || /\.ts$/.test(p.replace(/\.d\.ts$/, ''))), files.join('\n'));
+    assert.ok(!files.some((p) => /(^|\/)(\.npmrc|\.env|config\.json)$|\.(tgz|pem|key)$/.test(p)), files.join('\n'));
+    const bin = report.files.find((f) => f.path === 'bin/yandex-token.cjs')!;
+    assert.equal(bin.mode & 0o111, 0o111, 'the bin is executable');
 
-test('a temp project installs the tarball, logs in with its CLI, and imports getToken to get the token', { timeout: 180_000 }, async (t) => {
-  const out = tempDir(t);
-  const pack = await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: ROOT, env: npmEnv() });
-  assert.equal(pack.code, 0, pack.stderr);
-  const tarball = join(out, (JSON.parse(pack.stdout) as [{ filename: string }])[0].filename);
-
-  const project = join(out, 'consumer');
-  mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-  // The dependencies come from npm's cache, filled by `npm ci`; --prefer-offline only if one is missing there.
-  // With scripts allowed: the tarball has none, so npm has nothing to warn about.
-  const flags = ['--no-audit', '--no-fund', '--no-package-lock'];
-  let install = await run('npm', ['install', '--offline', ...flags, tarball], { cwd: project, env: npmEnv(), timeoutMs: 60_000 });
-  if (install.code !== 0 && /ENOTCACHED/.test(install.stderr)) {
-    t.diagnostic('a dependency was not in npm\'s cache; installing with --prefer-offline');
-    install = await run('npm', ['install', '--prefer-offline', ...flags, tarball], { cwd: project, env: npmEnv(), timeoutMs: 120_000 });
-  }
-  assert.equal(install.code, 0, install.stderr);
-  assert.doesNotMatch(install.stderr, /install-scripts|allowScripts/, 'no warning about scripts');
-  const shipped = JSON.parse(readFileSync(join(project, 'node_modules', 'yandex-token', 'package.json'), 'utf8'));
-  assert.equal(shipped.scripts?.prepare, undefined, 'the tarball carries no prepare');
-  assert.match(readFileSync(join(project, 'node_modules', 'yandex-token', 'README.md'), 'utf8'), /## License\n\nMIT License/);
-
-  // Log in with the installed CLI, against the emulator.
-  const yandex = await fakeYandex(t);
-  const home = makeHome(t, yandex);
-  const installedBin = join(project, 'node_modules', '.bin', 'yandex-token');
-  const login = await run(installedBin, ['login', ...credentials(), '--port', String(await freePort()), '--profile', 'packed'], {
-    cwd: project,
-    env: browserEnv(home),
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    assert.deepEqual(manifest.exports['.'], { types: './dist/index.d.ts', default: './dist/index.js' });
+    assert.equal(manifest.bin['yandex-token'], 'bin/yandex-token.cjs');
+    assert.equal(manifest.scripts.prepare, 'node src/prepare.mjs', 'postpack put `prepare` back');
+    // The README carries the license text (npm shows it), as its last section.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    assert.match(readme.slice(readme.lastIndexOf('\n## ')), /^\n## License\n\nMIT License\n[\s\S]*Permission is hereby granted, free of charge/);
   });
-  assert.equal(login.code, 0, login.stderr);
-  const stored = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.packed;
 
-  writeFileSync(
-    join(project, 'index.js'),
-    `import { getToken, getCredentials, NotLoggedInError } from 'yandex-token';
-const token = await getToken({ profile: 'packed' });
-const { login } = await getCredentials({ profile: 'packed' });
-const missing = await getToken({ profile: 'nobody' }).catch((error) => error instanceof NotLoggedInError);
-let deep;
-try { await import('yandex-token/dist/cli.js'); deep = 'importable'; } catch (error) { deep = error.code; }
-console.log(JSON.stringify({ token, login, missing, deep }));
-`,
-  );
-  const script = await run(process.execPath, ['index.js'], { cwd: project, env: home.env });
-  assert.equal(script.code, 0, script.stderr);
-  assert.equal(script.stderr, '');
-  assert.deepEqual(JSON.parse(script.stdout), { token: stored.accessToken, login: 'demo.user', missing: true, deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+  test('a fresh project installs an unbuilt clone (`npm install /path/to/clone`): prepare installs the build tools there and builds', { timeout: 300_000 }, async (t) => {
+    // Not the tarball: package.json as it is once the pack has put `prepare` back.
+    await packOnce();
+    const out = tempDir(t);
+    const clone = unbuiltClone(out);
+    const project = join(out, 'consumer');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+    let install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', clone], { cwd: project, env: npmEnv(), timeoutMs: 240_000 });
+    if (install.code !== 0 && /ENOTCACHED/.test(install.stderr)) {
+      t.diagnostic('a package was not in npm\'s cache; installing with --prefer-offline');
+      install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', clone], { cwd: project, env: npmEnv(), timeoutMs: 240_000 });
+    }
+    assert.equal(install.code, 0, install.stdout + install.stderr);
+    assert.doesNotMatch(install.stderr, /tsc: not found/);
+    const bin = join(project, 'node_modules', '.bin', 'yandex-token');
+    const version = await run(bin, ['--version'], { cwd: project, env: npmEnv() });
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(version.stdout, `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+    const home = makeHome(t);
+    const print = await run(bin, ['print'], { cwd: project, env: home.env });
+    assert.equal(print.code, 4, print.stderr);
+    assert.match(print.stderr, /yandex-token login/);
+  });
 
-  // The declarations: a strict TypeScript consumer compiles against them (and they compile themselves).
-  writeFileSync(
-    join(project, 'check.ts'),
-    `import { getToken, login, OAuthError, NotLoggedInError, type Credentials, type GetTokenOptions } from 'yandex-token';
-const options: GetTokenOptions = { profile: 'packed', onWarning: (message: string) => void message };
-const token: Promise<string> = getToken(options);
-const creds: Promise<Credentials> = login({ clientId: 'id', clientSecret: 'secret', mode: 'device', onDeviceCode: ({ userCode }) => void userCode });
-export function branch(error: unknown): string | undefined {
-  if (error instanceof NotLoggedInError) return error.message;
-  if (error instanceof OAuthError) return error.code;
-  return undefined;
-}
-// @ts-expect-error clientSecret is required
-void login({ clientId: 'id' });
-void token;
-void creds;
-`,
-  );
-  const tsc = await run(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node', 'check.ts'],
-    { cwd: project, env: npmEnv() },
-  );
-  assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
+  test('a temp project installs the tarball, logs in with its CLI, and imports getToken to get the token', { timeout: 180_000 }, async (t) => {
+    const out = tempDir(t);
+    const { tarball } = await packOnce();
+
+    const project = join(out, 'consumer');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+    // The dependencies come from npm's cache, filled by `npm ci`; --prefer-offline only if one is missing there.
+    // With scripts allowed: the tarball has none, so npm has nothing to warn about.
+    const flags = ['--no-audit', '--no-fund', '--no-package-lock'];
+    let install = await run('npm', ['install', '--offline', ...flags, tarball], { cwd: project, env: npmEnv(), timeoutMs: 60_000 });
+    if (install.code !== 0 && /ENOTCACHED/.test(install.stderr)) {
+      t.diagnostic('a dependency was not in npm\'s cache; installing with --prefer-offline');
+      install = await run('npm', ['install', '--prefer-offline', ...flags, tarball], { cwd: project, env: npmEnv(), timeoutMs: 120_000 });
+    }
+    assert.equal(install.code, 0, install.stderr);
+    assert.doesNotMatch(install.stderr, /install-scripts|allowScripts/, 'no warning about scripts');
+    const shipped = JSON.parse(readFileSync(join(project, 'node_modules', 'yandex-token', 'package.json'), 'utf8'));
+    assert.equal(shipped.scripts?.prepare, undefined, 'the tarball carries no prepare');
+    assert.match(readFileSync(join(project, 'node_modules', 'yandex-token', 'README.md'), 'utf8'), /## License\n\nMIT License/);
+
+    // Log in with the installed CLI, against the emulator.
+    const yandex = await fakeYandex(t);
+    const home = makeHome(t, yandex);
+    const installedBin = join(project, 'node_modules', '.bin', 'yandex-token');
+    const login = await run(installedBin, ['login', ...credentials(), '--port', String(await freePort()), '--profile', 'packed'], {
+      cwd: project,
+      env: browserEnv(home),
+    });
+    assert.equal(login.code, 0, login.stderr);
+    const stored = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.packed;
+
+    writeFileSync(
+      join(project, 'index.js'),
+      `import { getToken, getCredentials, NotLoggedInError } from 'yandex-token';
+  const token = await getToken({ profile: 'packed' });
+  const { login } = await getCredentials({ profile: 'packed' });
+  const missing = await getToken({ profile: 'nobody' }).catch((error) => error instanceof NotLoggedInError);
+  let deep;
+  try { await import('yandex-token/dist/cli.js'); deep = 'importable'; } catch (error) { deep = error.code; }
+  console.log(JSON.stringify({ token, login, missing, deep }));
+  `,
+    );
+    const script = await run(process.execPath, ['index.js'], { cwd: project, env: home.env });
+    assert.equal(script.code, 0, script.stderr);
+    assert.equal(script.stderr, '');
+    assert.deepEqual(JSON.parse(script.stdout), { token: stored.accessToken, login: 'demo.user', missing: true, deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+
+    // The declarations: a strict TypeScript consumer compiles against them (and they compile themselves).
+    writeFileSync(
+      join(project, 'check.ts'),
+      `import { getToken, login, OAuthError, NotLoggedInError, type Credentials, type GetTokenOptions } from 'yandex-token';
+  const options: GetTokenOptions = { profile: 'packed', onWarning: (message: string) => void message };
+  const token: Promise<string> = getToken(options);
+  const creds: Promise<Credentials> = login({ clientId: 'id', clientSecret: 'secret', mode: 'device', onDeviceCode: ({ userCode }) => void userCode });
+  export function branch(error: unknown): string | undefined {
+    if (error instanceof NotLoggedInError) return error.message;
+    if (error instanceof OAuthError) return error.code;
+    return undefined;
+  }
+  // @ts-expect-error clientSecret is required
+  void login({ clientId: 'id' });
+  void token;
+  void creds;
+  `,
+    );
+    const tsc = await run(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node', 'check.ts'],
+      { cwd: project, env: npmEnv() },
+    );
+    assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
+  });
 });

@@ -4,7 +4,7 @@
 // explicitly so that no default could bypass loopback unnoticed.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +13,7 @@ import type { Emulator } from '../src/emulator/index.ts';
 import { proxyRoute } from '../src/proxy.ts';
 import { readSettings } from '../src/settings.ts';
 import type { TokenRecord } from '../src/token/record.ts';
-import { DEMO_CLIENT, ROOT, credentials, fakeYandex, freePort, makeHome, writeConfig, runCli, tempDir, type Home, type RunResult } from './support/harness.ts';
+import { ROOT, credentials, fakeYandex, freePort, issuedRecord, makeHome, writeConfig, runCli, tempDir, type RunResult } from './support/harness.ts';
 import { runCommand } from './support/in-process.ts';
 import { requireProgram } from './support/e2e.ts';
 
@@ -107,19 +107,8 @@ async function startBrokenProxy(t: TestContext, mode: 'html' | 'error' | 'refuse
 
 /** A record as login stores it, for a token the emulator issued; expired, so print and refresh must call /token. */
 function expiredRecord(yandex: Emulator): TokenRecord {
-  const issued = yandex.issueToken({ expiresIn: 3600, deviceId: 'yt-test-device-0001', deviceName: 'test box' });
-  return {
-    accessToken: issued.access_token,
-    refreshToken: issued.refresh_token,
-    tokenType: 'bearer',
-    expiresAt: new Date(Date.now() - HOUR).toISOString(),
-    clientId: DEMO_CLIENT.id,
-    clientSecret: DEMO_CLIENT.secret,
-    login: 'demo.user',
-    obtainedAt: new Date(Date.now() - 2 * HOUR).toISOString(),
-    deviceId: 'yt-test-device-0001',
-    deviceName: 'test box',
-  };
+  const device = { deviceId: 'yt-test-device-0001', deviceName: 'test box' };
+  return issuedRecord(yandex, { expiresInMs: -HOUR, ageMs: 2 * HOUR, issue: { expiresIn: 3600, ...device }, record: { tokenType: 'bearer', login: 'demo.user', ...device } });
 }
 
 function hostOf(yandex: Emulator): string {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
 import type { TokenRecord } from '../src/token/record.ts';
 import { freePort, makeHome, startCli, writeConfig, type Home, type RunResult } from './support/harness.ts';
-import { runCommand } from './support/in-process.ts';
+import { runCommand, testClock } from './support/in-process.ts';
 import { loadFixture, oauthExchanges, startReplay, type RecordedExchange, type Replay } from './support/replay.ts';
 
 const auth = oauthExchanges(loadFixture('test_auth'));
@@ -81,7 +81,6 @@ function storedRecord(replay: Replay, accessToken: string, refreshToken: string)
   };
 }
 
-// The device test waits out Yandex's recorded 5 s interval twice; the others run meanwhile.
 describe('replayed real Yandex exchanges', { concurrency: true }, () => {
   test('the fixtures keep what Yandex answered: statuses, field names and order, lifetimes, the device page', () => {
     assert.deepEqual(
@@ -203,12 +202,14 @@ describe('replayed real Yandex exchanges', { concurrency: true }, () => {
   });
 
   test('login --device: the code, one authorization_pending, the token at the recorded 5 s interval; then logout', async (t) => {
-    const replay = await startReplay(t, [deviceCode, pendingPoll, tokenPoll, deviceRevoke], { info: INFO });
+    // On a test clock shared with the replay: the recorded 5 s interval is kept, and costs no waiting.
+    const clock = testClock();
+    const replay = await startReplay(t, [deviceCode, pendingPoll, tokenPoll, deviceRevoke], { info: INFO, now: clock.now });
     const home = homeFor(t, replay);
     const code = answer(deviceCode);
-    const before = Date.now();
-    const result = await runCommand(['login', '--device', ...appFlags, '--no-browser'], home.env, { timeoutMs: 60_000 });
-    const after = Date.now();
+    const before = clock.now();
+    const result = await runCommand(['login', '--device', ...appFlags, '--no-browser'], home.env, { clock });
+    const after = clock.now();
 
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '');

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { getToken, type TokenRecord } from 'yandex-token';
 import type { Emulator } from '../src/emulator/index.ts';
-import { DEMO_CLIENT, fakeYandex, issuedRecord, makeHome, runCli, writeConfig, type Home } from './support/harness.ts';
+import { fakeYandex, issuedRecord, makeHome, runCli, writeConfig, type Home } from './support/harness.ts';
 import { runCommand } from './support/in-process.ts';
 
 const DAY = 86_400_000;
@@ -18,19 +18,12 @@ const YEAR_S = 31_536_000;
 function storedAged(yandex: Emulator, ageDays: number): TokenRecord {
   // The emulator issues it now with what is left of its year; its refresh token dies with it, as at Yandex.
   const left = YEAR_S - ageDays * 86_400;
-  const issued = yandex.issueToken({ expiresIn: Math.max(left, 0), deviceId: 'yt-renewal-device' });
-  const obtained = Date.now() - ageDays * DAY;
-  return {
-    accessToken: issued.access_token,
-    refreshToken: issued.refresh_token,
-    tokenType: 'bearer',
-    expiresAt: new Date(obtained + YEAR_S * 1000).toISOString(),
-    clientId: DEMO_CLIENT.id,
-    clientSecret: DEMO_CLIENT.secret,
-    login: 'demo.user',
-    obtainedAt: new Date(obtained).toISOString(),
-    deviceId: 'yt-renewal-device',
-  };
+  return issuedRecord(yandex, {
+    expiresInMs: left * 1000,
+    ageMs: ageDays * DAY,
+    issue: { expiresIn: Math.max(left, 0), deviceId: 'yt-renewal-device' },
+    record: { tokenType: 'bearer', login: 'demo.user', deviceId: 'yt-renewal-device' },
+  });
 }
 
 function stored(home: Home, profile = 'default'): TokenRecord {

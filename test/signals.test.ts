@@ -5,9 +5,10 @@
 // token would fail the next renewal).
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, fakeYandex, issuedRecord, makeHome, startCli, writeConfig } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 const RUNS = 200;
 const SIGNALS = [
@@ -97,36 +98,10 @@ async function renewalChain(t: TestContext, seed: number, runs: number, seen: Re
   assert.equal(final.code, 0, final.stderr);
 }
 
-test(`${RUNS} renewals in 4 chains side by side, each stopped by a random signal at a random instant (seeds ${SEED}+): nothing lost, no lock left, the exit code tells the truth`, async (t) => {
-  const seen = { stored: 0, nothing: 0, killed: 0, completed: 0 };
-  await Promise.all([0, 1, 2, 3].map((i) => renewalChain(t, SEED + 10 + i, RUNS / 4, seen)));
-  t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
-});
-
-test('Ctrl-C twice while Yandex answers a renewal: the second does not cut the answer off; it is stored, then exit 2', async (t) => {
-  const yandex = await fakeYandex(t);
-  const home = makeHome(t, yandex);
-  const issued = issuedRecord(yandex, { expiresInMs: 365 * 86_400_000, issue: { deviceId: 'yt-signal-device' } });
-  writeConfig(home, { default: issued });
-  yandex.slow(800);
-  const running = startCli(['refresh'], home.env);
-  const deadline = Date.now() + 15_000;
-  while (!yandex.requests.some((r) => r.path === '/token')) {
-    assert.ok(Date.now() < deadline, 'the refresh request arrives');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  running.child.kill('SIGINT');
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  running.child.kill('SIGINT');
-  const result = await running.done;
-  assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /Storing Yandex's answer first \(2 s at most\)…\n/);
-  assert.match(result.stderr, /Cancelled\. The renewed token was stored first: Yandex had already answered\.\n$/);
-  const stored = (JSON.parse(readFileSync(home.configFile, 'utf8')) as { profiles: { default: TokenRecord } }).profiles.default;
-  assert.notEqual(stored.refreshToken, issued.refreshToken, 'the rotated refresh token was kept');
-  yandex.slow(0);
-  assert.equal((await startCli(['refresh'], home.env).done).code, 0, 'and it still renews');
-});
+/** Chains side by side: a run mostly waits (for its random instant, the interval, the process), so more
+ * chains finish the same number of runs sooner. */
+const RENEWAL_CHAINS = 8;
+const DEVICE_CHAINS = 6;
 
 /** One chain of device logins on one home and emulator, each `--poll` stopped by a random signal. */
 async function deviceChain(t: TestContext, seed: number, runs: number, seen: Record<'stored' | 'nothing' | 'killed', number>): Promise<void> {
@@ -134,9 +109,8 @@ async function deviceChain(t: TestContext, seed: number, runs: number, seen: Rec
   const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
   const home = makeHome(t, yandex);
   for (let run = 0; run < runs; run++) {
-    const started = await startCli(['login', '--device', '--no-wait', '--json', '--client-id', DEMO_CLIENT.id, '--client-secret', DEMO_CLIENT.secret], {
-      ...home.env,
-    }).done;
+    // Starting the login and logging out around the --poll are not what is tested: in-process, no process start.
+    const started = await runCommand(['login', '--device', '--no-wait', '--json', '--client-id', DEMO_CLIENT.id, '--client-secret', DEMO_CLIENT.secret], home.env);
     assert.equal(started.code, 0, started.stderr);
     assert.ok(yandex.decideDevice((JSON.parse(started.stdout) as { user_code: string }).user_code, true));
     const before = readFileSync(home.configFile, 'utf8');
@@ -166,12 +140,46 @@ async function deviceChain(t: TestContext, seed: number, runs: number, seen: Rec
       assert.equal(readFileSync(home.configFile, 'utf8'), before, `the file is as it was (${label})`);
     }
     // Whatever happened, the next round starts from a clean profile.
-    await startCli(['logout'], home.env).done;
+    await runCommand(['logout'], home.env);
   }
 }
 
-test(`30 device logins finished by --poll in 3 chains side by side, each stopped by a random signal (seeds ${SEED + 20}+): no lock left, and the exit code says whether the login was stored`, async (t) => {
-  const seen = { stored: 0, nothing: 0, killed: 0 };
-  await Promise.all([0, 1, 2].map((i) => deviceChain(t, SEED + 20 + i, 10, seen)));
-  t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
+// The three tests are independent (a home and an emulator each) and mostly wait: side by side.
+describe('random signals', { concurrency: true }, () => {
+  test(`${RUNS} renewals in ${RENEWAL_CHAINS} chains side by side, each stopped by a random signal at a random instant (seeds ${SEED + 10}+): nothing lost, no lock left, the exit code tells the truth`, async (t) => {
+    const seen = { stored: 0, nothing: 0, killed: 0, completed: 0 };
+    await Promise.all(Array.from({ length: RENEWAL_CHAINS }, (_, i) => renewalChain(t, SEED + 10 + i, RUNS / RENEWAL_CHAINS, seen)));
+    t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
+  });
+
+  test('Ctrl-C twice while Yandex answers a renewal: the second does not cut the answer off; it is stored, then exit 2', async (t) => {
+    const yandex = await fakeYandex(t);
+    const home = makeHome(t, yandex);
+    const issued = issuedRecord(yandex, { expiresInMs: 365 * 86_400_000, issue: { deviceId: 'yt-signal-device' } });
+    writeConfig(home, { default: issued });
+    yandex.slow(800);
+    const running = startCli(['refresh'], home.env);
+    const deadline = Date.now() + 15_000;
+    while (!yandex.requests.some((r) => r.path === '/token')) {
+      assert.ok(Date.now() < deadline, 'the refresh request arrives');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    running.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    running.child.kill('SIGINT');
+    const result = await running.done;
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /Storing Yandex's answer first \(2 s at most\)…\n/);
+    assert.match(result.stderr, /Cancelled\. The renewed token was stored first: Yandex had already answered\.\n$/);
+    const stored = (JSON.parse(readFileSync(home.configFile, 'utf8')) as { profiles: { default: TokenRecord } }).profiles.default;
+    assert.notEqual(stored.refreshToken, issued.refreshToken, 'the rotated refresh token was kept');
+    yandex.slow(0);
+    assert.equal((await startCli(['refresh'], home.env).done).code, 0, 'and it still renews');
+  });
+
+  test(`30 device logins finished by --poll in ${DEVICE_CHAINS} chains side by side, each stopped by a random signal (seeds ${SEED + 20}+): no lock left, and the exit code says whether the login was stored`, async (t) => {
+    const seen = { stored: 0, nothing: 0, killed: 0 };
+    await Promise.all(Array.from({ length: DEVICE_CHAINS }, (_, i) => deviceChain(t, SEED + 20 + i, 30 / DEVICE_CHAINS, seen)));
+    t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
+  });
 });

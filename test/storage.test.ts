@@ -10,21 +10,13 @@ import { test, type TestContext } from 'node:test';
 import type { Emulator } from '../src/emulator/index.ts';
 import { configDirFor, readSettings } from '../src/settings.ts';
 import type { TokenRecord } from '../src/token/record.ts';
-import { DEMO_CLIENT, ROOT, browserEnv, credentials, fakeYandex, freePort, issuedRecord, makeHome, runCli, tempDir, writeConfig as writeProfiles, type Home } from './support/harness.ts';
+import { ROOT, browserEnv, credentials, fakeYandex, freePort, issuedRecord, makeHome, runCli, tempDir, writeConfig as writeProfiles, type Home } from './support/harness.ts';
 import { runCommand } from './support/in-process.ts';
 
 const NOBODY = 65534;
 
 function record(yandex: Emulator, expired = false): TokenRecord {
-  const issued = yandex.issueToken({ expiresIn: 3600 });
-  return {
-    accessToken: issued.access_token,
-    refreshToken: issued.refresh_token,
-    expiresAt: new Date(Date.now() + (expired ? -1 : 1) * 3_600_000).toISOString(),
-    clientId: DEMO_CLIENT.id,
-    clientSecret: DEMO_CLIENT.secret,
-    obtainedAt: new Date().toISOString(),
-  };
+  return issuedRecord(yandex, { expiresInMs: (expired ? -1 : 1) * 3_600_000, issue: { expiresIn: 3600 } });
 }
 
 function writeConfig(dir: string, profiles: Record<string, TokenRecord>, modes: { file: number; dir: number }): string {

@@ -13,6 +13,7 @@ import type { Emulator } from '../src/emulator/index.ts';
 import type { ConfigData, PendingDeviceLogin } from '../src/store/read.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, assertCleanFailure, credentials, fakeYandex, freePort, makeHome, runCli, startCli, type Home, type RunResult, type Running } from './support/harness.ts';
+import { runCommand } from './support/in-process.ts';
 
 const HOUR = 3600 * 1000;
 
@@ -189,7 +190,8 @@ describe('Yandex out of reach', { concurrency: 4 }, () => {
         const reach = await outOfReach(t, kind, c.action);
         const { env } = reach;
         const sentence = c.lead ? new RegExp(`^${c.lead}${reach.sentence.source.slice(1)}`) : reach.sentence;
-        const result = await runCli(c.args, { ...home.env, ...env }, { input: c.input ?? '' });
+        // In-process: what is tested is the sentence and the file, not the process.
+        const result = await runCommand(c.args, { ...home.env, ...env }, { input: c.input ?? '' });
         if (c.code === 0) {
           assertCleanFailure(result, 0, c.last!);
           const warning = result.stderr.split('\n').find((line) => line.startsWith('Warning: '));
@@ -233,168 +235,171 @@ async function until(yandex: Emulator, what: (path: string, grant?: string) => b
 const isPoll = (path: string, grant?: string) => path === '/token' && grant === 'device_code';
 const POLL_UNREACHABLE = /^Warning: Could not reach http:\/\/127\.0\.0\.1:\d+ while waiting for the code to be entered on the Yandex page: the connection was (refused|reset)\..* Still trying until the code expires \(Ctrl-C to stop\)\.$/m;
 
-test('`login --device` when Yandex goes away during the polls: it says so, keeps trying, and fails when the code expires', async (t) => {
-  const { yandex, home, before, running, userCode } = await startDevice(t, {}, 4);
-  await until(yandex, isPoll, 'the first poll');
-  await yandex.close();
-  const result = await running.done;
-  assertCleanFailure(
-    result,
-    1,
-    new RegExp(`^The code ${userCode} expired while Yandex could not be reached\\. The last try: Could not reach http://127\\.0\\.0\\.1:\\d+ while waiting .*\\. Then run \`yandex-token login --device\` again\\.$`),
-  );
-  assert.equal(result.stderr.match(new RegExp(POLL_UNREACHABLE.source, 'gm'))?.length, 1, `said once:\n${result.stderr}`);
-  assert.deepEqual(readFileSync(home.configFile), before);
-  assertNoLock(home);
-});
+// Each test has its own home and servers, and mostly waits (for a timeout, a code's expiry, a process): side by side.
+describe('once a login waits or a request hangs', { concurrency: 4 }, () => {
+  test('`login --device` when Yandex goes away during the polls: it says so, keeps trying, and fails when the code expires', async (t) => {
+    const { yandex, home, before, running, userCode } = await startDevice(t, {}, 4);
+    await until(yandex, isPoll, 'the first poll');
+    await yandex.close();
+    const result = await running.done;
+    assertCleanFailure(
+      result,
+      1,
+      new RegExp(`^The code ${userCode} expired while Yandex could not be reached\\. The last try: Could not reach http://127\\.0\\.0\\.1:\\d+ while waiting .*\\. Then run \`yandex-token login --device\` again\\.$`),
+    );
+    assert.equal(result.stderr.match(new RegExp(POLL_UNREACHABLE.source, 'gm'))?.length, 1, `said once:\n${result.stderr}`);
+    assert.deepEqual(readFileSync(home.configFile), before);
+    assertNoLock(home);
+  });
 
-test('`login --device` when polls are never answered: each ends after YANDEX_TOKEN_HTTP_TIMEOUT, and the login when the code expires', async (t) => {
-  const { yandex, home, before, running } = await startDevice(t, { YANDEX_TOKEN_HTTP_TIMEOUT: '1' }, 4);
-  await until(yandex, isPoll, 'the first poll');
-  yandex.fail('/token', 'hang');
-  const result = await running.done;
-  assertCleanFailure(result, 1, /^The code \S+ expired while Yandex could not be reached\. The last try: http:\/\/127\.0\.0\.1:\d+ did not answer within 1 s while waiting for the code to be entered on the Yandex page\./);
-  assert.deepEqual(readFileSync(home.configFile), before);
-  assertNoLock(home);
-});
+  test('`login --device` when polls are never answered: each ends after YANDEX_TOKEN_HTTP_TIMEOUT, and the login when the code expires', async (t) => {
+    const { yandex, home, before, running } = await startDevice(t, { YANDEX_TOKEN_HTTP_TIMEOUT: '1' }, 4);
+    await until(yandex, isPoll, 'the first poll');
+    yandex.fail('/token', 'hang');
+    const result = await running.done;
+    assertCleanFailure(result, 1, /^The code \S+ expired while Yandex could not be reached\. The last try: http:\/\/127\.0\.0\.1:\d+ did not answer within 1 s while waiting for the code to be entered on the Yandex page\./);
+    assert.deepEqual(readFileSync(home.configFile), before);
+    assertNoLock(home);
+  });
 
-test('`login --device` through an outage: the code entered meanwhile still logs in, and the end of the outage is said', async (t) => {
-  const { yandex, home, running, userCode } = await startDevice(t);
-  await until(yandex, isPoll, 'the first poll');
-  yandex.fail('/token', 'server-error', 2);
-  assert.ok(yandex.decideDevice(userCode, true));
-  const result = await running.done;
-  assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /^Warning: http:\/\/127\.0\.0\.1:\d+ answered HTTP 503 .* Still trying until the code expires \(Ctrl-C to stop\)\.$/m);
-  assert.match(result.stderr, /^Yandex can be reached again; still waiting for the code to be entered\.$/m);
-  assert.match(result.stderr, /Logged in/);
-  assert.equal(readConfig(home).profiles.default?.login, 'demo.user');
-});
+  test('`login --device` through an outage: the code entered meanwhile still logs in, and the end of the outage is said', async (t) => {
+    const { yandex, home, running, userCode } = await startDevice(t);
+    await until(yandex, isPoll, 'the first poll');
+    yandex.fail('/token', 'server-error', 2);
+    assert.ok(yandex.decideDevice(userCode, true));
+    const result = await running.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^Warning: http:\/\/127\.0\.0\.1:\d+ answered HTTP 503 .* Still trying until the code expires \(Ctrl-C to stop\)\.$/m);
+    assert.match(result.stderr, /^Yandex can be reached again; still waiting for the code to be entered\.$/m);
+    assert.match(result.stderr, /Logged in/);
+    assert.equal(readConfig(home).profiles.default?.login, 'demo.user');
+  });
 
-// ---------------------------------------------------------------------------------------------------
-// Signals while a request to Yandex hangs, or while a login waits.
+  // ---------------------------------------------------------------------------------------------------
+  // Signals while a request to Yandex hangs, or while a login waits.
 
-const SIGNALS = [
-  ['SIGINT', 2, /^Cancelled\. Nothing was stored\.$/],
-  ['SIGTERM', 143, /^Terminated\. Nothing was stored\.$/],
-  ['SIGHUP', 129, /^Hung up \(the terminal was closed\)\. Nothing was stored\.$/],
-] as const;
+  const SIGNALS = [
+    ['SIGINT', 2, /^Cancelled\. Nothing was stored\.$/],
+    ['SIGTERM', 143, /^Terminated\. Nothing was stored\.$/],
+    ['SIGHUP', 129, /^Hung up \(the terminal was closed\)\. Nothing was stored\.$/],
+  ] as const;
 
-async function interrupt(running: Running, signal: NodeJS.Signals): Promise<RunResult> {
-  running.child.kill(signal);
-  return running.done;
-}
+  async function interrupt(running: Running, signal: NodeJS.Signals): Promise<RunResult> {
+    running.child.kill(signal);
+    return running.done;
+  }
 
-for (const [signal, code, sentence] of SIGNALS) {
-  test(`${signal} during a \`refresh\` whose token request hangs: exit ${code}, the lock released, the token kept`, async (t) => {
+  for (const [signal, code, sentence] of SIGNALS) {
+    test(`${signal} during a \`refresh\` whose token request hangs: exit ${code}, the lock released, the token kept`, async (t) => {
+      const yandex = await fakeYandex(t);
+      const home = makeHome(t, yandex);
+      const issued = yandex.issueToken({ expiresIn: 0, refreshExpiresIn: 3600, deviceId: 'yt-stored-device-0001' });
+      const before = writeConfig(home, {
+        profiles: { default: { ...record(-HOUR, issued.access_token), refreshToken: issued.refresh_token } },
+        deviceIds: {},
+      });
+      yandex.fail('/token', 'hang');
+      const running = startCli(['refresh'], home.env);
+      await until(yandex, (path) => path === '/token', 'the refresh');
+      assertCleanFailure(await interrupt(running, signal), code, sentence);
+      assert.deepEqual(readFileSync(home.configFile), before, 'the stored token is kept as it was');
+      assertNoLock(home);
+
+      // Nothing waits on a stale lock: the next print refreshes at once, and so does the next refresh.
+      yandex.clearFailures();
+      const print = await runCli(['print'], home.env);
+      assert.equal(print.code, 0, print.stderr);
+      const stored = readConfig(home).profiles.default!;
+      assert.equal(print.stdout, `${stored.accessToken}\n`);
+      assert.notEqual(stored.refreshToken, issued.refresh_token, 'the refresh happened');
+      const refresh = await runCli(['refresh'], home.env);
+      assert.equal(refresh.code, 0, refresh.stderr);
+      assert.equal(yandex.counts['token:refresh_token'], 2);
+      assertNoLock(home);
+    });
+
+    test(`${signal} during a \`logout\` whose revocation hangs: exit ${code}, the login kept, the lock released`, async (t) => {
+      const yandex = await fakeYandex(t);
+      const home = makeHome(t, yandex);
+      const issued = yandex.issueToken({ deviceId: 'yt-stored-device-0001' });
+      const before = writeConfig(home, { profiles: { default: record(HOUR, issued.access_token) }, deviceIds: {} });
+      yandex.fail('/revoke_token', 'hang');
+      const running = startCli(['logout'], home.env);
+      await until(yandex, (path) => path === '/revoke_token', 'the revocation');
+      assertCleanFailure(await interrupt(running, signal), code, sentence);
+      assert.deepEqual(readFileSync(home.configFile), before, 'the login is not forgotten half-way');
+      assertNoLock(home);
+      yandex.clearFailures();
+      const logout = await runCli(['logout'], home.env);
+      assert.equal(logout.code, 0, logout.stderr);
+      assert.match(logout.stderr, /the token was revoked at Yandex and removed from/);
+    });
+
+    test(`${signal} during \`login --device\`, in the code request or the polls: exit ${code}, nothing stored`, async (t) => {
+      // The code request hangs.
+      const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
+      yandex.fail('/device/code', 'hang');
+      const home = makeHome(t, yandex);
+      const asking = startCli(['login', '--device', ...credentials(), '--no-browser'], home.env);
+      await until(yandex, (path) => path === '/device/code', 'the code request');
+      assertCleanFailure(await interrupt(asking, signal), code, sentence);
+      assert.ok(!existsSync(home.configFile), 'nothing stored');
+      assertNoLock(home);
+
+      // The code is shown and polled for.
+      yandex.clearFailures();
+      const { yandex: polled, home: other, before, running } = await startDevice(t);
+      await until(polled, isPoll, 'the first poll');
+      assertCleanFailure(await interrupt(running, signal), code, sentence);
+      assert.deepEqual(readFileSync(other.configFile), before, 'nothing stored; the config file is as it was');
+      assertNoLock(other);
+    });
+
+    test(`${signal} during \`login --no-localhost\`, waiting for the code or exchanging it: exit ${code}, nothing stored`, async (t) => {
+      const yandex = await fakeYandex(t);
+      const home = makeHome(t, yandex);
+      const args = ['login', '--no-localhost', ...credentials(), '--no-browser'];
+      const waiting = startCli(args, home.env);
+      await waiting.waitForStderr(/Reading the code from stdin/);
+      assertCleanFailure(await interrupt(waiting, signal), code, sentence);
+      assert.ok(!existsSync(home.configFile), 'nothing stored');
+      assertNoLock(home);
+
+      yandex.fail('/token', 'hang');
+      const exchanging = startCli(args, home.env);
+      await exchanging.waitForStderr(/Reading the code from stdin/);
+      exchanging.child.stdin!.write('pasted-code-1234\n');
+      await until(yandex, (path) => path === '/token', 'the exchange');
+      assertCleanFailure(await interrupt(exchanging, signal), code, sentence);
+      assert.ok(!existsSync(home.configFile), 'nothing stored');
+      assertNoLock(home);
+    });
+  }
+
+  test('Ctrl-C on a print that waits for the lock of a hanging refresh ends it at once; the refresh still holds', async (t) => {
     const yandex = await fakeYandex(t);
-    const home = makeHome(t, yandex);
-    const issued = yandex.issueToken({ expiresIn: 0, refreshExpiresIn: 3600, deviceId: 'yt-stored-device-0001' });
+    const home = makeHome(t, yandex, { YANDEX_TOKEN_HTTP_TIMEOUT: '120' });
+    const issued = yandex.issueToken({ expiresIn: 0, refreshExpiresIn: 3600 });
     const before = writeConfig(home, {
       profiles: { default: { ...record(-HOUR, issued.access_token), refreshToken: issued.refresh_token } },
       deviceIds: {},
     });
     yandex.fail('/token', 'hang');
-    const running = startCli(['refresh'], home.env);
+    const refresh = startCli(['refresh'], home.env, { timeoutMs: 90_000 });
     await until(yandex, (path) => path === '/token', 'the refresh');
-    assertCleanFailure(await interrupt(running, signal), code, sentence);
-    assert.deepEqual(readFileSync(home.configFile), before, 'the stored token is kept as it was');
-    assertNoLock(home);
+    assert.ok(existsSync(`${home.configFile}.lock`), 'the refresh holds the lock');
 
-    // Nothing waits on a stale lock: the next print refreshes at once, and so does the next refresh.
-    yandex.clearFailures();
-    const print = await runCli(['print'], home.env);
-    assert.equal(print.code, 0, print.stderr);
-    const stored = readConfig(home).profiles.default!;
-    assert.equal(print.stdout, `${stored.accessToken}\n`);
-    assert.notEqual(stored.refreshToken, issued.refresh_token, 'the refresh happened');
-    const refresh = await runCli(['refresh'], home.env);
-    assert.equal(refresh.code, 0, refresh.stderr);
-    assert.equal(yandex.counts['token:refresh_token'], 2);
-    assertNoLock(home);
-  });
+    // The print finds the token expired and waits for the lock (it says so after 2 s); Ctrl-C must not wait along with it.
+    const print = startCli(['print'], home.env, { timeoutMs: 90_000 });
+    await print.waitForStderr(/Waiting for another yandex-token to finish/, 15_000);
+    print.child.kill('SIGINT');
+    const first = await Promise.race([print.done.then(() => 'print'), refresh.done.then(() => 'refresh')]);
+    assert.equal(first, 'print', 'the print ended while the refresh still held the lock');
+    assertCleanFailure(await print.done, 2, /^Cancelled\. Nothing was stored\.$/);
+    assert.ok(existsSync(`${home.configFile}.lock`), "the refresh's lock is untouched");
 
-  test(`${signal} during a \`logout\` whose revocation hangs: exit ${code}, the login kept, the lock released`, async (t) => {
-    const yandex = await fakeYandex(t);
-    const home = makeHome(t, yandex);
-    const issued = yandex.issueToken({ deviceId: 'yt-stored-device-0001' });
-    const before = writeConfig(home, { profiles: { default: record(HOUR, issued.access_token) }, deviceIds: {} });
-    yandex.fail('/revoke_token', 'hang');
-    const running = startCli(['logout'], home.env);
-    await until(yandex, (path) => path === '/revoke_token', 'the revocation');
-    assertCleanFailure(await interrupt(running, signal), code, sentence);
-    assert.deepEqual(readFileSync(home.configFile), before, 'the login is not forgotten half-way');
-    assertNoLock(home);
-    yandex.clearFailures();
-    const logout = await runCli(['logout'], home.env);
-    assert.equal(logout.code, 0, logout.stderr);
-    assert.match(logout.stderr, /the token was revoked at Yandex and removed from/);
-  });
-
-  test(`${signal} during \`login --device\`, in the code request or the polls: exit ${code}, nothing stored`, async (t) => {
-    // The code request hangs.
-    const yandex = await fakeYandex(t, { deviceIntervalSeconds: 1 });
-    yandex.fail('/device/code', 'hang');
-    const home = makeHome(t, yandex);
-    const asking = startCli(['login', '--device', ...credentials(), '--no-browser'], home.env);
-    await until(yandex, (path) => path === '/device/code', 'the code request');
-    assertCleanFailure(await interrupt(asking, signal), code, sentence);
-    assert.ok(!existsSync(home.configFile), 'nothing stored');
-    assertNoLock(home);
-
-    // The code is shown and polled for.
-    yandex.clearFailures();
-    const { yandex: polled, home: other, before, running } = await startDevice(t);
-    await until(polled, isPoll, 'the first poll');
-    assertCleanFailure(await interrupt(running, signal), code, sentence);
-    assert.deepEqual(readFileSync(other.configFile), before, 'nothing stored; the config file is as it was');
-    assertNoLock(other);
-  });
-
-  test(`${signal} during \`login --no-localhost\`, waiting for the code or exchanging it: exit ${code}, nothing stored`, async (t) => {
-    const yandex = await fakeYandex(t);
-    const home = makeHome(t, yandex);
-    const args = ['login', '--no-localhost', ...credentials(), '--no-browser'];
-    const waiting = startCli(args, home.env);
-    await waiting.waitForStderr(/Reading the code from stdin/);
-    assertCleanFailure(await interrupt(waiting, signal), code, sentence);
-    assert.ok(!existsSync(home.configFile), 'nothing stored');
-    assertNoLock(home);
-
-    yandex.fail('/token', 'hang');
-    const exchanging = startCli(args, home.env);
-    await exchanging.waitForStderr(/Reading the code from stdin/);
-    exchanging.child.stdin!.write('pasted-code-1234\n');
-    await until(yandex, (path) => path === '/token', 'the exchange');
-    assertCleanFailure(await interrupt(exchanging, signal), code, sentence);
-    assert.ok(!existsSync(home.configFile), 'nothing stored');
+    assertCleanFailure(await interrupt(refresh, 'SIGINT'), 2, /^Cancelled\. Nothing was stored\.$/);
+    assert.deepEqual(readFileSync(home.configFile), before);
     assertNoLock(home);
   });
-}
-
-test('Ctrl-C on a print that waits for the lock of a hanging refresh ends it at once; the refresh still holds', async (t) => {
-  const yandex = await fakeYandex(t);
-  const home = makeHome(t, yandex, { YANDEX_TOKEN_HTTP_TIMEOUT: '120' });
-  const issued = yandex.issueToken({ expiresIn: 0, refreshExpiresIn: 3600 });
-  const before = writeConfig(home, {
-    profiles: { default: { ...record(-HOUR, issued.access_token), refreshToken: issued.refresh_token } },
-    deviceIds: {},
-  });
-  yandex.fail('/token', 'hang');
-  const refresh = startCli(['refresh'], home.env, { timeoutMs: 90_000 });
-  await until(yandex, (path) => path === '/token', 'the refresh');
-  assert.ok(existsSync(`${home.configFile}.lock`), 'the refresh holds the lock');
-
-  // The print finds the token expired and waits for the lock (it says so after 2 s); Ctrl-C must not wait along with it.
-  const print = startCli(['print'], home.env, { timeoutMs: 90_000 });
-  await print.waitForStderr(/Waiting for another yandex-token to finish/, 15_000);
-  print.child.kill('SIGINT');
-  const first = await Promise.race([print.done.then(() => 'print'), refresh.done.then(() => 'refresh')]);
-  assert.equal(first, 'print', 'the print ended while the refresh still held the lock');
-  assertCleanFailure(await print.done, 2, /^Cancelled\. Nothing was stored\.$/);
-  assert.ok(existsSync(`${home.configFile}.lock`), "the refresh's lock is untouched");
-
-  assertCleanFailure(await interrupt(refresh, 'SIGINT'), 2, /^Cancelled\. Nothing was stored\.$/);
-  assert.deepEqual(readFileSync(home.configFile), before);
-  assertNoLock(home);
 });

@@ -1,6 +1,6 @@
 // The only place commander is declared: every command, its options and help. cli/main.ts runs it for every
 // command line the fast entry (entry/print-fast.ts) does not answer alone.
-import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option, type OptionValues } from 'commander';
 import type { CompletionOption, CompletionSpec } from '../commands/completion.js';
 import type { Context } from '../context.js';
 import type { LoginOptions } from '../login/options.js';
@@ -164,41 +164,8 @@ function buildProgram(getContext: () => Context, io: CommandLineIo, exitWith: (c
   return program;
 }
 
-function declareLogin(program: Command, use: Declaring): void {
-  const { getContext } = use;
-  program
-    .command('login')
-    .description('Log in with your Yandex app in the browser and store the token.')
-    .option('--client-id <id>', 'the app\'s ClientID (env: YANDEX_CLIENT_ID; asked for on a terminal)')
-    .option('--client-secret <secret>', 'the app\'s Client secret (env: YANDEX_CLIENT_SECRET; asked for, hidden, on a terminal)')
-    .addOption(new Option('--port <port>', `loopback port for the redirect (default ${DEFAULT_PORT})`).argParser(positiveInt('--port', 65535)))
-    .option('--redirect-uri <uri>', 'the exact loopback Redirect URI registered in the app, e.g. http://localhost:8899/; with --no-localhost, the https page that shows the code')
-    .option('--scope <scopes>', 'required permissions, space-separated (default: all the app has)')
-    .option('--optional-scope <scopes>', 'optional permissions, space-separated')
-    .option('--login-hint <login>', 'the Yandex account to log in as')
-    .option('--force-confirm', 'always show the consent page (pick another account)')
-    .option('--device-id <id>', 'device id shown in Yandex ID (default: a random id kept per profile)')
-    .option('--device-name <name>', 'device name shown in Yandex ID (default: "yandex-token on <hostname>")')
-    .option('--no-browser', 'do not open a browser; only print the URL')
-    .option('--demo', 'try the whole login (with --device: the device login) against a built-in Yandex emulator, no app needed; stores a fake token in profile "demo"')
-    .option('--device', 'no listener: enter a code shown here at Yandex, on any device (SSH, containers, CI)')
-    .option('--no-localhost', 'no listener: paste back the code Yandex shows on its verification_code page')
-    .option('--no-wait', 'with --device: print the code, keep it pending in the config and exit 0; finish with --poll')
-    .option('--poll', 'with --device: finish the pending --no-wait login: poll once (or up to --timeout); exit 3 while not entered')
-    .option('--json', 'with --device --no-wait: write {user_code, verification_url, expires_in, interval} to stdout')
-    .option('--client-login <login>', 'after the login, set the profile\'s client-login (Direct: an agency\'s client account)')
-    .option('--org-id <id>', 'after the login, set the profile\'s org-id (Tracker, Wiki: a Yandex 360 organisation)')
-    .addOption(new Option('--cloud-org-id <id>', 'after the login, set the profile\'s cloud-org-id (Tracker, Wiki: a Yandex Cloud organisation)').conflicts('orgId'))
-    .option('--with-token', 'store a token you already have, read from stdin (hidden prompt on a terminal): the token, the verification_code page\'s address with #access_token=, or token JSON; no app needed')
-    .addOption(
-      new Option('--timeout <seconds>', 'how long to wait for the browser, the pasted code or the device code (with --poll: how long to keep polling)')
-        .default(DEFAULT_LOGIN_TIMEOUT_SECONDS)
-        .argParser(positiveInt('--timeout', 86_400)),
-    )
-    .addOption(profileOption())
-    .addHelpText(
-      'after',
-      `
+/** What `login --help` says after the options: the Redirect URI, the ways without a listener, two steps, a token. */
+const LOGIN_HELP = `
 Register this Redirect URI in your app at https://oauth.yandex.ru
 (Platforms → Web services):
   http://127.0.0.1:${DEFAULT_PORT}/callback
@@ -235,36 +202,77 @@ A token you already have (a debug token from Yandex's page, say):
 
 Requests to Yandex go through HTTPS_PROXY / HTTP_PROXY except for hosts in
 NO_PROXY (lower-case too).
-${EXIT_CODES}`,
+${EXIT_CODES}`;
+
+/** login's flags, in the order --help lists them. */
+function loginFlags(command: Command): Command {
+  return command
+    .option('--client-id <id>', 'the app\'s ClientID (env: YANDEX_CLIENT_ID; asked for on a terminal)')
+    .option('--client-secret <secret>', 'the app\'s Client secret (env: YANDEX_CLIENT_SECRET; asked for, hidden, on a terminal)')
+    .addOption(new Option('--port <port>', `loopback port for the redirect (default ${DEFAULT_PORT})`).argParser(positiveInt('--port', 65535)))
+    .option('--redirect-uri <uri>', 'the exact loopback Redirect URI registered in the app, e.g. http://localhost:8899/; with --no-localhost, the https page that shows the code')
+    .option('--scope <scopes>', 'required permissions, space-separated (default: all the app has)')
+    .option('--optional-scope <scopes>', 'optional permissions, space-separated')
+    .option('--login-hint <login>', 'the Yandex account to log in as')
+    .option('--force-confirm', 'always show the consent page (pick another account)')
+    .option('--device-id <id>', 'device id shown in Yandex ID (default: a random id kept per profile)')
+    .option('--device-name <name>', 'device name shown in Yandex ID (default: "yandex-token on <hostname>")')
+    .option('--no-browser', 'do not open a browser; only print the URL')
+    .option('--demo', 'try the whole login (with --device: the device login) against a built-in Yandex emulator, no app needed; stores a fake token in profile "demo"')
+    .option('--device', 'no listener: enter a code shown here at Yandex, on any device (SSH, containers, CI)')
+    .option('--no-localhost', 'no listener: paste back the code Yandex shows on its verification_code page')
+    .option('--no-wait', 'with --device: print the code, keep it pending in the config and exit 0; finish with --poll')
+    .option('--poll', 'with --device: finish the pending --no-wait login: poll once (or up to --timeout); exit 3 while not entered')
+    .option('--json', 'with --device --no-wait: write {user_code, verification_url, expires_in, interval} to stdout')
+    .option('--client-login <login>', 'after the login, set the profile\'s client-login (Direct: an agency\'s client account)')
+    .option('--org-id <id>', 'after the login, set the profile\'s org-id (Tracker, Wiki: a Yandex 360 organisation)')
+    .addOption(new Option('--cloud-org-id <id>', 'after the login, set the profile\'s cloud-org-id (Tracker, Wiki: a Yandex Cloud organisation)').conflicts('orgId'))
+    .option('--with-token', 'store a token you already have, read from stdin (hidden prompt on a terminal): the token, the verification_code page\'s address with #access_token=, or token JSON; no app needed')
+    .addOption(
+      new Option('--timeout <seconds>', 'how long to wait for the browser, the pasted code or the device code (with --poll: how long to keep polling)')
+        .default(DEFAULT_LOGIN_TIMEOUT_SECONDS)
+        .argParser(positiveInt('--timeout', 86_400)),
     )
-    .action(async (opts, command: Command) => {
+    .addOption(profileOption());
+}
+
+/** The one LoginOptions (login/options.ts) from the flags commander parsed. */
+function loginOptionsFrom(opts: OptionValues, command: Command): LoginOptions {
+  return {
+    // The demo's own profile unless --profile names one: YANDEX_TOKEN_PROFILE never receives a fake token.
+    profile: opts.profile,
+    clientId: opts.clientId,
+    clientSecret: opts.clientSecret,
+    port: opts.port,
+    redirectUri: opts.redirectUri,
+    scope: opts.scope,
+    optionalScope: opts.optionalScope,
+    loginHint: opts.loginHint,
+    forceConfirm: opts.forceConfirm,
+    deviceId: opts.deviceId,
+    deviceName: opts.deviceName,
+    browser: opts.browser,
+    // Only a --timeout given counts: --poll then polls once, --device waits as long as the code lives,
+    // and the other waits take their default; --no-wait refuses one.
+    timeoutSeconds: command.getOptionValueSource('timeout') === 'cli' ? opts.timeout : undefined,
+    device: opts.device,
+    localhost: opts.localhost,
+    wait: opts.wait,
+    poll: opts.poll,
+    json: opts.json,
+    demo: opts.demo,
+    withToken: opts.withToken,
+    serviceSettings: { 'client-login': opts.clientLogin, 'org-id': opts.orgId, 'cloud-org-id': opts.cloudOrgId },
+  };
+}
+
+function declareLogin(program: Command, use: Declaring): void {
+  const { getContext } = use;
+  loginFlags(program.command('login').description('Log in with your Yandex app in the browser and store the token.'))
+    .addHelpText('after', LOGIN_HELP)
+    .action(async (opts: OptionValues, command: Command) => {
       const ctx = getContext();
-      const options: LoginOptions = {
-        // The demo's own profile unless --profile names one: YANDEX_TOKEN_PROFILE never receives a fake token.
-        profile: opts.profile,
-        clientId: opts.clientId,
-        clientSecret: opts.clientSecret,
-        port: opts.port,
-        redirectUri: opts.redirectUri,
-        scope: opts.scope,
-        optionalScope: opts.optionalScope,
-        loginHint: opts.loginHint,
-        forceConfirm: opts.forceConfirm,
-        deviceId: opts.deviceId,
-        deviceName: opts.deviceName,
-        browser: opts.browser,
-        // Only a --timeout given counts: --poll then polls once, --device waits as long as the code lives,
-        // and the other waits take their default; --no-wait refuses one.
-        timeoutSeconds: command.getOptionValueSource('timeout') === 'cli' ? opts.timeout : undefined,
-        device: opts.device,
-        localhost: opts.localhost,
-        wait: opts.wait,
-        poll: opts.poll,
-        json: opts.json,
-        demo: opts.demo,
-        withToken: opts.withToken,
-        serviceSettings: { 'client-login': opts.clientLogin, 'org-id': opts.orgId, 'cloud-org-id': opts.cloudOrgId },
-      };
+      const options = loginOptionsFrom(opts, command);
       if (options.demo) {
         const { loginDemo } = await import('../commands/demo.js');
         return loginDemo(options, ctx);

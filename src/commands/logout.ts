@@ -2,10 +2,10 @@
 import type { Context } from '../context.js';
 import { dropIamToken } from '../store/read.js';
 import { apiForRecord } from '../token/server.js';
-import { isExpired } from '../token/record.js';
+import { forProfile, isExpired } from '../token/record.js';
 import { ofProfile, loginName, profileFlag } from '../messages.js';
 import { settingEntries } from '../services.js';
-import { CancelledError, OAuthError, TerminatedError, UserError } from '../errors.js';
+import { OAuthError, UserError, isInterruption } from '../errors.js';
 import { revokeToken } from '../yandex/oauth.js';
 import type { TokenRecord } from '../token/record.js';
 import { formatExpiry } from '../time.js';
@@ -28,7 +28,7 @@ async function revoke(ctx: Context, record: TokenRecord): Promise<string | undef
     await revokeToken(apiForRecord(ctx.api, record), { accessToken: record.accessToken, clientId: record.clientId, clientSecret: record.clientSecret });
     return undefined;
   } catch (error) {
-    if (error instanceof CancelledError || error instanceof TerminatedError) throw error;
+    if (isInterruption(error)) throw error;
     if (error instanceof OAuthError && error.code === 'unsupported_token_type') {
       return `Yandex lets an app revoke only tokens issued for a device, and this one was not. ${stillValid}`;
     }
@@ -50,7 +50,7 @@ export async function logout(options: LogoutOptions, ctx: Context): Promise<void
   }
   // Revoke inside the lock: a print refreshing at the same moment cannot leave a new token behind.
   const outcome = await ctx.store.update(async (data) => {
-    const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+    const record = forProfile(data.profiles, profile);
     if (!record) return undefined;
     // A demo token's emulator has stopped, and Yandex never issued it: there is nothing to revoke.
     const warning = record.demo ? undefined : await revoke(ctx, record);

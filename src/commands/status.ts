@@ -1,9 +1,9 @@
 // `yandex-token status`: what is stored per profile, and whether Yandex still accepts each token (/info).
 import type { Context } from '../context.js';
 import { apiForRecord } from '../token/server.js';
-import { canRenew, expiresSoonMessage, isExpired, msUntilExpiry, renewalDueAt, renewalRetryAt, whyNotRenewed } from '../token/record.js';
+import { canRenew, expiresSoonMessage, forProfile, isExpired, msUntilExpiry, renewalDueAt, renewalRetryAt, whyNotRenewed } from '../token/record.js';
 import { demoProfileFlag, loginAgain, notLoggedIn, ofProfile, pollCommand, startCommand } from '../messages.js';
-import { CancelledError, ExitCode, ExpiresSoonError, NotLoggedInError, OAuthError, TerminatedError, UserError, untrusted } from '../errors.js';
+import { ExitCode, ExpiresSoonError, NotLoggedInError, OAuthError, UserError, untrusted, isInterruption } from '../errors.js';
 import { fetchAccountInfo, type AccountInfo } from '../yandex/oauth.js';
 import { nonDefaultEndpoints } from '../token/server.js';
 import type { PendingDeviceLogin } from '../store/read.js';
@@ -91,7 +91,7 @@ async function checkOnline(ctx: Context, token: string, record?: TokenRecord): P
   try {
     return { state: 'valid', info: await fetchAccountInfo(record ? apiForRecord(ctx.api, record) : ctx.api, token) };
   } catch (error) {
-    if (error instanceof CancelledError || error instanceof TerminatedError) throw error;
+    if (isInterruption(error)) throw error;
     if (error instanceof OAuthError && error.code === 'invalid_token') return { state: 'rejected' };
     if (error instanceof UserError) return { state: 'unreachable', message: error.message };
     throw error;
@@ -331,7 +331,7 @@ export async function status(options: StatusOptions, ctx: Context): Promise<void
         : sortProfiles(stored);
     entries = await Promise.all(
       names.map((name) =>
-        profileEntry(ctx, options, name, Object.hasOwn(profiles, name) ? profiles[name] : undefined, Object.hasOwn(pending, name) ? pending[name] : undefined),
+        profileEntry(ctx, options, name, forProfile(profiles, name), forProfile(pending, name)),
       ),
     );
   }

@@ -19,8 +19,8 @@ import { HELP_WIDTH, helpRequest } from '../cli/help.js';
 import { PROFILE_PATTERN, readSettings, type Env } from '../settings.js';
 import { columnsOf, createStdout } from '../stdout.js';
 import { colourWanted, createOutput } from '../output.js';
-import { ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, permissionWarnings, profileNames, renewalMarker, waitingNotice } from '../store/read.js';
-import { TOKEN_PATTERN, expiryWarningDue, formatToken, isDue, isExpired, type HeaderScheme, type PrintFormat, type TokenRecord } from '../token/record.js';
+import { ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, lockPath, permissionWarnings, profileNames, renewalMarker, waitingNotice } from '../store/read.js';
+import { TOKEN_PATTERN, expiryWarningDue, forProfile, formatToken, isDue, isExpired, type HeaderScheme, type PrintFormat, type TokenRecord } from '../token/record.js';
 import { VERSION } from '../version.js';
 import type { DirectCommand } from './direct.js';
 import type { CliProcess } from './process.js';
@@ -109,7 +109,7 @@ function storedRecord(file: ConfigFile, profile: string): { record: TokenRecord;
   } catch {
     return undefined;
   }
-  const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+  const record = forProfile(data.profiles, profile);
   if (!record || !TOKEN_PATTERN.test(record.accessToken)) return undefined;
   const now = new Date();
   const renew = isExpired(record, now) || isDue(record, now);
@@ -149,7 +149,7 @@ function whileRenewed(file: ConfigFile, profile: string, env: Env): TokenRecord 
     const held = statSync(path, { throwIfNoEntry: false });
     return held !== undefined && Date.now() - held.mtimeMs <= ms;
   };
-  const busy = () => fresh(`${file.path}.lock`, LOCK_STALE_MS) || fresh(renewalMarker(file.path), MARKER_STALE_MS);
+  const busy = () => fresh(lockPath(file.path), LOCK_STALE_MS) || fresh(renewalMarker(file.path), MARKER_STALE_MS);
   const started = Date.now();
   const nap = new Int32Array(new SharedArrayBuffer(4));
   let noticed = false;

@@ -4,14 +4,14 @@
 import type { Context } from '../context.js';
 import { apiForRecord } from '../token/server.js';
 import { ofProfile, pollCommand, startCommand } from '../messages.js';
-import { CancelledError, NetworkError, OAuthError, PendingError, TerminatedError, UserError } from '../errors.js';
+import { NetworkError, OAuthError, PendingError, UserError, isInterruption } from '../errors.js';
 import type { Output } from '../output.js';
 import { isToken, pollDeviceToken, requestDeviceCode, type DeviceCode } from '../yandex/oauth.js';
 import type { PendingDeviceLogin } from '../store/read.js';
 import type { TokenRecord } from '../token/record.js';
 import { formatRelative } from '../time.js';
 import { nonDefaultEndpoints } from '../token/server.js';
-import type { ProfileLoginOptions } from './options.js';
+import { listed, type ProfileLoginOptions } from './options.js';
 import { describeTimeout, saveLogin, type LoginSession } from './session.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -169,18 +169,21 @@ function deviceFrom(pending: PendingDeviceLogin): DeviceCode {
  */
 function checkPollFlags(options: ProfileLoginOptions, pending: PendingDeviceLogin): void {
   const differs = (given: string | undefined, kept: string | undefined) => given !== undefined && given !== kept;
-  const fixed = [
-    differs(options.clientId, pending.clientId) && '--client-id',
-    differs(options.clientSecret, pending.clientSecret) && '--client-secret',
-    differs(options.scope, pending.scope) && '--scope',
-    // Not kept with the pending login, so it cannot be compared.
-    options.optionalScope !== undefined && '--optional-scope',
-    differs(options.deviceId, pending.deviceId) && '--device-id',
-    differs(options.deviceName, pending.deviceName) && '--device-name',
-  ].filter(Boolean);
-  if (fixed.length > 0) {
+  const fixed = listed(
+    [
+      differs(options.clientId, pending.clientId) && '--client-id',
+      differs(options.clientSecret, pending.clientSecret) && '--client-secret',
+      differs(options.scope, pending.scope) && '--scope',
+      // Not kept with the pending login, so it cannot be compared.
+      options.optionalScope !== undefined && '--optional-scope',
+      differs(options.deviceId, pending.deviceId) && '--device-id',
+      differs(options.deviceName, pending.deviceName) && '--device-name',
+    ],
+    ', ',
+  );
+  if (fixed) {
     throw new UserError(
-      `${fixed.join(', ')} ${fixed.length > 1 ? 'differ' : 'differs'} from what the pending login was started with, and --poll cannot change ${fixed.length > 1 ? 'them' : 'it'}: drop ${fixed.length > 1 ? 'them' : 'it'}, or start again with \`login --device --no-wait\`.`,
+      `${fixed.names} ${fixed.many ? 'differ' : 'differs'} from what the pending login was started with, and --poll cannot change ${fixed.them}: drop ${fixed.them}, or start again with \`login --device --no-wait\`.`,
     );
   }
 }
@@ -219,17 +222,18 @@ export async function pollDeviceLogin(options: ProfileLoginOptions, ctx: Context
       deadline: ctx.clock.now() + (options.timeoutSeconds ?? 0) * 1000,
       // A single poll reports an outage as its error; a --timeout's polls say it as they go.
       onReachable: options.timeoutSeconds ? reportReachability(ctx.err, `for up to ${options.timeoutSeconds} s (--timeout)`) : undefined,
+      // The sentences that end this login say to start again; here the way to start again is --no-wait.
+      restart: start,
     });
   } catch (error) {
     // Yandex's answer (declined, expired, a refused client) or the code's own expiry end this login for
     // good; a network failure or Ctrl-C leaves it pending for the next --poll.
     if (error instanceof OAuthError || (error instanceof UserError && ctx.clock.now() >= device.expiresAt)) {
       await ctx.store.update(drop);
-      // The messages say to run `login --device` again; here the way to start again is --no-wait.
-      throw new UserError(error.message.replace('`yandex-token login --device`', `\`${start}\``), { cause: error });
+      throw new UserError(error.message, { cause: error });
     }
     // Exit 1 from --poll otherwise means "start again": say that this code still stands.
-    if (error instanceof UserError && !(error instanceof CancelledError || error instanceof TerminatedError)) {
+    if (error instanceof UserError && !isInterruption(error)) {
       throw new UserError(`${error.message} The code ${pending.userCode} is still pending: run \`${pollCommand(profile)}\` again once Yandex can be reached.`, { cause: error });
     }
     throw error;
@@ -252,5 +256,5 @@ export async function pollDeviceLogin(options: ProfileLoginOptions, ctx: Context
     deviceName: pending.deviceName,
     requestedScope: pending.scope,
   };
-  return saveLogin(ctx, api, profile, result, source, drop);
+  return saveLogin(ctx, api, profile, result, source, { alsoChange: drop });
 }

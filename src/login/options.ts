@@ -81,12 +81,15 @@ export type LoginPlan =
   /** --with-token */
   | { flow: 'token' };
 
-/** "--a and --b are" / "--a is", and "them" / "it", for the messages that list conflicting flags. */
-function listed(flags: (string | false | undefined)[]): { names: string; are: string; them: string } | undefined {
+/**
+ * "--a and --b are" / "--a is", and "them" / "it", for the messages that list conflicting flags (the flags
+ * given; false and undefined stand for those that were not).
+ */
+export function listed(flags: (string | false | undefined)[], joiner = ' and '): { names: string; are: string; them: string; many: boolean } | undefined {
   const names = flags.filter((flag): flag is string => typeof flag === 'string');
   if (names.length === 0) return undefined;
   const many = names.length > 1;
-  return { names: names.join(' and '), are: many ? 'are' : 'is', them: many ? 'them' : 'it' };
+  return { names: names.join(joiner), are: many ? 'are' : 'is', them: many ? 'them' : 'it', many };
 }
 
 function checkPortOrRedirectUri(options: LoginOptions): void {

@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import type { TokenRecord } from '../token/record.js';
 import { UserError, untrusted } from '../errors.js';
 import { exchangeCode } from '../yandex/oauth.js';
-import { describeTimeout, refusedError, startAuthorization, waitFor, type LoginSession } from './session.js';
+import { addressParams, describeTimeout, refusedError, startAuthorization, waitFor, type LoginSession } from './session.js';
 
 const AGAIN = 'run `yandex-token login --no-localhost` again';
 
@@ -34,8 +34,7 @@ function pastedPage(text: string): URL | undefined {
 export function codeFromPaste(text: string, state: string): string {
   const pasted = text.trim();
   if (!/^https?:\/\//i.test(pasted) && !/[?&#](code|state|error)=/.test(pasted)) return pasted;
-  const query = pasted.slice(pasted.search(/[?#]/) + 1);
-  const params = new URLSearchParams(query.replace(/#/g, '&'));
+  const params = addressParams(pasted);
   const error = params.get('error');
   if (error) throw refusedError({ error, description: params.get('error_description') ?? undefined }, AGAIN);
   const returned = params.get('state');

@@ -7,7 +7,7 @@ import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../settings.js';
 import { dropIamToken, type ConfigData } from '../store/read.js';
 import { recordFromResponse, type RecordSource, type TokenRecord, type TokenResponse } from '../token/record.js';
 import { nonDefaultEndpoints } from '../token/server.js';
-import { authorizeUrl, createDeviceId, createPkce, createState, defaultDeviceName, fetchAccountInfo, type YandexApi } from '../yandex/oauth.js';
+import { authorizeUrl, createDeviceId, createPkce, createState, defaultDeviceName, fetchAccountInfo, type AccountInfo, type YandexApi } from '../yandex/oauth.js';
 import type { ProfileLoginOptions } from './options.js';
 import type { Clock } from '../time.js';
 
@@ -43,8 +43,7 @@ export async function resolveClient(options: ProfileLoginOptions, ctx: Context):
 /** The prologue every mode shares: credentials and the device this token is bound to. */
 export async function startSession(options: ProfileLoginOptions, ctx: Context): Promise<LoginSession> {
   // A folder we cannot write is said before the prompts and the browser, not after the consent.
-  ctx.store.assertWritable();
-  ctx.store.preloadWriter();
+  prepareStore(ctx);
   const { clientId, clientSecret } = await resolveClient(options, ctx);
   const deviceId = options.deviceId ?? ctx.store.read().deviceIds[options.profile] ?? createDeviceId();
   const deviceName = options.deviceName ?? defaultDeviceName(hostname());
@@ -61,8 +60,19 @@ export async function startSession(options: ProfileLoginOptions, ctx: Context): 
 }
 
 /**
- * Stores a token under the profile, as every way of logging in does, and returns the record. `alsoChange`
- * runs inside the same locked write (--poll drops the pending login there).
+ * Before anything is asked or anyone is sent to Yandex: a folder that cannot be written is said now, not
+ * after the consent or the typed token, and the writer (conf) loads meanwhile.
+ */
+export function prepareStore(ctx: Context): void {
+  ctx.store.assertWritable();
+  ctx.store.preloadWriter();
+}
+
+/**
+ * Stores a token under the profile, as every way of logging in does, and returns the record. The account
+ * is looked up at /info (best effort) unless the caller already has it. A login bound to a device keeps
+ * its device id for the profile's next login. `alsoChange` runs inside the same locked write (--poll drops
+ * the pending login there).
  */
 export async function saveLogin(
   ctx: Context,
@@ -70,20 +80,21 @@ export async function saveLogin(
   api: YandexApi,
   profile: string,
   token: TokenResponse,
-  source: RecordSource & { deviceId: string },
-  alsoChange?: (data: ConfigData) => void,
+  source: RecordSource,
+  options: { account?: AccountInfo; alsoChange?: (data: ConfigData) => void } = {},
 ): Promise<TokenRecord> {
-  const account = await fetchAccountInfo(api, token.access_token).catch(() => undefined);
+  const account = options.account ?? (await fetchAccountInfo(api, token.access_token).catch(() => undefined));
   // The account lookup is best effort, but a Ctrl-C or SIGTERM during it still means: store nothing.
   ctx.signal.throwIfAborted();
   // Endpoints other than Yandex's (an emulator) are kept, so that later commands ask the same server.
   const endpoints = nonDefaultEndpoints(api);
   const record = recordFromResponse(token, { ...source, ...endpoints, login: account?.login }, ctx.now());
+  const { deviceId } = source;
   await ctx.store.update((data) => {
     data.profiles[profile] = record;
     dropIamToken(data, profile);
-    data.deviceIds[profile] = source.deviceId;
-    alsoChange?.(data);
+    if (deviceId !== undefined) data.deviceIds[profile] = deviceId;
+    options.alsoChange?.(data);
   });
   return record;
 }
@@ -126,6 +137,16 @@ export function refusedError(params: { error: string; description?: string }, ag
       ? `Access was declined in the browser. Nothing was stored; ${again} to retry.`
       : `Yandex returned ${error}${description ? ` (${description})` : ''} instead of a code. Check the app at https://oauth.yandex.ru and ${again}.`;
   return new OAuthError(message, error, description);
+}
+
+/**
+ * The parameters of a pasted address, or of its query or fragment alone: everything after the first ? or
+ * #, with a # inside read as one more & (Yandex's pages carry code= in the query, access_token= in the
+ * fragment).
+ */
+export function addressParams(text: string): URLSearchParams {
+  const start = text.search(/[?#]/);
+  return new URLSearchParams(text.slice(start + 1).replace(/#/g, '&'));
 }
 
 export function describeTimeout(seconds: number): string {

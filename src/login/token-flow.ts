@@ -5,13 +5,11 @@ import type { Context } from '../context.js';
 import { NotLoggedInError, OAuthError, UserError, untrusted } from '../errors.js';
 import { ofProfile, profileFlag } from '../messages.js';
 import { DEFAULT_LOGIN_TIMEOUT_SECONDS } from '../settings.js';
-import { dropIamToken } from '../store/read.js';
 import { formatExpiry } from '../time.js';
-import { recordFromResponse, TOKEN_PATTERN, type TokenRecord, type TokenResponse } from '../token/record.js';
-import { nonDefaultEndpoints } from '../token/server.js';
+import { TOKEN_PATTERN, type TokenRecord, type TokenResponse } from '../token/record.js';
 import { checkTokenAnswer, fetchAccountInfo, type TokenAnswerFault } from '../yandex/oauth.js';
 import type { ProfileLoginOptions } from './options.js';
-import { describeTimeout, waitFor } from './session.js';
+import { addressParams, describeTimeout, prepareStore, saveLogin, waitFor } from './session.js';
 
 /** What may be given, for the end of every sentence that refuses what was. */
 const FORMS = "Give the token itself, the whole address of Yandex's verification_code page (…#access_token=…), or the JSON a token endpoint returned.";
@@ -60,8 +58,7 @@ function fromJson(text: string): GivenToken {
  * error (error=) is named as such.
  */
 function fromAddress(text: string): GivenToken {
-  const start = text.search(/[?#]/);
-  const params = new URLSearchParams((start < 0 ? text : text.slice(start + 1)).replace(/#/g, '&'));
+  const params = addressParams(text);
   const error = params.get('error');
   if (error) {
     const description = params.get('error_description');
@@ -107,9 +104,7 @@ export function readGivenToken(text: string): GivenToken {
  */
 export async function loginWithToken(options: ProfileLoginOptions, ctx: Context): Promise<TokenRecord> {
   const { profile } = options;
-  // A folder we cannot write is said before the prompt, not after the token was typed.
-  ctx.store.assertWritable();
-  ctx.store.preloadWriter();
+  prepareStore(ctx);
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
   const again = `run \`yandex-token login --with-token${profileFlag(profile)}\` again`;
   const text = await waitFor(
@@ -136,17 +131,8 @@ export async function loginWithToken(options: ProfileLoginOptions, ctx: Context)
     }
     throw error;
   });
-  ctx.signal.throwIfAborted();
-  const record = recordFromResponse(
-    token,
-    // No refresh token and no secret: this token is used until it expires. The app is Yandex's word for it.
-    { clientId: account.client_id ?? '', login: account.login, ...nonDefaultEndpoints(ctx.api) },
-    ctx.now(),
-  );
-  await ctx.store.update((data) => {
-    data.profiles[profile] = record;
-    dropIamToken(data, profile);
-  });
+  // No refresh token, secret or device: this token is used until it expires. The app is Yandex's word for it.
+  const record = await saveLogin(ctx, ctx.api, profile, token, { clientId: account.client_id ?? '' }, { account });
 
   if (droppedRefreshToken) {
     ctx.err.line('The refresh token in the JSON was not kept: renewing needs the app\'s client secret. For a token that renews itself, use `yandex-token login` with the app.');

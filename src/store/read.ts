@@ -4,10 +4,10 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, st
 import { join } from 'node:path';
 import { ConfigError, systemErrorCode } from '../errors.js';
 import { profileFlag } from '../messages.js';
-import { IAM_TOKEN_PATTERN, TOKEN_PATTERN, type TokenRecord } from '../token/record.js';
+import { forProfile, IAM_TOKEN_PATTERN, TOKEN_PATTERN, type TokenRecord } from '../token/record.js';
 import type { ServiceSettings } from '../services.js';
 
-export const CONFIG_FILE_NAME = 'config.json';
+const CONFIG_FILE_NAME = 'config.json';
 
 /** A config file larger than this is refused unread: a real one is a few kilobytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -24,6 +24,11 @@ export const LOCK_GIVE_UP_MS = 60_000;
 /** What a run says once it has waited LOCK_NOTICE_MS for another run. */
 export function waitingNotice(path: string): string {
   return `Waiting for another yandex-token to finish with ${path}.`;
+}
+
+/** The lock beside the file (config.json.lock, a folder, through proper-lockfile): held while a run writes. */
+export function lockPath(path: string): string {
+  return `${path}.lock`;
 }
 
 /**
@@ -341,7 +346,7 @@ export class ConfigFile {
 
   get(profile: string): TokenRecord | undefined {
     const { profiles } = this.read();
-    return Object.hasOwn(profiles, profile) ? profiles[profile] : undefined;
+    return forProfile(profiles, profile);
   }
 
 }

@@ -1,22 +1,20 @@
 // The token file's writes: locked read-modify-write, owner-only permissions, and a write checked to have
 // landed whole (write.ts). Reading is read.ts's; conf and the lock are loaded only for a write.
-import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, realpathSync, statSync, statfsSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, UserError, systemErrorCode } from '../errors.js';
 import { sleep } from '../time.js';
-import { BOM, ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, isObject, permissionWarnings, waitingNotice, type ConfigData, type Warn } from './read.js';
-
-
+import { freeBytes, prepareReplace, type Replace } from './write.js';
+import { BOM, ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, isObject, lockPath, permissionWarnings, waitingNotice, type ConfigData, type Warn } from './read.js';
 
 /** Room beyond the file's size that a write needs: a page for the temporary file's growth. */
 const ROOM_MARGIN = 4096;
 
 type Release = () => Promise<void>;
-type Replace = import('./write.js').Replace;
 /** What a write needs, loaded before anything is asked of the network: conf, and the checks around it. */
 interface Writer {
   Conf: typeof import('conf').default;
-  prepareReplace: typeof import('./write.js').prepareReplace;
+  prepareReplace: typeof prepareReplace;
 }
 
 /**
@@ -30,7 +28,7 @@ function loadWriter(): Promise<Writer> {
   writer ??= (async () => {
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGABRT', 'SIGUSR1'] as const;
     const before = new Map(signals.map((name) => [name, new Set(process.listeners(name))]));
-    const [{ default: Conf }, { prepareReplace }] = await Promise.all([import('conf'), import('./write.js')]);
+    const { default: Conf } = await import('conf');
     for (const name of signals) {
       for (const listener of process.listeners(name)) if (!before.get(name)!.has(listener)) process.removeListener(name, listener);
     }
@@ -104,24 +102,24 @@ export class Store extends ConfigFile {
    * back, so a signal never leaves a lock behind.
    */
   private async lock<T>(signal: AbortSignal | undefined, settled?: (data: ConfigData) => T | undefined): Promise<{ release: Release } | { value: T }> {
-    const lockPath = `${this.path}.lock`;
+    const lockAt = lockPath(this.path);
     const started = Date.now();
     let noticed = false;
     let delay = 5;
     for (;;) {
       signal?.throwIfAborted();
-      const holder = statSync(lockPath, { throwIfNoEntry: false });
+      const holder = statSync(lockAt, { throwIfNoEntry: false });
       const stale = holder !== undefined && Date.now() - holder.mtimeMs > LOCK_STALE_MS;
       if (!holder || stale) {
         const { lock } = await loadLockfile();
         let release: Release | undefined;
         try {
-          release = await lock(this.path, { realpath: false, stale: LOCK_STALE_MS, retries: 0, lockfilePath: lockPath });
+          release = await lock(this.path, { realpath: false, stale: LOCK_STALE_MS, retries: 0, lockfilePath: lockAt });
         } catch (error) {
           if (systemErrorCode(error) !== 'ELOCKED') throw this.writeError(error);
         }
         if (release) {
-          if (stale) this.warn?.(`Took over ${lockPath}, left by a run that was killed ${Math.round((Date.now() - holder.mtimeMs) / 1000)} s ago.`);
+          if (stale) this.warn?.(`Took over ${lockAt}, left by a run that was killed ${Math.round((Date.now() - holder.mtimeMs) / 1000)} s ago.`);
           if (!signal?.aborted) return { release };
           await release().catch(() => undefined);
           throw signal.reason;
@@ -138,12 +136,12 @@ export class Store extends ConfigFile {
         const untouched = holder ? Date.now() - holder.mtimeMs : 0;
         this.warn?.(
           untouched > LOCK_STALE_MS / 2 + 1_000
-            ? `Waiting for another yandex-token to finish with ${this.path}; its lock (${lockPath}) has not been touched for ${Math.round(untouched / 1000)} s, and is taken over once it is ${LOCK_STALE_MS / 1000} s old, in case the run that left it was killed.`
+            ? `Waiting for another yandex-token to finish with ${this.path}; its lock (${lockAt}) has not been touched for ${Math.round(untouched / 1000)} s, and is taken over once it is ${LOCK_STALE_MS / 1000} s old, in case the run that left it was killed.`
             : waitingNotice(this.path),
         );
       }
       if (waited >= LOCK_GIVE_UP_MS) {
-        throw new UserError(`Another yandex-token is still updating ${this.path}. Try again; if it persists, remove ${lockPath}.`);
+        throw new UserError(`Another yandex-token is still updating ${this.path}. Try again; if it persists, remove ${lockAt}.`);
       }
       await sleep(delay * (0.5 + Math.random()), signal);
       delay = Math.min(delay * 1.5, 250);
@@ -169,13 +167,8 @@ export class Store extends ConfigFile {
    * rotates the refresh token and so must be stored. Where the system cannot say, it passes.
    */
   assertRoom(): void {
-    let free: number;
-    try {
-      const { bavail, bsize } = statfsSync(this.dir);
-      free = bavail * bsize;
-    } catch {
-      return;
-    }
+    const free = freeBytes(this.dir);
+    if (free === undefined) return;
     const size = statSync(this.path, { throwIfNoEntry: false })?.size ?? 0;
     if (free >= size + ROOM_MARGIN) return;
     throw new ConfigError(

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { ConfigError, UserError, systemErrorCode } from '../errors.js';
 
 /** Where the old file is kept during a write, beside it: `config.json.previous`. */
-export function previousPath(target: string): string {
+function previousPath(target: string): string {
   return `${target}.previous`;
 }
 
@@ -96,8 +96,8 @@ function restore(target: string, previous: string, hadOld: boolean): void {
   }
 }
 
-/** Free bytes for this user in the file's folder, when the system says. */
-function freeBytes(dir: string): number | undefined {
+/** Free bytes for this user in the folder, when the system says. */
+export function freeBytes(dir: string): number | undefined {
   try {
     const stats = statfsSync(dir);
     return stats.bavail * stats.bsize;

@@ -2,7 +2,7 @@
 // due. Reading costs one file read; the renewal's code (renew.ts) is loaded only when one is needed.
 import { rmSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { CancelledError, NotLoggedInError, TerminatedError, UserError } from '../errors.js';
+import { NotLoggedInError, UserError, isInterruption } from '../errors.js';
 import { notLoggedIn, ofProfile } from '../messages.js';
 import { renewalMarker } from '../store/read.js';
 import type { Store } from '../store/store.js';
@@ -12,6 +12,7 @@ import {
   expiredRetryAt,
   expiresSoonMessage,
   expiryWarningDue,
+  forProfile,
   isDue,
   isExpired,
   settledRenewal,
@@ -33,7 +34,7 @@ export function requireRecord(store: Store, profile: string): TokenRecord {
  */
 async function getValidToken(store: Store, api: YandexApi, profile: string, now: () => Date): Promise<UsableToken> {
   const data = store.read();
-  const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+  const record = forProfile(data.profiles, profile);
   if (!record) throw notLoggedIn(profile);
   const at = now();
   const expired = isExpired(record, at);
@@ -47,8 +48,7 @@ async function getValidToken(store: Store, api: YandexApi, profile: string, now:
   } catch (error) {
     // What refreshRecord did not turn into a warning (the lock, the file): a token that still works is
     // handed out anyway, with the reason.
-    const interrupted = error instanceof CancelledError || error instanceof TerminatedError;
-    if (expired || !(error instanceof UserError) || interrupted) throw error;
+    if (expired || !(error instanceof UserError) || isInterruption(error)) throw error;
     return { record, refreshed: false, warning: `Could not renew the token${ofProfile(profile)}, which still works: ${error.message}` };
   } finally {
     // The fast entry's hint that a print renews this token (store/read.ts renewalMarker): done now. A folder
@@ -108,14 +108,14 @@ async function warnOfExpiry(ctx: Pick<Context, 'store' | 'now' | 'err'>, profile
   let say = true;
   try {
     say = await ctx.store.update((data) => {
-      const latest = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+      const latest = forProfile(data.profiles, profile);
       // Another run said it meanwhile, or a login replaced the token: nothing to say about this one.
       if (!latest || latest.accessToken !== record.accessToken || !expiryWarningDue(latest, ctx.now())) return false;
       data.profiles[profile] = { ...latest, expiryWarnedAt: ctx.now().toISOString() };
       return true;
     });
   } catch (error) {
-    if (!(error instanceof UserError) || error instanceof CancelledError || error instanceof TerminatedError) throw error;
+    if (!(error instanceof UserError) || isInterruption(error)) throw error;
   }
   if (say) ctx.err.warn(expiresSoonMessage(record, profile, ctx.now()));
 }

@@ -57,13 +57,13 @@ const DAY_MS = 86_400_000;
  * token may not get updated if the remaining lifetime is long enough… We recommend updating long-living
  * tokens every three months", and its refresh token dies with the access token (yandex-oauth.md §5, §13).
  */
-export const RENEW_AFTER_MS = 90 * DAY_MS;
+const RENEW_AFTER_MS = 90 * DAY_MS;
 
 /** Or once this share of its known lifetime has passed, if that comes first (short-lived tokens). */
-export const RENEW_AT_SHARE = 0.75;
+const RENEW_AT_SHARE = 0.75;
 
 /** A renewal that failed while the token still works is tried again only after this long (per profile). */
-export const RENEW_RETRY_MS = 3_600_000;
+const RENEW_RETRY_MS = 3_600_000;
 
 /** Milliseconds until the access token expires, or undefined when Yandex never said. */
 export function msUntilExpiry(record: TokenRecord, now: Date): number | undefined {
@@ -165,13 +165,17 @@ export interface UsableToken {
   warning?: string;
 }
 
+/** " until 2027-03-01 10:00:00 UTC", or nothing when Yandex never said when the token expires. */
+export function until(record: TokenRecord): string {
+  return record.expiresAt ? ` until ${formatInstant(new Date(record.expiresAt))}` : '';
+}
+
 /** The warning for a due token whose renewal failed less than an hour ago: said on every use until the retry. */
 export function heldOffWarning(record: TokenRecord, profile: string, retryAt: number): string {
-  const until = record.expiresAt ? ` until ${formatInstant(new Date(record.expiresAt))}` : '';
   if (record.renewalRefused) {
-    return `Yandex refused to renew the token${ofProfile(profile)}: its refresh token no longer works. The token still works${until}; run \`yandex-token login${profileFlag(profile)}\` again before then.`;
+    return `Yandex refused to renew the token${ofProfile(profile)}: its refresh token no longer works. The token still works${until(record)}; run \`yandex-token login${profileFlag(profile)}\` again before then.`;
   }
-  return `The token${ofProfile(profile)} is due for renewal, but the last attempt failed; the next is after ${formatInstant(new Date(retryAt))}. It still works${until}; \`yandex-token refresh${profileFlag(profile)}\` tries now and says why.`;
+  return `The token${ofProfile(profile)} is due for renewal, but the last attempt failed; the next is after ${formatInstant(new Date(retryAt))}. It still works${until(record)}; \`yandex-token refresh${profileFlag(profile)}\` tries now and says why.`;
 }
 
 /**
@@ -185,12 +189,20 @@ export function expiredRetryAt(record: TokenRecord, now: Date): number | undefin
 }
 
 /**
+ * The profile's entry in a table read from the file (profiles, pending logins): its own entry only, so that
+ * a profile named "constructor" or "__proto__" is just a name.
+ */
+export function forProfile<T>(table: Record<string, T>, profile: string): T | undefined {
+  return Object.hasOwn(table, profile) ? table[profile] : undefined;
+}
+
+/**
  * What the file says of the profile's renewal, as another run may just have left it: a token that is not
  * due (renewed) or whose renewal failed within the hour (a warning) needs no renewal now; undefined when
  * it does (or has expired, or is gone).
  */
 export function settledRenewal(data: { profiles: Record<string, TokenRecord> }, profile: string, now: Date): UsableToken | undefined {
-  const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+  const record = forProfile(data.profiles, profile);
   if (!record || isExpired(record, now)) return undefined;
   if (!isDue(record, now)) return { record, refreshed: false };
   const retryAt = renewalRetryAt(record, now);

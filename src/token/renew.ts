@@ -1,19 +1,13 @@
 // Renewing a stored token under the config file's lock (print when it is due, `refresh`, the Node API's
 // getToken). Loaded only for a renewal.
-import { CancelledError, ConfigError, NotLoggedInError, OAuthError, TerminatedError, UserError, stoppedAfter } from '../errors.js';
+import { ConfigError, NotLoggedInError, OAuthError, UserError, stoppedAfter, isInterruption } from '../errors.js';
 import { shielded } from '../shield.js';
 import { demoCannotRefresh, loginAgain, notLoggedIn, ofProfile, profileFlag } from '../messages.js';
 import type { ConfigData } from '../store/read.js';
 import type { Store } from '../store/store.js';
-import { formatInstant } from '../time.js';
 import type { YandexApi } from '../yandex/oauth.js';
-import { expiredRetryAt, isExpired, recordAfterRefresh, settledRenewal, type TokenRecord, type TokenResponse, type UsableToken } from './record.js';
+import { expiredRetryAt, forProfile, isExpired, until, recordAfterRefresh, settledRenewal, type TokenRecord, type TokenResponse, type UsableToken } from './record.js';
 import { apiForRecord } from './server.js';
-
-/** "until 2027-03-01 10:00:00 UTC", or nothing when Yandex never said when the token expires. */
-function until(record: TokenRecord): string {
-  return record.expiresAt ? ` until ${formatInstant(new Date(record.expiresAt))}` : '';
-}
 
 /** What Yandex said when it refused, as "code: description", or undefined when the failure was not a refusal. */
 function refusal(error: unknown): string | undefined {
@@ -72,7 +66,7 @@ export async function refreshRecord(
   /** Yandex's answer once it has come: if storing it fails, it is not simply lost (see below). */
   let answered: TokenRecord | undefined;
   const renewing = store.update(async (data): Promise<UsableToken | { failed: UserError }> => {
-    const current = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+    const current = forProfile(data.profiles, profile);
     if (!current) throw notLoggedIn(profile);
     const expired = isExpired(current, now());
     const done = settled(data);
@@ -108,7 +102,7 @@ export async function refreshRecord(
       });
     } catch (error) {
       // Ctrl-C and the like are not a failed attempt; neither is a bug.
-      if (!(error instanceof UserError) || error instanceof CancelledError || error instanceof TerminatedError) throw error;
+      if (!(error instanceof UserError) || isInterruption(error)) throw error;
       if (api.signal?.aborted) throw api.signal.reason;
       if (options.force) throw renewalFailed(error, profile, expired);
       // Noted in the file (returned, not thrown, so that update() writes it): the next attempt waits an hour.
@@ -143,7 +137,7 @@ export async function refreshRecord(
  * refresh token as it answers, so an answer dropped on the floor may cost the stored refresh token; the
  * answer is stored, and the command then ends with the signal's exit code.
  */
-export const REFRESH_GRACE_MS = 2_000;
+const REFRESH_GRACE_MS = 2_000;
 
 /** The caller's signal, aborted REFRESH_GRACE_MS after the caller's, with its reason. */
 function afterGrace(signal: AbortSignal | undefined): AbortSignal | undefined {

@@ -37,12 +37,12 @@ export interface AccountInfo {
   client_id?: string;
 }
 
-export interface ClientCredentials {
+interface ClientCredentials {
   clientId: string;
   clientSecret?: string;
 }
 
-export interface AuthorizeParams {
+interface AuthorizeParams {
   clientId: string;
   redirectUri: string;
   state: string;
@@ -128,19 +128,22 @@ function serverName(action: Action): string {
   return action === 'iam' ? 'Yandex Cloud' : 'Yandex';
 }
 
-function oauthErrorMessage(action: Action, code: string, description: string | undefined): string {
+/** The command that starts a device login again, for the sentences that end one (--poll names its own). */
+const DEVICE_RESTART = 'yandex-token login --device';
+
+function oauthErrorMessage(action: Action, code: string, description: string | undefined, restart = DEVICE_RESTART): string {
   const said = `Yandex answered ${untrusted(code, 60)}${description ? ` (${untrusted(description)})` : ''}`;
   if (action === 'poll') {
     if (code === 'access_denied') {
-      return 'Access was declined on the Yandex page. Nothing was stored; run `yandex-token login --device` again to retry.';
+      return `Access was declined on the Yandex page. Nothing was stored; run \`${restart}\` again to retry.`;
     }
     if (code === 'expired_token') {
-      return `${said}: the code expired before access was allowed. Run \`yandex-token login --device\` again and enter the new code.`;
+      return `${said}: the code expired before access was allowed. Run \`${restart}\` again and enter the new code.`;
     }
     // Yandex's only known answer for a device code it will not honour (yandex-oauth.md §13); whether a
     // denial gets it too is not known, so the sentence covers both.
     if (code === 'invalid_grant') {
-      return `${said}: the code expired or was declined, and Yandex no longer accepts it. Run \`yandex-token login --device\` again and enter the new code.`;
+      return `${said}: the code expired or was declined, and Yandex no longer accepts it. Run \`${restart}\` again and enter the new code.`;
     }
   }
   if (action === 'pasted' && (code === 'invalid_grant' || code === 'bad_verification_code')) {
@@ -324,8 +327,8 @@ export function requestFailure(error: unknown, url: string, api: YandexApi, time
   return networkError(error, new URL(url).origin, 'api', api, timeout, proxyRoute(api.proxy, url));
 }
 
-/** One HTTP call to Yandex, answered by parsed JSON (2xx) or an error sentence. */
-async function call(api: YandexApi, url: string, ask: Ask, action: Action): Promise<Record<string, unknown>> {
+/** One HTTP call to Yandex, answered by parsed JSON (2xx) or an error sentence (`restart`: see oauthErrorMessage). */
+async function call(api: YandexApi, url: string, ask: Ask, action: Action, restart?: string): Promise<Record<string, unknown>> {
   const answered = await request(api, url, ask, action);
   const { response, origin } = answered;
   if (action === 'info' && response.status === 401) {
@@ -335,7 +338,7 @@ async function call(api: YandexApi, url: string, ask: Ask, action: Action): Prom
   if (!json) throw notJson(answered, action);
   if (typeof json.error === 'string') {
     const description = typeof json.error_description === 'string' ? json.error_description : undefined;
-    throw new OAuthError(oauthErrorMessage(action, json.error, description), json.error, description, response.status);
+    throw new OAuthError(oauthErrorMessage(action, json.error, description, restart), json.error, description, response.status);
   }
   if (response.status < 200 || response.status >= 300) {
     throw new NetworkError(
@@ -353,7 +356,7 @@ function form(fields: Record<string, string | undefined>): URLSearchParams {
 }
 
 /** Ten years: the longest token lifetime taken at its word (Yandex's last a year). */
-export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
 
 /**
  * The one rule for a number of seconds in Yandex's answers (a token's expires_in, a device code's
@@ -361,7 +364,7 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
  * down. Anything else (zero, negative, null, text, NaN, more than `max`) counts as not said: a token's
  * expiry is then unknown, a device code's the documented default. It never fails a login over it.
  */
-export function sensibleSeconds(value: unknown, max: number): number | undefined {
+function sensibleSeconds(value: unknown, max: number): number | undefined {
   const n = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n)) return undefined;
   const whole = Math.floor(n);
@@ -418,7 +421,7 @@ function tokenFrom(json: Record<string, unknown>, action: Action): TokenResponse
   );
 }
 
-async function tokenRequest(api: YandexApi, fields: Record<string, string | undefined>, action: Action): Promise<TokenResponse> {
+async function tokenRequest(api: YandexApi, fields: Record<string, string | undefined>, action: Action, restart?: string): Promise<TokenResponse> {
   const json = await call(
     api,
     `${api.oauthUrl}/token`,
@@ -428,6 +431,7 @@ async function tokenRequest(api: YandexApi, fields: Record<string, string | unde
       body: form(fields),
     },
     action,
+    restart,
   );
   return tokenFrom(json, action);
 }
@@ -586,23 +590,21 @@ async function pause(clock: Clock, ms: number, signal?: AbortSignal): Promise<vo
   }
 }
 
-function deviceCodeExpired(device: DeviceCode): UserError {
+function deviceCodeExpired(device: DeviceCode, restart: string): UserError {
   const lifetime = device.expiresIn % 60 === 0 ? `${device.expiresIn / 60} min` : `${device.expiresIn} s`;
-  return new UserError(
-    `The code expired (it lives ${lifetime}) before access was allowed. Run \`yandex-token login --device\` again and enter the new code.`,
-  );
+  return new UserError(`The code expired (it lives ${lifetime}) before access was allowed. Run \`${restart}\` again and enter the new code.`);
 }
 
-function deviceCodeExpiredUnreachable(device: DeviceCode, unreachable: NetworkError): UserError {
+function deviceCodeExpiredUnreachable(device: DeviceCode, unreachable: NetworkError, restart: string): UserError {
   return new NetworkError(
     `The code ${device.userCode} expired while Yandex could not be reached.`,
-    `The last try: ${unreachable.message} Then run \`yandex-token login --device\` again.`,
+    `The last try: ${unreachable.message} Then run \`${restart}\` again.`,
     { cause: unreachable },
   );
 }
 
 /** Where a device-code poll stands when it stops without a token (pollDeviceToken with a deadline). */
-export interface DevicePending {
+interface DevicePending {
   /** Seconds between polls now in force (raised by slow_down). */
   interval: number;
   /** Date.now() value of the last poll, so that the next run keeps the interval. */
@@ -636,9 +638,11 @@ export async function pollDeviceToken(
      * outlives a network outage, so polling goes on until it expires or the deadline comes.
      */
     onReachable?: (unreachable: NetworkError | undefined) => void;
+    /** The command that starts the login again, for the sentences that end this one (default `yandex-token login --device`). */
+    restart?: string;
   },
 ): Promise<TokenResponse | DevicePending> {
-  const { device } = params;
+  const { device, restart = DEVICE_RESTART } = params;
   const clock = api.clock ?? systemClock;
   let interval = device.interval;
   let lastPollAt = params.lastPollAt ?? clock.now();
@@ -666,7 +670,7 @@ export async function pollDeviceToken(
     }
     if (device.expiresAt < at) {
       await pause(clock, device.expiresAt - clock.now(), api.signal);
-      throw unreachable ? deviceCodeExpiredUnreachable(device, unreachable) : deviceCodeExpired(device);
+      throw unreachable ? deviceCodeExpiredUnreachable(device, unreachable, restart) : deviceCodeExpired(device, restart);
     }
     await pause(clock, at - clock.now(), api.signal);
     polled = true;
@@ -682,6 +686,7 @@ export async function pollDeviceToken(
           device_name: params.deviceId ? params.deviceName : undefined,
         },
         'poll',
+        restart,
       );
       reached(undefined);
       return token;

@@ -191,7 +191,7 @@ export function credentials(client = DEMO_CLIENT): string[] {
  * stderr matching the pattern, with no stack trace, no unhandled rejection and no control characters.
  * Returns that last line.
  */
-export function assertCleanFailure(result: RunResult, code: number, pattern: RegExp): string {
+export function assertCleanFailure(result: Pick<RunResult, 'code' | 'stdout' | 'stderr'>, code: number, pattern: RegExp): string {
   assert.equal(result.code, code, `exit code; stderr:\n${result.stderr}`);
   assert.equal(result.stdout, '', 'stdout stays empty');
   const last = result.stderr.trim().split('\n').at(-1) ?? '';

@@ -2,9 +2,12 @@
 // stand-in process: the environment given, stdout and stderr captured, no terminal, and the clock, fetch,
 // browser and prompts a test may replace. No build and no new process: a change of logic is tested at once.
 // A separate process only for what only a process shows (test/support/harness.ts: runCli).
+import { appendFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
+import type { OpenBrowser } from '../../src/browser.ts';
 import { main } from '../../src/cli/main.ts';
 import { createContext, type Outside, type ProcessLike } from '../../src/context.ts';
+import { browseConsent } from '../../src/emulator/index.ts';
 import type { Clock } from '../../src/time.ts';
 
 export interface InProcessResult {
@@ -22,6 +25,29 @@ export interface InProcessOptions extends Outside {
   onStderr?: (stderr: string) => void;
   /** Told all of stdout so far at every write of data (api's answer as it streams). */
   onStdout?: (stdout: string) => void;
+}
+
+/**
+ * The scripted browser of harness.ts's browserEnv() played in this process, as the script plays it (the
+ * emulator's browseConsent, what the callback page said appended to SCRIPTED_BROWSER_LOG), without a node
+ * process per login. Undefined for any other environment: BROWSER is then launched as the binary would.
+ */
+function scriptedBrowser(env: Record<string, string>): OpenBrowser | undefined {
+  const decision = env.SCRIPTED_BROWSER_DECISION;
+  if (decision !== 'allow' && decision !== 'deny') return undefined;
+  return async (url) => {
+    // Not awaited, as a browser started by the command is not: the login waits on its listener.
+    void browseConsent(url, decision)
+      .catch((error: unknown) => ({ stage: 'error', error: String(error) }))
+      .then((result) => {
+        try {
+          if (env.SCRIPTED_BROWSER_LOG) appendFileSync(env.SCRIPTED_BROWSER_LOG, `${JSON.stringify(result)}\n`);
+        } catch {
+          // The test has ended and its folder is gone, as for a browser process that outlives it.
+        }
+      });
+    return true;
+  };
 }
 
 /** Runs one command line in-process; never throws (as the binary, every failure is an exit code). */
@@ -58,7 +84,8 @@ export async function runCommand(argv: string[], env: Record<string, string>, op
   };
   const signal = options.signal ?? new AbortController().signal;
   // No process signals in-process: a test aborts `signal` itself.
-  const code = await main(argv, () => createContext(proc, signal, out, () => () => undefined, options), { stdout: out, stderr: err });
+  const outside = { ...options, openBrowser: options.openBrowser ?? scriptedBrowser(env) };
+  const code = await main(argv, () => createContext(proc, signal, out, () => () => undefined, outside), { stdout: out, stderr: err });
   return { code, stdout, stderr };
 }
 
@@ -95,5 +122,23 @@ export function testClock(options: { start?: number; manual?: boolean } = {}): C
         });
       });
     },
+  };
+}
+
+/**
+ * fetch that hands the person's side to `onPoll` before each device-code poll goes out (the code shown,
+ * and the number of this poll): a test allows, denies or expires the code at the poll of its choosing,
+ * on a test clock, where nothing waits for the test.
+ */
+export function devicePerson(onPoll: (userCode: string, poll: number) => unknown): typeof fetch {
+  let userCode = '';
+  let polls = 0;
+  return async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    const body = init?.body instanceof URLSearchParams ? init.body : undefined;
+    if (url.endsWith('/token') && body?.get('grant_type') === 'device_code') await onPoll(userCode, ++polls);
+    const response = await fetch(input, init);
+    if (url.endsWith('/device/code')) userCode = ((await response.clone().json()) as { user_code: string }).user_code;
+    return response;
   };
 }

@@ -45,7 +45,7 @@ export interface SeenRequest {
   form: Record<string, string>;
   /** client_id and client_secret from an `Authorization: Basic` header, when the client used one. */
   basic?: { clientId: string; clientSecret: string };
-  /** Date.now() on arrival. */
+  /** options.now() (Date.now()) on arrival. */
   at: number;
   /** The recorded exchange that answered it, if any. */
   replayed?: RecordedExchange;
@@ -68,6 +68,8 @@ export interface ReplayOptions {
    * never call login.yandex.ru): a fixed answer of the documented shape.
    */
   info?: Record<string, string>;
+  /** The clock requests are timed by (`at`): a test clock shared with the CLI; Date.now by default. */
+  now?: () => number;
 }
 
 /** Decodes `Authorization: Basic base64(client_id:client_secret)` (RFC 6749 §2.3.1: each part form-encoded). */
@@ -147,7 +149,7 @@ export async function startReplay(t: TestContext, exchanges: RecordedExchange[],
         headers: req.headers,
         form,
         basic: basicCredentials(req.headers.authorization),
-        at: Date.now(),
+        at: (options.now ?? Date.now)(),
       };
       requests.push(seen);
 
