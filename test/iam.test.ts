@@ -328,6 +328,18 @@ test('the cache belongs to the login: another login into the profile and a logou
   assert.equal(cache(home), undefined, 'dropped by the logout');
 });
 
+test('the cache belongs to the IAM server too: YANDEX_IAM_URL pointed elsewhere asks there, not the cache', async (t) => {
+  const { yandex, home, clock } = await loggedIn(t);
+  const first = await runCommand(['print', '--iam'], home.env, { clock });
+  assert.equal(first.code, 0, first.stderr);
+  // The same emulator under another name: another server as far as the cache can tell.
+  const elsewhere = { ...home.env, YANDEX_IAM_URL: yandex.url.replace('127.0.0.1', 'localhost') };
+  const second = await runCommand(['print', '--iam'], elsewhere, { clock });
+  assert.equal(second.code, 0, second.stderr);
+  assert.notEqual(second.stdout, first.stdout);
+  assert.equal(iamRequests(yandex), 2, 'asked the other server');
+});
+
 test('getIamToken: the cached token, and a new one with forceRefresh', async (t) => {
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex, { YANDEX_IAM_URL: yandex.url });

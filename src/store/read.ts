@@ -87,7 +87,7 @@ export interface IamCacheEntry {
   issuedAt: string;
   /** ISO 8601: when Cloud said it stops working. */
   expiresAt: string;
-  /** SHA-256 (hex) of the OAuth token it was got for. */
+  /** SHA-256 (hex) of the IAM server's URL and the OAuth token it was got for (token/iam.ts hashOf). */
   oauthTokenHash: string;
 }
 

@@ -19,8 +19,12 @@ export const IAM_MARGIN_MS = 10 * 60_000;
 
 type IamContext = Pick<Context, 'settings' | 'store' | 'api' | 'now' | 'err'>;
 
-function hashOf(oauthToken: string): string {
-  return createHash('sha256').update(oauthToken).digest('hex');
+/**
+ * What a cached IAM token was got for: the OAuth token, at that IAM server. A new login, or
+ * YANDEX_IAM_URL pointed at another server (an emulator and back), never hands out the other's.
+ */
+function hashOf(oauthToken: string, iamUrl: string): string {
+  return createHash('sha256').update(`${iamUrl}\n${oauthToken}`).digest('hex');
 }
 
 /** The profile's cached IAM token, if it was got for this OAuth token. */
@@ -74,7 +78,7 @@ function exchange(ctx: IamContext, iamUrl: string, current: CurrentToken, profil
  * read-only folder, a full disk), the token is handed out all the same, uncached.
  */
 async function renewed(ctx: IamContext, profile: string, current: CurrentToken, iamUrl: string, reuse: boolean): Promise<IamToken> {
-  const oauthHash = hashOf(current.token);
+  const oauthHash = hashOf(current.token, iamUrl);
   const fresh = (data: ConfigData) => {
     const entry = cachedFor(data, profile, oauthHash);
     return reuse && reusable(entry, ctx.now()) ? { entry } : undefined;
@@ -135,7 +139,7 @@ function retryable(error: unknown): error is UserError {
 export async function currentIamToken(ctx: IamContext, profile: string): Promise<{ token: string; expiresAt: string }> {
   const { current, iamUrl } = await oauthFor(ctx, profile);
   if (!current.record) return exchange(ctx, iamUrl, current, profile);
-  const entry = cachedFor(ctx.store.read(), profile, hashOf(current.token));
+  const entry = cachedFor(ctx.store.read(), profile, hashOf(current.token, iamUrl));
   if (reusable(entry, ctx.now())) return { token: entry.token, expiresAt: entry.expiresAt };
   return renewed(ctx, profile, current, iamUrl, true);
 }
