@@ -138,24 +138,46 @@ test('a 403 from Cloud is a refusal too (exit 4), named for the profile or for Y
   assert.equal(cache(home, 'work'), undefined);
 });
 
-test('Cloud unreachable or failing: a cached token with ten minutes left is printed with a warning (exit 0); without one, exit 1', async (t) => {
+test('Cloud unreachable or failing: a cached token with ten minutes left is printed with a warning (exit 0), and Cloud is not asked again for 5 minutes; without one, exit 1', async (t) => {
   const { yandex, home, clock } = await loggedIn(t);
   const token = (await runCommand(['print', '--iam'], home.env, { clock })).stdout.trim();
-  const before = readFileSync(home.configFile, 'utf8');
+  const first = cache(home)!;
 
   clock.advance(2 * HOUR);
-  for (const mode of ['reset', 'server-error'] as const) {
-    yandex.fail('/iam/v1/tokens', mode, 1);
-    const kept = await runCommand(['print', '--iam'], home.env, { clock });
-    assert.equal(kept.code, 0, kept.stderr);
-    assert.equal(kept.stdout, `${token}\n`);
-    assert.equal(kept.stderr.trim().split('\n').length, 1, kept.stderr);
-    assert.match(kept.stderr, /Could not get a new Yandex Cloud IAM token; the cached one still works until .+\./);
-    assert.equal(readFileSync(home.configFile, 'utf8'), before, mode);
-  }
+  yandex.fail('/iam/v1/tokens', 'reset', 1);
+  const kept = await runCommand(['print', '--iam'], home.env, { clock });
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.equal(kept.stdout, `${token}\n`);
+  assert.equal(kept.stderr.trim().split('\n').length, 1, kept.stderr);
+  assert.match(kept.stderr, /Could not get a new Yandex Cloud IAM token; the cached one still works until .+\./);
+  assert.deepEqual(cache(home), { ...first, failedAt: new Date(clock.now()).toISOString() }, 'the token kept, the failure noted');
+  const asked = iamRequests(yandex);
+
+  // Within 5 minutes: the cached token at once, without waiting on Cloud again.
+  clock.advance(4 * MINUTE);
+  const held = await runCommand(['print', '--iam'], home.env, { clock });
+  assert.equal(held.code, 0, held.stderr);
+  assert.equal(held.stdout, `${token}\n`);
+  assert.match(held.stderr, /^Warning: Yandex Cloud could not be asked for a new IAM token at .+; the cached one still works until .+, and Cloud is asked again from .+\.\n$/);
+  assert.equal(iamRequests(yandex), asked, 'Cloud not asked');
+
+  // Then asked again: a server error is the same story; an answer replaces the token and the note.
+  clock.advance(2 * MINUTE);
+  yandex.fail('/iam/v1/tokens', 'server-error', 1);
+  const failing = await runCommand(['print', '--iam'], home.env, { clock });
+  assert.equal(failing.stdout, `${token}\n`);
+  assert.match(failing.stderr, /Could not get a new Yandex Cloud IAM token/);
+  assert.equal(iamRequests(yandex), asked + 1);
+  clock.advance(6 * MINUTE);
+  const renewed = await runCommand(['print', '--iam'], home.env, { clock });
+  assert.equal(renewed.code, 0, renewed.stderr);
+  assert.notEqual(renewed.stdout, `${token}\n`);
+  assert.equal(renewed.stderr, '');
+  assert.equal(cache(home)!.failedAt, undefined);
 
   // Less than ten minutes of its 12 hours left: no longer handed out.
-  clock.advance(9 * HOUR + 55 * MINUTE);
+  clock.advance(12 * HOUR - 5 * MINUTE);
+  const before = readFileSync(home.configFile, 'utf8');
   yandex.fail('/iam/v1/tokens', 'reset', 1);
   const gone = await runCommand(['print', '--iam'], home.env, { clock });
   assertCleanFailure({ ...gone, signal: null }, 1, /Could not reach http:\/\/127\.0\.0\.1:\d+ while exchanging the OAuth token for a Yandex Cloud IAM token: the connection was reset\. .*YANDEX_IAM_URL/);

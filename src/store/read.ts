@@ -89,6 +89,8 @@ export interface IamCacheEntry {
   expiresAt: string;
   /** SHA-256 (hex) of the IAM server's URL and the OAuth token it was got for (token/iam.ts hashOf). */
   oauthTokenHash: string;
+  /** ISO 8601: when Cloud last could not be asked for its replacement (token/iam.ts holds the next try off). */
+  failedAt?: string;
 }
 
 export interface ConfigData {
@@ -156,7 +158,8 @@ function isIamEntry(value: unknown): value is IamCacheEntry {
     IAM_TOKEN_PATTERN.test(value.token) &&
     ['issuedAt', 'expiresAt'].every((key) => typeof value[key] === 'string' && Number.isFinite(Date.parse(value[key] as string))) &&
     typeof value.oauthTokenHash === 'string' &&
-    /^[0-9a-f]{64}$/.test(value.oauthTokenHash)
+    /^[0-9a-f]{64}$/.test(value.oauthTokenHash) &&
+    (value.failedAt === undefined || (typeof value.failedAt === 'string' && Number.isFinite(Date.parse(value.failedAt))))
   );
 }
 

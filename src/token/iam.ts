@@ -3,16 +3,24 @@
 // issued or ten minutes before it expires; a new one is got under the file's lock, once for any crowd.
 import { createHash } from 'node:crypto';
 import type { Context } from '../context.js';
-import { CancelledError, NotLoggedInError, TerminatedError, UserError } from '../errors.js';
+import { NotLoggedInError, UserError, isInterruption } from '../errors.js';
 import { notLoggedIn, ofProfile, profileFlag } from '../messages.js';
 import type { ConfigData, IamCacheEntry } from '../store/read.js';
 import { formatInstant } from '../time.js';
 import { createIamToken, type IamToken } from '../yandex/iam.js';
 import { currentToken, type CurrentToken } from './current.js';
+import { forProfile } from './record.js';
 import { iamUrlForRecord } from './server.js';
 
 /** Yandex: "we recommend requesting it more often, such as once per hour" (…/operations/iam-token/create). */
 export const IAM_REUSE_MS = 3_600_000;
+
+/**
+ * After Cloud could not be asked, a cached token that still works is handed out without asking again for
+ * this long: while Cloud is down, a script calling print --iam in a loop does not wait out the HTTP timeout
+ * every time.
+ */
+export const IAM_RETRY_MS = 5 * 60_000;
 
 /** A cached IAM token is not handed out in its last ten minutes: a script may take a while to use it. */
 export const IAM_MARGIN_MS = 10 * 60_000;
@@ -29,7 +37,7 @@ function hashOf(oauthToken: string, iamUrl: string): string {
 
 /** The profile's cached IAM token, if it was got for this OAuth token. */
 function cachedFor(data: ConfigData, profile: string, oauthHash: string): IamCacheEntry | undefined {
-  const entry = data.iam && Object.hasOwn(data.iam, profile) ? data.iam[profile] : undefined;
+  const entry = data.iam && forProfile(data.iam, profile);
   return entry?.oauthTokenHash === oauthHash ? entry : undefined;
 }
 
@@ -45,6 +53,20 @@ function reusable(entry: IamCacheEntry | undefined, now: Date): entry is IamCach
 /** Whether the entry still works for ten minutes or more: handed out, with a warning, when Cloud cannot be asked. */
 function stillWorks(entry: IamCacheEntry | undefined, now: Date): entry is IamCacheEntry {
   return entry !== undefined && now.getTime() < Date.parse(entry.expiresAt) - IAM_MARGIN_MS;
+}
+
+/**
+ * A still-working entry whose replacement failed less than IAM_RETRY_MS ago, with the warning it is handed
+ * out with; undefined when Cloud is to be asked.
+ */
+function heldOff(entry: IamCacheEntry | undefined, profile: string, now: Date): { entry: IamCacheEntry; warning: string } | undefined {
+  if (!stillWorks(entry, now) || !entry.failedAt) return undefined;
+  const failed = Date.parse(entry.failedAt);
+  if (!(failed <= now.getTime() && now.getTime() < failed + IAM_RETRY_MS)) return undefined;
+  return {
+    entry,
+    warning: `Yandex Cloud could not be asked for a new IAM token${ofProfile(profile)} at ${formatInstant(new Date(failed))}; the cached one still works until ${formatInstant(new Date(entry.expiresAt))}, and Cloud is asked again from ${formatInstant(new Date(failed + IAM_RETRY_MS))}.`,
+  };
 }
 
 /** The OAuth token to exchange, renewed first when due (as print does), and where Cloud's IAM API is for it. */
@@ -74,18 +96,23 @@ function exchange(ctx: IamContext, iamUrl: string, current: CurrentToken, profil
  * Gets a new IAM token under the file's lock and caches it, unless (`reuse`) another run has cached a
  * usable one meanwhile. When Cloud cannot be asked (the network, a server error: not a refusal), a cached
  * token that still works for ten minutes is handed out with a warning (unless `reuse` is off: that is the
- * token an API just refused), and the cache is kept either way. When the file cannot be written (a
+ * token an API just refused), and the cache is kept either way, noting when, so that the runs of the next
+ * IAM_RETRY_MS hand it out without asking. When the file cannot be written (a
  * read-only folder, a full disk), the token is handed out all the same, uncached.
  */
 async function renewed(ctx: IamContext, profile: string, current: CurrentToken, iamUrl: string, reuse: boolean): Promise<IamToken> {
   const oauthHash = hashOf(current.token, iamUrl);
+  // Settled by another run meanwhile: a new token cached, or Cloud found out of reach a moment ago.
   const fresh = (data: ConfigData) => {
+    if (!reuse) return undefined;
     const entry = cachedFor(data, profile, oauthHash);
-    return reuse && reusable(entry, ctx.now()) ? { entry } : undefined;
+    return reusable(entry, ctx.now()) ? { entry } : heldOff(entry, profile, ctx.now());
   };
-  // What the change got to: the lock (`reached`) and Cloud's answer (`got`), for a write that then fails.
+  // What the change got to: the lock (`reached`), Cloud's answer (`got`) or the cached token to fall back
+  // on (`kept`), for a write that then fails.
   let reached = false;
   let got: IamToken | undefined;
+  let kept: { entry: IamCacheEntry; warning: string } | undefined;
   let outcome: { entry: IamCacheEntry; warning?: string };
   try {
     outcome = await ctx.store.update<{ entry: IamCacheEntry; warning?: string }>(async (data) => {
@@ -93,7 +120,7 @@ async function renewed(ctx: IamContext, profile: string, current: CurrentToken, 
       const settled = fresh(data);
       if (settled) return settled;
       // The login this is for may have been removed or replaced while we waited for the lock.
-      const record = Object.hasOwn(data.profiles, profile) ? data.profiles[profile] : undefined;
+      const record = forProfile(data.profiles, profile);
       if (!record) throw notLoggedIn(profile);
       if (record.accessToken !== current.token) throw new UserError(`The login${ofProfile(profile)} changed while the IAM token was being got. Run the command again.`);
       const cached = cachedFor(data, profile, oauthHash);
@@ -102,7 +129,10 @@ async function renewed(ctx: IamContext, profile: string, current: CurrentToken, 
       } catch (error) {
         if (!reuse || !retryable(error) || !stillWorks(cached, ctx.now())) throw error;
         const warning = `Could not get a new Yandex Cloud IAM token${ofProfile(profile)}; the cached one still works until ${formatInstant(new Date(cached.expiresAt))}. ${error.message}`;
-        return { entry: cached, warning };
+        kept = { entry: cached, warning };
+        // Noted, so that the runs of the next few minutes hand it out without waiting on Cloud again.
+        data.iam = { ...data.iam, [profile]: { ...cached, failedAt: ctx.now().toISOString() } };
+        return kept;
       }
       const entry: IamCacheEntry = { token: got.token, issuedAt: ctx.now().toISOString(), expiresAt: got.expiresAt, oauthTokenHash: oauthHash };
       data.iam = { ...data.iam, [profile]: entry };
@@ -110,24 +140,23 @@ async function renewed(ctx: IamContext, profile: string, current: CurrentToken, 
     }, fresh);
   } catch (error) {
     // The file, not Cloud, failed: before the lock was had (a read-only folder, the lock), or in the write
-    // after Cloud answered (a full disk). The token works; only its reuse by the next run is lost.
-    if (!(error instanceof UserError) || interrupted(error) || (reached && got === undefined)) throw error;
-    const token = got ?? (await exchange(ctx, iamUrl, current, profile));
-    ctx.err.warn(`The Yandex Cloud IAM token${ofProfile(profile)} could not be kept for the next run, so each run gets a new one until this is fixed: ${error.message}`);
-    return token;
+    // after Cloud answered (a full disk), or while noting that Cloud could not be asked (the cached token
+    // is handed out all the same). The token works; only its reuse by the next run is lost.
+    if (kept && !isInterruption(error)) outcome = kept;
+    else if (!(error instanceof UserError) || isInterruption(error) || (reached && got === undefined)) throw error;
+    else {
+      const token = got ?? (await exchange(ctx, iamUrl, current, profile));
+      ctx.err.warn(`The Yandex Cloud IAM token${ofProfile(profile)} could not be kept for the next run, so each run gets a new one until this is fixed: ${error.message}`);
+      return token;
+    }
   }
   if (outcome.warning) ctx.err.warn(outcome.warning);
   return { token: outcome.entry.token, expiresAt: outcome.entry.expiresAt };
 }
 
-/** Ctrl-C, SIGTERM and the like: they end the run, whatever else could be done. */
-function interrupted(error: unknown): boolean {
-  return error instanceof CancelledError || error instanceof TerminatedError;
-}
-
 /** Cloud could not be asked (the network, a server error), as opposed to refusing the token or being interrupted. */
 function retryable(error: unknown): error is UserError {
-  return error instanceof UserError && !interrupted(error) && !(error instanceof NotLoggedInError);
+  return error instanceof UserError && !isInterruption(error) && !(error instanceof NotLoggedInError);
 }
 
 /**
@@ -141,6 +170,11 @@ export async function currentIamToken(ctx: IamContext, profile: string): Promise
   if (!current.record) return exchange(ctx, iamUrl, current, profile);
   const entry = cachedFor(ctx.store.read(), profile, hashOf(current.token, iamUrl));
   if (reusable(entry, ctx.now())) return { token: entry.token, expiresAt: entry.expiresAt };
+  const held = heldOff(entry, profile, ctx.now());
+  if (held) {
+    ctx.err.warn(held.warning);
+    return { token: held.entry.token, expiresAt: held.entry.expiresAt };
+  }
   return renewed(ctx, profile, current, iamUrl, true);
 }
 
