@@ -12,8 +12,11 @@ export function ofProfile(profile: string): string {
 }
 
 /** The fix for a token that cannot be used: a new login into the same profile. */
-export function loginAgain(profile: string): string {
-  return `Run \`yandex-token login${profileFlag(profile)}\` again.`;
+/** How to get a new token for the profile: the way its record was stored (`login --with-token` for one given to it). */
+export function loginAgain(profile: string, record?: { imported?: boolean }): string {
+  return record?.imported
+    ? `Run \`yandex-token login --with-token${profileFlag(profile)}\` again with a new token.`
+    : `Run \`yandex-token login${profileFlag(profile)}\` again.`;
 }
 
 export function notLoggedIn(profile: string): NotLoggedInError {

@@ -11,7 +11,7 @@ import { readGivenToken } from '../src/login/token-flow.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { DEMO_CLIENT, fakeYandex, makeHome, writeConfig, type Home } from './support/harness.ts';
 import { Terminal, requireProgram } from './support/e2e.ts';
-import { runCommand } from './support/in-process.ts';
+import { runCommand, testClock } from './support/in-process.ts';
 
 function stored(home: Home): Record<string, TokenRecord> {
   return (JSON.parse(readFileSync(home.configFile, 'utf8')) as { profiles: Record<string, TokenRecord> }).profiles;
@@ -87,6 +87,19 @@ test('the whole verification_code address from the implicit flow: stored with it
   assert.equal(entry.clientId, DEMO_CLIENT.id);
   const gate = await runCommand(['status', '--expires-within', '400d'], home.env);
   assert.equal(gate.code, 5, 'the expiry gate knows it will not be renewed');
+
+  // Every way out it names is the way it came in: another token given to --with-token, not an app's login.
+  assert.equal(record.imported, true);
+  const again = /Run `yandex-token login --with-token` again with a new token/;
+  const soon = await runCommand(['print'], home.env, { clock: testClock({ start: Date.parse(record.expiresAt!) - 7 * 86_400_000 }) });
+  assert.equal(soon.code, 0, soon.stderr);
+  assert.match(soon.stderr, /expires .* and will not be renewed \(no refresh token is stored\)\. Run `yandex-token login --with-token` again with a new token before then\./);
+  const refresh = await runCommand(['refresh'], home.env);
+  assert.equal(refresh.code, 4);
+  assert.match(refresh.stderr, again);
+  const expired = await runCommand(['status'], home.env, { clock: testClock({ start: Date.parse(record.expiresAt!) + 1000 }) });
+  assert.equal(expired.code, 4);
+  assert.match(expired.stderr, again);
 });
 
 test("a token endpoint's JSON, over several lines: its expiry and scope kept, its refresh token not", async (t) => {

@@ -174,7 +174,7 @@ async function checkedEntry(ctx: Context, profile: string, record: TokenRecord |
     entry.state = 'expired';
     entry.message = record.demo
       ? `The demo token${ofProfile(profile)} has expired, and demo tokens cannot be renewed. Run \`yandex-token login --demo${demoProfileFlag(profile)}\` again.`
-      : `The token${ofProfile(profile)} has expired. ${loginAgain(profile)}`;
+      : `The token${ofProfile(profile)} has expired. ${loginAgain(profile, record)}`;
     return entry;
   }
   if (entry.refreshable) entry.renewAt = new Date(Math.max(renewalDueAt(record), 0)).toISOString();
@@ -188,12 +188,12 @@ async function checkedEntry(ctx: Context, profile: string, record: TokenRecord |
   entry.state = check.state;
   if (check.state === 'valid') entry.login ??= check.info.login ?? null;
   if (check.state === 'rejected') {
-    entry.message = `Yandex rejected the token${ofProfile(profile)}: it was revoked (in Yandex ID, by a password change, or by newer logins of the app). ${loginAgain(profile)}`;
+    entry.message = `Yandex rejected the token${ofProfile(profile)}: it was revoked (in Yandex ID, by a password change, or by newer logins of the app). ${loginAgain(profile, record)}`;
   }
   if (check.state === 'unreachable') entry.message = check.message;
   if (check.state === 'valid' && record.renewalRefused) {
     const until = record.expiresAt ? ` until ${formatInstant(new Date(record.expiresAt))}` : '';
-    entry.message = `Yandex refused to renew the token${ofProfile(profile)}: it works${until}, and cannot be renewed. ${loginAgain(profile).replace(/\.$/, '')} before then.`;
+    entry.message = `Yandex refused to renew the token${ofProfile(profile)}: it works${until}, and cannot be renewed. ${loginAgain(profile, record).replace(/\.$/, '')} before then.`;
   }
   return entry;
 }

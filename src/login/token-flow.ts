@@ -132,7 +132,7 @@ export async function loginWithToken(options: ProfileLoginOptions, ctx: Context)
     throw error;
   });
   // No refresh token, secret or device: this token is used until it expires. The app is Yandex's word for it.
-  const record = await saveLogin(ctx, ctx.api, profile, token, { clientId: account.client_id ?? '' }, { account });
+  const record = await saveLogin(ctx, ctx.api, profile, token, { clientId: account.client_id ?? '', imported: true }, { account });
 
   if (droppedRefreshToken) {
     ctx.err.line('The refresh token in the JSON was not kept: renewing needs the app\'s client secret. For a token that renews itself, use `yandex-token login` with the app.');

@@ -124,7 +124,7 @@ function isRecord(value: unknown): value is TokenRecord {
   if (!isObject(value)) return false;
   const optionalStrings = ['refreshToken', 'tokenType', 'expiresAt', 'scope', 'clientSecret', 'login', 'deviceId', 'deviceName', 'oauthUrl', 'loginUrl', 'renewalFailedAt', 'expiryWarnedAt'];
   return (
-    ['demo', 'renewalRefused'].every((key) => value[key] === undefined || typeof value[key] === 'boolean') &&
+    ['demo', 'renewalRefused', 'imported'].every((key) => value[key] === undefined || typeof value[key] === 'boolean') &&
     typeof value.accessToken === 'string' &&
     value.accessToken !== '' &&
     typeof value.clientId === 'string' &&

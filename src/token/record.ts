@@ -1,6 +1,6 @@
 // What a stored login is (TokenRecord) and the rules read off one: when it expires, when it is due for
 // renewal, what a token answer makes of it. Pure: no I/O.
-import { ofProfile, profileFlag } from '../messages.js';
+import { loginAgain, ofProfile, profileFlag } from '../messages.js';
 import { formatExpiry, formatInstant } from '../time.js';
 
 /**
@@ -45,6 +45,8 @@ export interface TokenRecord {
   loginUrl?: string;
   /** Issued by `login --demo`'s built-in emulator, which stopped with it: no request is ever made for it. */
   demo?: boolean;
+  /** Stored by `login --with-token`: a token got elsewhere (yc's app, say), replaced the same way. */
+  imported?: boolean;
   /** When print or exec last warned that this token expires soon and will not be renewed (once a day at most). */
   expiryWarnedAt?: string;
 }
@@ -154,7 +156,7 @@ export function expiresSoonMessage(record: TokenRecord, profile: string, now: Da
     const flag = profile === 'demo' ? '' : ` --profile ${profile}`;
     return `The demo token${ofProfile(profile)} expires ${when}, and demo tokens cannot be renewed. Run \`yandex-token login --demo${flag}\` again before then.`;
   }
-  return `The token${ofProfile(profile)} expires ${when} and will not be renewed (${whyNotRenewed(record) ?? 'it cannot be'}). Run \`yandex-token login${profileFlag(profile)}\` again before then.`;
+  return `The token${ofProfile(profile)} expires ${when} and will not be renewed (${whyNotRenewed(record) ?? 'it cannot be'}). ${loginAgain(profile, record).replace(/\.$/, '')} before then.`;
 }
 
 export interface UsableToken {
@@ -173,7 +175,7 @@ export function until(record: TokenRecord): string {
 /** The warning for a due token whose renewal failed less than an hour ago: said on every use until the retry. */
 export function heldOffWarning(record: TokenRecord, profile: string, retryAt: number): string {
   if (record.renewalRefused) {
-    return `Yandex refused to renew the token${ofProfile(profile)}: its refresh token no longer works. The token still works${until(record)}; run \`yandex-token login${profileFlag(profile)}\` again before then.`;
+    return `Yandex refused to renew the token${ofProfile(profile)}: its refresh token no longer works. The token still works${until(record)}. ${loginAgain(profile, record).replace(/\.$/, '')} before then.`;
   }
   return `The token${ofProfile(profile)} is due for renewal, but the last attempt failed; the next is after ${formatInstant(new Date(retryAt))}. It still works${until(record)}; \`yandex-token refresh${profileFlag(profile)}\` tries now and says why.`;
 }
@@ -234,6 +236,8 @@ export interface RecordSource {
   loginUrl?: string;
   /** A `login --demo` token. */
   demo?: boolean;
+  /** A token given to `login --with-token`. */
+  imported?: boolean;
 }
 
 function withoutUndefined<T extends object>(value: T): T {
@@ -261,6 +265,7 @@ export function recordFromResponse(token: TokenResponse, source: RecordSource, n
     oauthUrl: source.oauthUrl,
     loginUrl: source.loginUrl,
     demo: source.demo || undefined,
+    imported: source.imported || undefined,
   });
 }
 

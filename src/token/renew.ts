@@ -76,8 +76,8 @@ export async function refreshRecord(
     if (!current.refreshToken) {
       throw new NotLoggedInError(
         expired
-          ? `The token${ofProfile(profile)} has expired and no refresh token is stored to renew it. ${loginAgain(profile)}`
-          : `No refresh token is stored${ofProfile(profile)}, so the token cannot be refreshed. ${loginAgain(profile)}`,
+          ? `The token${ofProfile(profile)} has expired and no refresh token is stored to renew it. ${loginAgain(profile, current)}`
+          : `No refresh token is stored${ofProfile(profile)}, so the token cannot be refreshed. ${loginAgain(profile, current)}`,
       );
     }
     if (!current.clientSecret) {
