@@ -142,6 +142,7 @@ test('login --demo: the real loopback login against an in-process emulator, save
   assert.equal(login.code, 0, login.stderr);
   assert.equal(login.stdout, '', 'stdout stays empty');
   assert.match(login.stderr, /Demo: a Yandex OAuth emulator is running inside this command at http:\/\/127\.0\.0\.1:\d+\. It is not Yandex\./);
+  assert.match(login.stderr, /Waiting up to 5 min for the emulator to redirect to http:\/\/127\.0\.0\.1:\d+\/callback/, 'the emulator, not Yandex');
   assert.match(login.stderr, /Logged in as demo\.user\./);
   assert.match(login.stderr, /the token saved in profile "demo" is not a real Yandex token/);
   assert.match(login.stderr, /`yandex-token print --profile demo` shows it/);

@@ -67,7 +67,7 @@ async function showTheWay(url: string, target: RedirectTarget, session: LoginSes
   const situation = remoteSituation(opened, ctx);
   if (situation) err.line(remoteHint(situation, target));
   err.line(
-    `Waiting up to ${describeTimeout(session.timeoutSeconds)} for Yandex to redirect to ${target.uri} (Ctrl-C to abort).`,
+    `Waiting up to ${describeTimeout(session.timeoutSeconds)} for ${session.options.demo ? 'the emulator' : 'Yandex'} to redirect to ${target.uri} (Ctrl-C to abort).`,
   );
   return situation;
 }
