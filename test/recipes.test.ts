@@ -215,6 +215,7 @@ test('an agency loops over its clients\' profiles; a due one is renewed, an expi
 });
 
 test('the Yandex Cloud recipe: an IAM token as Bearer, from print --iam and from exec --iam, got once', async (t) => {
+  if (!requireProgram(t, CURL, 'apt-get install curl')) return;
   const { yandex, env, work, curlCommandLines } = await setup(t, { login: true });
   // The emulator also plays Cloud's IAM API, as `yandex-token emulator` says to point YANDEX_IAM_URL at it.
   const result = await run(BASH, ['--norc', '-euo', 'pipefail', '-c', recipe('cloud', yandex)], work, { ...env, YANDEX_IAM_URL: yandex.url });
