@@ -117,16 +117,19 @@ export interface Running {
   done: Promise<RunResult>;
 }
 
-/** What a run is given besides its arguments: stdin, a time limit, and the script (BIN unless said). */
+/** What a run is given besides its arguments: stdin, a time limit, the script (BIN unless said), and a
+ * command that runs node (as another user: setpriv …). */
 export interface RunOptions {
   input?: string;
   timeoutMs?: number;
   entry?: string;
+  wrapper?: string[];
 }
 
 /** Starts the built CLI with exactly the given environment. */
 export function startCli(args: string[], env: Record<string, string>, options: RunOptions = {}): Running {
-  const child = spawn(process.execPath, [options.entry ?? BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const command = [...(options.wrapper ?? []), process.execPath, options.entry ?? BIN, ...args];
+  const child = spawn(command[0]!, command.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: (s: string) => void }[] = [];
