@@ -156,16 +156,21 @@ interface Case {
   setup: Setup;
   argv: string[];
   env?: Record<string, string>;
-  /** Sent once stderr says this. */
-  signal?: { name: NodeJS.Signals; after: RegExp };
+  /** Sent, 100 ms apart, once stderr says `after` (or it holds of the run's home). */
+  signals?: { names: NodeJS.Signals[]; after: RegExp | ((home: Home) => boolean) };
 }
 
 /** Runs one case's command line on a home of its own, through bin/ (the fast entry) or FULL_CLI. */
-async function runOn(home: Home, { argv, env = {}, signal }: Case, entry?: string): Promise<Outcome> {
+async function runOn(home: Home, { argv, env = {}, signals }: Case, entry?: string): Promise<Outcome> {
   const running = startCli(argv, { ...home.env, ...env }, { entry });
-  if (signal) {
-    await running.waitForStderr(signal.after);
-    running.child.kill(signal.name);
+  if (signals) {
+    const { names, after } = signals;
+    if (after instanceof RegExp) await running.waitForStderr(after);
+    else for (const deadline = Date.now() + 15_000; !after(home); await new Promise((resolve) => setTimeout(resolve, 20))) assert.ok(Date.now() < deadline, 'the moment to signal came');
+    for (const [i, name] of names.entries()) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      running.child.kill(name);
+    }
   }
   return outcome(home, await running.done);
 }
@@ -234,6 +239,28 @@ test('a signal while waiting for the lock another run holds: the same sentence, 
   await compare(
     t,
     yandex,
-    (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).flatMap((name) => [['print'], ['refresh']].map((argv) => ({ label: name, setup: locked, argv, signal: { name, after } }))),
+    (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).flatMap((name) => [['print'], ['refresh']].map((argv) => ({ label: name, setup: locked, argv, signals: { names: [name], after } }))),
+  );
+});
+
+test('a signal while Yandex holds the renewal\'s answer: the 2 s grace, and a second Ctrl-C that waits for it, the same on both paths', async (t) => {
+  // Each home has an emulator of its own that never answers /token, so that the moment to signal is when
+  // that home's request has arrived.
+  const emulators = new Map<Home, Emulator>();
+  const hanging: Setup = async (t) => {
+    const own = await fakeYandex(t);
+    own.fail('/token', 'hang');
+    const home = await HOMES['a token due for renewal']!(t, own);
+    emulators.set(home, own);
+    return home;
+  };
+  const arrived = (home: Home) => emulators.get(home)!.requests.some((request) => request.path === '/token');
+  const yandex = await fakeYandex(t);
+  await compare(
+    t,
+    yandex,
+    [['SIGINT'], ['SIGTERM'], ['SIGINT', 'SIGINT'], ['SIGHUP', 'SIGTERM']].flatMap((names) =>
+      [['print'], ['refresh']].map((argv) => ({ label: names.join(', '), setup: hanging, argv, signals: { names: names as NodeJS.Signals[], after: arrived } })),
+    ),
   );
 });
