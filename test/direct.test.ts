@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from '
 import { test, type TestContext } from 'node:test';
 import type { Emulator } from '../src/emulator/index.ts';
 import type { TokenRecord } from '../src/token/record.ts';
+import { formatInstant } from '../src/time.ts';
 import { FULL_CLI, fakeYandex, issuedRecord, makeHome, startCli, writeConfig, type Home, type RunResult } from './support/harness.ts';
 
 const DAY = 86_400_000;
@@ -125,7 +126,8 @@ interface Outcome {
 
 /**
  * A run's result with what differs between two homes by nature written as placeholders: the home's path, the
- * token and expiry Yandex issued each (read from the file the run left), seconds counted from each run's
+ * token and expiry Yandex issued each (read from the file the run left; a renewal's expiry is its run's now
+ * plus a year), seconds counted from each run's
  * own now, and a stack trace's frames (the entries differ: direct.ts, program.ts), whose presence is kept.
  */
 function outcome(home: Home, result: RunResult): Outcome {
@@ -133,7 +135,8 @@ function outcome(home: Home, result: RunResult): Outcome {
   try {
     for (const record of Object.values((JSON.parse(readFileSync(home.configFile, 'utf8')) as { profiles: Record<string, TokenRecord> }).profiles)) {
       const before = text;
-      text = (value) => before(value).split(record.accessToken).join('<token>').split(record.expiresAt ?? '\0').join('<expiresAt>');
+      const expiry = record.expiresAt ? [record.expiresAt, formatInstant(new Date(record.expiresAt))] : [];
+      text = (value) => expiry.reduce((sofar, shown) => sofar.split(shown).join('<expiresAt>'), before(value).split(record.accessToken).join('<token>'));
     }
   } catch {
     // No file, or not one to read tokens from.
