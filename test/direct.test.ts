@@ -1,7 +1,9 @@
 // The fast entry's hand-over (bin → print.cjs → direct.cjs for print, refresh and status it parsed) against
 // the full CLI (test/support/full-cli.cjs → cli.cjs, commander): for each command line, environment and
-// config file, both built paths run on homes set up alike, and give the same exit code, stdout and stderr.
+// config file, both built paths run on homes set up alike (in a terminal too, under signals too), and give
+// the same exit code, stdout, stderr and files left.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import type { Emulator } from '../src/emulator/index.ts';
@@ -159,13 +161,17 @@ interface Case {
   setup: Setup;
   argv: string[];
   env?: Record<string, string>;
+  /** Run in a terminal (script(1)'s pseudo-terminal: stdout and stderr as one stream, in stdout). */
+  tty?: boolean;
   /** Sent, 100 ms apart, once stderr says `after` (or it holds of the run's home). */
   signals?: { names: NodeJS.Signals[]; after: RegExp | ((home: Home) => boolean) };
 }
 
 /** Runs one case's command line on a home of its own, through bin/ (the fast entry) or FULL_CLI. */
-async function runOn(home: Home, { argv, env = {}, signals }: Case, entry?: string): Promise<Outcome> {
-  const running = startCli(argv, { ...home.env, ...env }, { entry });
+async function runOn(home: Home, { argv, env = {}, signals, tty }: Case, entry?: string): Promise<Outcome> {
+  // script runs one command line: the words joined (none of them holds a space).
+  const wrapper = tty ? ['sh', '-c', 'exec script -qec "$*" /dev/null', 'sh'] : undefined;
+  const running = startCli(argv, { ...home.env, ...env }, { entry, wrapper });
   if (signals) {
     const { names, after } = signals;
     if (after instanceof RegExp) await running.waitForStderr(after);
@@ -265,5 +271,18 @@ test('a signal while Yandex holds the renewal\'s answer: the 2 s grace, and a se
     [['SIGINT'], ['SIGTERM'], ['SIGINT', 'SIGINT'], ['SIGHUP', 'SIGTERM']].flatMap((names) =>
       [['print'], ['refresh']].map((argv) => ({ label: names.join(', '), setup: hanging, argv, signals: { names: names as NodeJS.Signals[], after: arrived } })),
     ),
+  );
+});
+
+test('in a terminal: the same colours, and none with NO_COLOR or TERM=dumb', async (t) => {
+  if (spawnSync('script', ['-qec', 'true', '/dev/null']).status !== 0) return t.skip('script(1) is not available here');
+  const yandex = await fakeYandex(t);
+  const lines = [['print'], ['refresh'], ['status'], ['status', '--profile']];
+  const environments = [{}, { NO_COLOR: '1' }, { TERM: 'dumb' }];
+  const homes = ['a due token and Yandex out of reach', 'a config file others can read', 'no config file'] as const;
+  await compare(
+    t,
+    yandex,
+    environments.flatMap((env) => homes.flatMap((home) => lines.map((argv) => ({ label: `${home}, ${JSON.stringify(env)}, in a terminal`, setup: HOMES[home]!, argv, env: { TERM: 'xterm', ...env }, tty: true })))),
   );
 });
