@@ -113,6 +113,7 @@ const ENVIRONMENTS: Record<string, Record<string, string>> = {
   'YANDEX_TOKEN_PROFILE=work': { YANDEX_TOKEN_PROFILE: 'work' },
   'YANDEX_TOKEN_PROFILE=../x': { YANDEX_TOKEN_PROFILE: '../x' },
   'YANDEX_TOKEN that is no token': { YANDEX_TOKEN: 'not a token' },
+  'YANDEX_TOKEN (Yandex does not know it)': { YANDEX_TOKEN: 'y0_not-issued-by-the-emulator' },
   'DEBUG=yandex-token': { DEBUG: 'yandex-token' },
   NO_COLOR: { NO_COLOR: '1' },
 };
@@ -218,7 +219,7 @@ test('print, refresh and status as the fast entry hands them to direct.cjs: the 
 
 test('the same in every environment the fast entry reads: YANDEX_TOKEN_PROFILE, YANDEX_TOKEN, DEBUG, NO_COLOR', async (t) => {
   const yandex = await fakeYandex(t);
-  const lines = [['print'], ['refresh'], ['status', '--json']];
+  const lines = [['print'], ['print', '--json'], ['refresh'], ['status', '--json']];
   const homes = ['no config file', 'a token due for renewal'] as const;
   await compare(
     t,
