@@ -91,6 +91,7 @@ writeFileSync(resolve(root, 'dist', 'completion.json'), `${JSON.stringify(await 
 // lazily (the renewal, the write, conf and the lock, the login) is in chunks under dist/index/, loaded when
 // first called, so that importing the API costs no more for them. An ES module has no require() for the
 // bundled CommonJS (the lock) to load built-ins with: the banner makes one in each file.
+//
 // A bundled CommonJS package that is imported lazily becomes a chunk with a default export only; Node's
 // own import() of it gives its named exports too (store.ts reads `lock`): an ES module in between says them.
 const lockNamedExports = {
