@@ -5,15 +5,16 @@
 //   dist/cli.cjs    src/entry/cli.ts: the full CLI, loaded by print.cjs for anything else.
 //   dist/help.json  every help page, rendered by commander in the built CLI, for print.cjs to answer --help.
 //   dist/completion.json  the completion scripts, likewise, for print.cjs to answer `completion <shell>`.
-//   dist/index.js   src/index.ts: the Node API (`import { getToken } from 'yandex-token'`), an ES module.
+//   dist/index.js   src/index.ts: the Node API (`import { getToken } from 'yandex-token'`), an ES module,
+//                   with what it loads lazily in dist/index/.
 //
-// Three independent builds: the code two of them share (reading the file, the token rules; the commands,
-// conf and the lock) is in both, and no bundle loads another's modules. CommonJS for the CLI because Node 20
+// Four independent builds: the code they share (reading the file, the token rules; the commands, conf and
+// the lock) is in each that needs it, and no bundle loads another's modules. CommonJS for the CLI because Node 20
 // starts it several milliseconds faster than an ES module. Minified, with maps beside them that turn a stack
 // trace back into src/ lines when DEBUG is set (bin/ enables them then).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,14 +55,16 @@ const requireWhenImported = {
   },
 };
 
-// conf and proper-lockfile are bundled into cli.cjs and direct.cjs: loaded from node_modules through
-// import(), a renewal paid ~85 ms for conf (an ES module graph) and ~10 ms for the lock; bundled, a few.
-// The lock's graceful-fs is plain node:fs there: it only queues and retries when a process runs out of file
-// descriptors, which one lock in a short-lived CLI never does, and it costs ~3 ms to load. conf imports ajv and
-// ajv-formats for a schema, semver for migrations and debounce-fn for watching, all at load, though it uses
-// them only with options store/write.ts never passes (schema, ajvOptions, rootSchema, migrations, watch):
-// they are left out, for stubs that fail loudly if conf ever calls them (test/storage.test.ts writes
-// through both bundles' conf with write.ts's own options).
+// conf and proper-lockfile are bundled into cli.cjs, direct.cjs and the Node API: loaded from node_modules
+// through import(), a renewal paid ~85 ms for conf (an ES module graph) and ~10 ms for the lock; bundled, a
+// few. The lock's graceful-fs is plain node:fs there (~3 ms less to load): graceful-fs retries only open,
+// readFile, writeFile, appendFile, copyFile and readdir when a process runs out of file descriptors, and the
+// lock calls none of them (mkdir, stat, utimes, rmdir, realpath), so nothing is lost, in a long-lived process
+// using the API either. conf imports ajv and ajv-formats for a schema, semver for migrations and debounce-fn
+// for watching, all at load, though it calls them only with options store/write.ts never passes (schema,
+// ajvOptions, rootSchema, migrations, watch): they are left out, for stubs that throw if conf ever calls
+// them. A conf that did (another version in package-lock.json) fails every write: test/storage.test.ts
+// writes through the CLI's two bundles, test/pack.test.ts through the packed API.
 const slimConf = {
   name: 'slim conf',
   setup(b) {
@@ -83,4 +86,36 @@ await build({ ...full, entryPoints: ['src/entry/direct.ts'], outfile: 'dist/dire
 const { renderCompletionScripts, renderHelpPages } = createRequire(import.meta.url)(resolve(root, 'dist', 'cli.cjs'));
 writeFileSync(resolve(root, 'dist', 'help.json'), `${JSON.stringify(await renderHelpPages(), null, 2)}\n`);
 writeFileSync(resolve(root, 'dist', 'completion.json'), `${JSON.stringify(await renderCompletionScripts(), null, 2)}\n`);
-await build({ ...common, minify: false, sourcemap: false, format: 'esm', entryPoints: ['src/index.ts'], outfile: 'dist/index.js', packages: 'external' });
+// The Node API (an ES module, its packages outside it but for conf and the lock, bundled as the CLI bundles
+// them: a getToken that renewed loaded ajv's graph from node_modules, ~85 ms). Split: what index.js imports
+// lazily (the renewal, the write, conf and the lock, the login) is in chunks under dist/index/, loaded when
+// first called, so that importing the API costs no more for them. An ES module has no require() for the
+// bundled CommonJS (the lock) to load built-ins with: the banner makes one in each file.
+//
+// A bundled CommonJS package that is imported lazily becomes a chunk with a default export only; Node's
+// own import() of it gives its named exports too (store.ts reads `lock`): an ES module in between says them.
+const lockNamedExports = {
+  name: 'lock named exports',
+  setup(b) {
+    b.onResolve({ filter: /^proper-lockfile$/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'named' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'named' }, () => ({
+      contents: `import lockfile from 'proper-lockfile';\nexport const { lock, unlock, check, lockSync, unlockSync, checkSync } = lockfile;`,
+      resolveDir: root,
+    }));
+  },
+};
+rmSync(resolve(root, 'dist', 'index'), { recursive: true, force: true });
+await build({
+  ...common,
+  minify: false,
+  sourcemap: false,
+  format: 'esm',
+  entryPoints: { index: 'src/index.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'index/[name]-[hash]',
+  external: full.external,
+  alias: full.alias,
+  plugins: [slimConf, lockNamedExports],
+  banner: { js: "import { createRequire as __yandexTokenRequire } from 'node:module';\nconst require = __yandexTokenRequire(import.meta.url);" },
+});

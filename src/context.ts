@@ -77,7 +77,7 @@ export interface Outside {
 /**
  * The CLI's Context on the real process. Nothing here touches process.stdin, process.stderr or the terminal
  * until a command needs them; `signal` is aborted by Ctrl-C, SIGTERM or SIGHUP unless a command has taken
- * them with `takeSignals` (both entry/cli.ts).
+ * them with `takeSignals` (both entry/process.ts, for the full CLI and the direct bundle alike).
  */
 export function createContext(
   proc: ProcessLike,

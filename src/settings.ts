@@ -145,6 +145,16 @@ function profileFrom(value: string | undefined): string | undefined {
   return name;
 }
 
+/** The profile a command acts on: its --profile, else YANDEX_TOKEN_PROFILE, else "default". */
+export function profileFor(flag: string | undefined, settings: Settings): string {
+  return flag ?? settings.profile;
+}
+
+/** The profile `status` shows: its --profile, else YANDEX_TOKEN_PROFILE; undefined (every profile) without either. */
+export function statusProfileFor(flag: string | undefined, settings: Settings): string | undefined {
+  return flag ?? (settings.profileFromEnv ? settings.profile : undefined);
+}
+
 export function readSettings(env: Env = process.env, platform: NodeJS.Platform = process.platform): Settings {
   const home = nonEmpty(env.HOME) ?? homedir();
   const envProfile = profileFrom(env.YANDEX_TOKEN_PROFILE);

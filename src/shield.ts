@@ -1,5 +1,5 @@
 // What a second Ctrl-C must not cut short: storing an answer Yandex has already given, and rotated the
-// refresh token for (token/renew.ts). The signal handler (entry/cli.ts) asks before it exits at once.
+// refresh token for (token/renew.ts). The signal handler (entry/process.ts) asks before it exits at once.
 let depth = 0;
 
 /** Runs `work`; meanwhile a repeated signal does not end the process at once (the first one still aborts). */

@@ -39,6 +39,7 @@ import {
   freePort,
   issuedRecord,
   makeHome,
+  runCli,
   tempDir,
   type Home,
   type RunResult,
@@ -138,6 +139,8 @@ test('a full disk (one page free for a 4,481-byte file): refresh and login exit 
     `^Cannot write ${escapeRegExp(home.configFile)}: the disk is full \\(\\d+ bytes free\\), so the token was not renewed: Yandex's answer, with a new refresh token, could not have been stored\\. The file was left as it was; free some space and run the command again\\.$`,
   );
   assertCleanFailure(await runCommand(['refresh'], home.env), 1, noRoom);
+  // The binary's refresh (dist/direct.cjs, with its own bundled conf and lock) says the same.
+  assertCleanFailure(await runCli(['refresh'], home.env), 1, noRoom);
   assert.equal(yandex.counts['token:refresh_token'] ?? 0, 0, 'Yandex was not asked');
   assert.deepEqual(readFileSync(home.configFile), before, 'byte for byte the old file');
   assert.deepEqual(leftovers(home.configDir), [], 'no temporary file, kept old file or lock left behind');
@@ -185,7 +188,13 @@ test('a full disk with no page free: the new file would fit where the old one is
   const home = homeOnTinyDisk(t, mountPoint, yandex, 2000);
   const before = readFileSync(home.configFile);
   fill(mountPoint, 0);
-  assertCleanFailure(await runCommand(['refresh'], home.env), 1, new RegExp(`^Cannot write ${escapeRegExp(home.configFile)}: the disk is full`));
+  const full = new RegExp(`^Cannot write ${escapeRegExp(home.configFile)}: the disk is full`);
+  assertCleanFailure(await runCommand(['refresh'], home.env), 1, full);
+  assert.deepEqual(readFileSync(home.configFile), before);
+  assert.deepEqual(leftovers(home.configDir), []);
+  // The same through the binary (dist/direct.cjs, with its own bundled conf and lock).
+  assertCleanFailure(await runCli(['refresh'], home.env), 1, full);
+  assert.equal(yandex.counts['token:refresh_token'] ?? 0, 0, 'Yandex was not asked');
   assert.deepEqual(readFileSync(home.configFile), before);
   assert.deepEqual(leftovers(home.configDir), []);
 });

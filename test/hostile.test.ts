@@ -3,7 +3,7 @@
 // half-written and no unhandled rejection. (The plain failure modes of the token endpoint — 5xx, HTML,
 // truncated JSON, no access_token, 10 MB, reset, a hang, a closed port — are in login.test.ts.)
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer } from 'node:net';
@@ -552,33 +552,9 @@ function asUserProbe(): string | undefined {
 const asRoot = process.getuid?.() === 0;
 const permissionSkip = asUserProbe();
 
-/** Starts the CLI as the unprivileged user (nobody when the tests run as root). */
+/** Starts the CLI as the unprivileged user (nobody when the tests run as root, with stdin closed). */
 function startUnprivileged(args: string[], env: Record<string, string>) {
-  if (!asRoot) return startCli(args, env);
-  const command = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, BIN, ...args];
-  const child = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const done = new Promise<RunResult>((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return {
-    done,
-    async waitForStderr(pattern: RegExp): Promise<string> {
-      const deadline = Date.now() + 10_000;
-      while (!pattern.test(stderr)) {
-        if (Date.now() > deadline) throw new Error(`stderr never matched ${pattern}; it was:\n${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      return stderr;
-    },
-  };
+  return startCli(args, env, asRoot ? { wrapper: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'], input: '' } : {});
 }
 
 function runUnprivileged(args: string[], env: Record<string, string>): Promise<RunResult> {

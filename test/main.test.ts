@@ -1,7 +1,7 @@
 // The fast entry (src/entry/print-fast.ts): which command lines it answers alone, and that they behave as
 // the commander-declared ones do.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
@@ -94,6 +94,15 @@ test('print.cjs holds the fast entry and the few modules it reads with, and noth
   const direct = modulesIn('direct.cjs');
   assert.ok(direct.has('src/entry/direct.ts') && direct.has('src/token/renew.ts') && [...direct].some((m) => m.endsWith('node_modules/conf/dist/source/index.js')) && [...direct].some((m) => m.endsWith('node_modules/proper-lockfile/index.js')), [...direct].join(' '));
   assert.deepEqual([...direct].filter((m) => /^src\/(cli\/(main|program)|commands\/(login|exec|logout|emulator|completion|demo)|login|emulator)|\/(commander|ajv|ajv-formats|semver|graceful-fs)\//.test(m)), []);
+});
+
+test('the Node API holds conf and the lock (without ajv, semver, debounce-fn) in chunks loaded for a write, not in dist/index.js', () => {
+  const index = readFileSync(join(ROOT, 'dist', 'index.js'), 'utf8');
+  const chunks = readdirSync(join(ROOT, 'dist', 'index')).map((name) => readFileSync(join(ROOT, 'dist', 'index', name), 'utf8'));
+  for (const text of [index, ...chunks]) assert.doesNotMatch(text, /(from |import\()"(conf|proper-lockfile|ajv[^"]*|semver|debounce-fn|graceful-fs)"/);
+  const conf = 'Please specify the `projectName` option.';
+  assert.ok(!index.includes(conf) && chunks.some((text) => text.includes(conf)), 'conf is in a chunk');
+  assert.match(index, /import\("\.\/index\/proper-lockfile-\w+\.js"\)/, 'the lock is a chunk, imported when first used');
 });
 
 test('with DEBUG set, a stack trace from the minified bundles names the src/ lines', async (t) => {

@@ -4,7 +4,7 @@
 // `import { getToken } from 'yandex-token'`, types included. And a fresh project installs an unbuilt clone.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -145,7 +145,12 @@ describe('the package', { concurrency: true }, () => {
       env: browserEnv(home),
     });
     assert.equal(login.code, 0, login.stderr);
-    const stored = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles.packed;
+    const config = JSON.parse(readFileSync(home.configFile, 'utf8'));
+    const stored = config.profiles.packed;
+    // A copy due for renewal (obtained 100 days ago): getToken renews it through the API's own bundled conf
+    // and lock, in the chunks dist/index.js loads for a renewal.
+    config.profiles.due = { ...stored, obtainedAt: new Date(Date.now() - 100 * 86_400_000).toISOString() };
+    writeFileSync(home.configFile, JSON.stringify(config));
 
     writeFileSync(
       join(project, 'index.js'),
@@ -153,15 +158,25 @@ describe('the package', { concurrency: true }, () => {
   const token = await getToken({ profile: 'packed' });
   const { login } = await getCredentials({ profile: 'packed' });
   const missing = await getToken({ profile: 'nobody' }).catch((error) => error instanceof NotLoggedInError);
+  const renewed = await getToken({ profile: 'due', onWarning: (message) => console.error(message) });
   let deep;
   try { await import('yandex-token/dist/cli.js'); deep = 'importable'; } catch (error) { deep = error.code; }
-  console.log(JSON.stringify({ token, login, missing, deep }));
+  console.log(JSON.stringify({ token, login, missing, deep, renewed }));
   `,
     );
     const script = await run(process.execPath, ['index.js'], { cwd: project, env: home.env });
     assert.equal(script.code, 0, script.stderr);
     assert.equal(script.stderr, '');
-    assert.deepEqual(JSON.parse(script.stdout), { token: stored.accessToken, login: 'demo.user', missing: true, deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+    const { renewed, ...rest } = JSON.parse(script.stdout);
+    assert.deepEqual(rest, { token: stored.accessToken, login: 'demo.user', missing: true, deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+    const profiles = JSON.parse(readFileSync(home.configFile, 'utf8')).profiles;
+    // Renewed (a warning would be on stderr): the rotated refresh token and the new time are stored (the
+    // emulator, as Yandex, keeps the access token while it has more than half its life left).
+    assert.equal(renewed, profiles.due.accessToken);
+    assert.notEqual(profiles.due.refreshToken, stored.refreshToken, 'the rotated refresh token is stored');
+    assert.ok(Date.parse(profiles.due.obtainedAt) > Date.now() - 86_400_000, profiles.due.obtainedAt);
+    assert.equal(statSync(home.configFile).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(home.configDir), ['config.json'], 'no lock or kept file left');
 
     // The declarations: a strict TypeScript consumer compiles against them (and they compile themselves).
     writeFileSync(

@@ -169,10 +169,13 @@ test('a relative XDG_CONFIG_HOME is ignored by the CLI too: the token lands in ~
   assert.ok(existsSync(join(home.dir, '.config', 'yandex-token', 'config.json')));
 });
 
-test('the built bundles write through conf without what src/build.mjs leaves out of it (ajv, semver, debounce-fn)', async (t) => {
+test('the built bundles (and the Node API\'s) write through conf without what src/build.mjs leaves out of it (ajv, semver, debounce-fn)', async (t) => {
   // The stubs are there (else this test would prove nothing), and throw if conf ever calls them: an option
   // store/write.ts passes that needs a schema, migrations or a watcher would fail these writes.
+  // (The Node API's conf, in a chunk under dist/index/, writes in test/pack.test.ts's renewal.)
+  const api = readdirSync(join(ROOT, 'dist', 'index')).map((name) => join('index', name));
   for (const bundle of ['cli.cjs', 'direct.cjs']) assert.match(readFileSync(join(ROOT, 'dist', bundle), 'utf8'), /leaves out of the bundle/, bundle);
+  assert.ok(api.some((chunk) => readFileSync(join(ROOT, 'dist', chunk), 'utf8').includes('leaves out of the bundle')), api.join(' '));
   const yandex = await fakeYandex(t);
   const home = makeHome(t, yandex);
   const issued = (login: string) => issuedRecord(yandex, { expiresInMs: 3_600_000, record: { login } });

@@ -7,7 +7,7 @@ import type { LoginOptions } from '../login/options.js';
 import { ExitCode } from '../errors.js';
 import { HELP_WIDTH } from './help.js';
 import type { Sink } from '../stdout.js';
-import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN, ENV_NAME_PATTERN } from '../settings.js';
+import { DEFAULT_EMULATOR_PORT, DEFAULT_LOGIN_TIMEOUT_SECONDS, DEFAULT_OAUTH_URL, DEFAULT_PORT, PROFILE_PATTERN, ENV_NAME_PATTERN, profileFor, statusProfileFor } from '../settings.js';
 
 import { SERVICE_NAMES, SETTING_NAMES } from '../services.js';
 import { parseDuration } from '../time.js';
@@ -149,7 +149,7 @@ function buildProgram(getContext: () => Context, io: CommandLineIo, exitWith: (c
     .addHelpText('after', FILES_AND_NETWORK)
     .addHelpText('after', EXIT_CODES);
 
-  const use: Declaring = { getContext, io, exitWith, profileOf: (opts, ctx) => opts.profile ?? ctx.settings.profile };
+  const use: Declaring = { getContext, io, exitWith, profileOf: (opts, ctx) => profileFor(opts.profile, ctx.settings) };
   declareLogin(program, use);
   declarePrint(program, use);
   declareExec(program, use);
@@ -499,8 +499,7 @@ Exit codes:
     .action(async (opts) => {
       const ctx = getContext();
       const { status } = await import('../commands/status.js');
-      const profile = opts.profile ?? (ctx.settings.profileFromEnv ? ctx.settings.profile : undefined);
-      await status({ profile, json: opts.json, expiresWithinMs: opts.expiresWithin }, ctx);
+      await status({ profile: statusProfileFor(opts.profile, ctx.settings), json: opts.json, expiresWithinMs: opts.expiresWithin }, ctx);
     });
 }
 

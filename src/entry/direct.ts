@@ -6,6 +6,7 @@
 // declaration cost it about a third again (`npm run bench`). Anything else goes to dist/cli.cjs.
 import { settle } from '../cli/settle.js';
 import { ExitCode } from '../errors.js';
+import { profileFor, statusProfileFor } from '../settings.js';
 import type { PrintFormat } from '../token/record.js';
 import { runOnProcess, type CliProcess } from './process.js';
 
@@ -19,16 +20,16 @@ export function run(proc: CliProcess, command: DirectCommand): Promise<void> {
   return runOnProcess(proc, (_argv, makeContext, io) =>
     settle(async (getContext) => {
       const ctx = getContext();
-      // The same defaults as program.ts's actions.
+      // The same defaults as program.ts's actions (test/direct.test.ts runs both).
       if (command.name === 'print') {
         const { print } = await import('../commands/print.js');
-        await print({ ...command.options, profile: command.options.profile ?? ctx.settings.profile }, ctx);
+        await print({ ...command.options, profile: profileFor(command.options.profile, ctx.settings) }, ctx);
       } else if (command.name === 'refresh') {
         const { refresh } = await import('../commands/refresh.js');
-        await refresh({ profile: command.profile ?? ctx.settings.profile }, ctx);
+        await refresh({ profile: profileFor(command.profile, ctx.settings) }, ctx);
       } else {
         const { status } = await import('../commands/status.js');
-        await status({ profile: command.profile ?? (ctx.settings.profileFromEnv ? ctx.settings.profile : undefined), json: command.json }, ctx);
+        await status({ profile: statusProfileFor(command.profile, ctx.settings), json: command.json }, ctx);
       }
       return ExitCode.ok;
     }, makeContext, io),

@@ -16,7 +16,7 @@
 import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HELP_WIDTH, helpRequest } from '../cli/help.js';
-import { PROFILE_PATTERN, readSettings, type Env } from '../settings.js';
+import { PROFILE_PATTERN, profileFor, readSettings, type Env } from '../settings.js';
 import { columnsOf, createStdout } from '../stdout.js';
 import { colourWanted, createOutput } from '../output.js';
 import { ConfigFile, LOCK_GIVE_UP_MS, LOCK_NOTICE_MS, LOCK_STALE_MS, lockPath, permissionWarnings, profileNames, renewalMarker, waitingNotice } from '../store/read.js';
@@ -86,7 +86,7 @@ function printedAlone(argv: string[], env: Env): string | undefined {
   } catch {
     return undefined;
   }
-  const profile = options.profile ?? settings.profile;
+  const profile = profileFor(options.profile, settings);
   if (settings.token !== undefined) return TOKEN_PATTERN.test(settings.token) ? formatToken(settings.token, undefined, profile, options) : undefined;
   const file = new ConfigFile(settings.configDir);
   const stored = storedRecord(file, profile);

@@ -14,6 +14,8 @@ import type { TokenRecord } from '../../src/token/record.ts';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'yandex-token.cjs');
 export const SCRIPTED_BROWSER = join(ROOT, 'test', 'support', 'scripted-browser.mjs');
+/** The built full CLI (dist/cli.cjs) run as bin/ runs print.cjs: what a command line gives without the fast entry. */
+export const FULL_CLI = join(ROOT, 'test', 'support', 'full-cli.cjs');
 export { DEMO_CLIENT };
 
 export function tempDir(t: TestContext): string {
@@ -115,9 +117,19 @@ export interface Running {
   done: Promise<RunResult>;
 }
 
+/** What a run is given besides its arguments: stdin, a time limit, the script (BIN unless said), and a
+ * command that runs node (as another user: setpriv …). */
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+  entry?: string;
+  wrapper?: string[];
+}
+
 /** Starts the built CLI with exactly the given environment. */
-export function startCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number } = {}): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startCli(args: string[], env: Record<string, string>, options: RunOptions = {}): Running {
+  const command = [...(options.wrapper ?? []), process.execPath, options.entry ?? BIN, ...args];
+  const child = spawn(command[0]!, command.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: (s: string) => void }[] = [];
@@ -153,7 +165,7 @@ export function startCli(args: string[], env: Record<string, string>, options: {
   };
 }
 
-export function runCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runCli(args: string[], env: Record<string, string>, options: RunOptions = {}): Promise<RunResult> {
   return startCli(args, env, { input: options.input ?? '', ...options }).done;
 }
 
