@@ -169,7 +169,7 @@ describe('random signals', { concurrency: true }, () => {
     running.child.kill('SIGINT');
     const result = await running.done;
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, /Storing Yandex's answer first \(2 s at most\)…\n/);
+    assert.match(result.stderr, /Waiting up to 2 s for Yandex's answer, to store it first…\n/);
     assert.match(result.stderr, /Cancelled\. The renewed token was stored first: Yandex had already answered\.\n$/);
     const stored = (JSON.parse(readFileSync(home.configFile, 'utf8')) as { profiles: { default: TokenRecord } }).profiles.default;
     assert.notEqual(stored.refreshToken, issued.refreshToken, 'the rotated refresh token was kept');

@@ -41,7 +41,7 @@ export async function runOnProcess(proc: CliProcess, command: Command): Promise<
     }
     if (!isShielded()) return proc.exit(exitCodeFor(error));
     // Yandex's answer is on its way or being stored: losing it could cost the stored refresh token.
-    if (!told) proc.stderr.write("Storing Yandex's answer first (2 s at most)…\n");
+    if (!told) proc.stderr.write("Waiting up to 2 s for Yandex's answer, to store it first…\n");
     told = true;
   };
   proc.on('SIGINT', stop('SIGINT', new CancelledError()));
