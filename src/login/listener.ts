@@ -120,6 +120,32 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** One server per host of the target (both families for "localhost"), each handing requests to `handle`. */
+async function listenOnAll(target: RedirectTarget, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server[]> {
+  const servers: Server[] = [];
+  for (const host of target.hosts) {
+    const server = createServer((req, res) => {
+      try {
+        handle(req, res);
+      } catch {
+        send(res, 500, fixed('error'));
+      }
+    });
+    server.keepAliveTimeout = 1;
+    try {
+      await listenOn(server, host, target.port);
+      servers.push(server);
+    } catch (error) {
+      // "localhost" binds both families; a machine without IPv6 lacks ::1, which is fine.
+      const code = systemErrorCode(error);
+      if (host === '::1' && target.hosts.length > 1 && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+      await Promise.all(servers.map(closeServer));
+      throw bindError(error, host, target.port);
+    }
+  }
+  return servers;
+}
+
 export async function listenForCallback(options: {
   target: RedirectTarget;
   state: string;
@@ -188,27 +214,7 @@ export async function listenForCallback(options: {
     }
   };
 
-  const servers: Server[] = [];
-  for (const host of target.hosts) {
-    const server = createServer((req, res) => {
-      try {
-        handle(req, res);
-      } catch {
-        send(res, 500, fixed('error'));
-      }
-    });
-    server.keepAliveTimeout = 1;
-    try {
-      await listenOn(server, host, target.port);
-      servers.push(server);
-    } catch (error) {
-      // "localhost" binds both families; a machine without IPv6 lacks ::1, which is fine.
-      const code = systemErrorCode(error);
-      if (host === '::1' && target.hosts.length > 1 && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
-      await Promise.all(servers.map(closeServer));
-      throw bindError(error, host, target.port);
-    }
-  }
+  const servers = await listenOnAll(target, handle);
 
   let closed = false;
   const close = async (): Promise<void> => {
