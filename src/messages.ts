@@ -11,8 +11,10 @@ export function ofProfile(profile: string): string {
   return profile === 'default' ? '' : ` (profile "${profile}")`;
 }
 
-/** The fix for a token that cannot be used: a new login into the same profile. */
-/** How to get a new token for the profile: the way its record was stored (`login --with-token` for one given to it). */
+/**
+ * The fix for a token that cannot be used: a new login into the same profile, the way its record was
+ * stored (`login --with-token` again for a token given to it).
+ */
 export function loginAgain(profile: string, record?: { imported?: boolean }): string {
   return record?.imported
     ? `Run \`yandex-token login --with-token${profileFlag(profile)}\` again with a new token.`
