@@ -12,14 +12,15 @@
 // the lock) is in each that needs it, and no bundle loads another's modules. CommonJS for the CLI because Node 20
 // starts it several milliseconds faster than an ES module. Minified, with maps beside them that turn a stack
 // trace back into src/ lines when DEBUG is set (bin/ enables them then).
-import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
+// esbuild from the clone, or from where src/prepare.mjs installed it to build a clone that has none (its path given).
+const { build } = await import(process.argv[2] ? pathToFileURL(process.argv[2]).href : 'esbuild');
 // An `npm pack` that failed midway leaves package.json without its `prepare` line (src/prepare.mjs): back.
 if (spawnSync(process.execPath, [resolve(root, 'src', 'prepare.mjs'), 'unpack'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 const packages = ['commander', 'conf', 'open', 'prompts', 'proper-lockfile', 'undici'];

@@ -1,7 +1,9 @@
 // The fast entry's hand-over (bin → print.cjs → direct.cjs for print, refresh and status it parsed) against
-// the full CLI (test/support/full-cli.cjs → cli.cjs, commander): for each command line, environment and
-// config file, both built paths run on homes set up alike (in a terminal too, under signals too), and give
-// the same exit code, stdout, stderr and files left.
+// the full CLI (commander): for each command line, environment and config file, both run on homes set up
+// alike (in a terminal too, under signals too), and give the same exit code, stdout, stderr and files left.
+// The fast entry is always the built binary; the full CLI is the built one too (test/support/full-cli.cjs →
+// cli.cjs) in a terminal and under signals, and otherwise src/cli/main.ts in this process (runCommand), the
+// same code without a Node start-up per case: half the file's CPU.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { test, type TestContext } from 'node:test';
 import type { Emulator } from '../src/emulator/index.ts';
 import type { TokenRecord } from '../src/token/record.ts';
 import { formatInstant } from '../src/time.ts';
+import { runCommand } from './support/in-process.ts';
 import { FULL_CLI, fakeYandex, issuedRecord, makeHome, startCli, writeConfig, type Home, type RunResult } from './support/harness.ts';
 
 const DAY = 86_400_000;
@@ -18,14 +21,16 @@ const OUT_OF_REACH = { YANDEX_OAUTH_URL: 'http://127.0.0.1:1', YANDEX_LOGIN_URL:
 /** A config folder as a test needs it, set up twice alike: once for each path. */
 type Setup = (t: TestContext, yandex: Emulator) => Promise<Home>;
 
-// Times fixed once, so that both homes of a pair hold the same ones (status shows them, and what follows).
+// Times fixed once, so that both homes of a pair hold the same ones (status shows them, and what follows);
+// half a day off the whole days that status counts down (expiry, renewal at 90 days), so that each run's
+// own now, a second or so apart, counts the same number of days.
 const NOW = Date.now();
 const at = (ms: number) => new Date(NOW + ms).toISOString();
 const fresh = (yandex: Emulator, login: string) =>
-  issuedRecord(yandex, { expiresInMs: 0, record: { login, expiresAt: at(300 * DAY + DAY / 2), obtainedAt: at(-DAY) } });
-/** Obtained 100 days ago: due for renewal, still working for months. */
+  issuedRecord(yandex, { expiresInMs: 0, record: { login, expiresAt: at(300 * DAY + DAY / 2), obtainedAt: at(-DAY - DAY / 2) } });
+/** Obtained 100 days ago (and a half): due for renewal, still working for months. */
 const due = (yandex: Emulator, record: Partial<TokenRecord> = {}) =>
-  issuedRecord(yandex, { expiresInMs: 0, record: { expiresAt: at(200 * DAY + DAY / 2), obtainedAt: at(-100 * DAY), ...record } });
+  issuedRecord(yandex, { expiresInMs: 0, record: { expiresAt: at(200 * DAY + DAY / 2), obtainedAt: at(-100 * DAY - DAY / 2), ...record } });
 
 const HOMES: Record<string, Setup> = {
   'no config file': async (t, yandex) => makeHome(t, yandex),
@@ -187,6 +192,12 @@ async function runOn(home: Home, { argv, env = {}, signals, tty }: Case, entry?:
   return outcome(home, await running.done);
 }
 
+/** The full CLI's answer in this process (src/cli/main.ts, as cli.cjs runs it), for a case with no terminal or signal. */
+async function runInProcess(home: Home, { argv, env = {} }: Case): Promise<Outcome> {
+  const result = await runCommand(argv, { ...home.env, ...env } as Record<string, string>);
+  return outcome(home, { ...result, signal: null } as RunResult);
+}
+
 /** Runs the cases on both paths, each on its own home from `setup`, at most `width` runs at a time. */
 async function compare(t: TestContext, yandex: Emulator, cases: Case[]): Promise<void> {
   const width = 6;
@@ -196,7 +207,7 @@ async function compare(t: TestContext, yandex: Emulator, cases: Case[]): Promise
     for (let next = queue.shift(); next; next = queue.shift()) {
       const { label, setup, argv, env = {} } = next;
       const [viaBin, viaCli] = await Promise.all([setup(t, yandex), setup(t, yandex)]);
-      const [bin, cli] = await Promise.all([runOn(viaBin, next), runOn(viaCli, next, FULL_CLI)]);
+      const [bin, cli] = await Promise.all([runOn(viaBin, next), next.tty || next.signals ? runOn(viaCli, next, FULL_CLI) : runInProcess(viaCli, next)]);
       try {
         assert.deepEqual(bin, cli);
         if (env.DEBUG) assert.equal(bin.stderr.includes('<frames>'), bin.code !== 0, 'a failure under DEBUG has its stack');

@@ -138,6 +138,9 @@ export function startCli(args: string[], env: Record<string, string>, options: R
     stderr += d;
     for (const w of [...waiters]) if (w.pattern.test(stderr)) w.resolve(stderr);
   });
+  // A program that exits without reading its input closes the pipe first (EPIPE): what it did shows in its
+  // output and exit code, not as an uncaught error of the test.
+  child.stdin!.on('error', () => undefined);
   if (options.input !== undefined) child.stdin!.end(options.input);
   const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
   const done = new Promise<RunResult>((resolve) => {
