@@ -2,8 +2,8 @@
 // the full CLI (commander): for each command line, environment and config file, both run on homes set up
 // alike (in a terminal too, under signals too), and give the same exit code, stdout, stderr and files left.
 // The fast entry is always the built binary; the full CLI is the built one too (test/support/full-cli.cjs →
-// cli.cjs) in a terminal and under signals, and otherwise src/cli/main.ts in this process (runCommand), the
-// same code without a Node start-up per case: half the file's CPU.
+// cli.cjs) under signals, and otherwise src/cli/main.ts in this process (runCommand; in a terminal, one as
+// script(1) makes), the same code without a Node start-up per case: half the file's CPU.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -192,9 +192,9 @@ async function runOn(home: Home, { argv, env = {}, signals, tty }: Case, entry?:
   return outcome(home, await running.done);
 }
 
-/** The full CLI's answer in this process (src/cli/main.ts, as cli.cjs runs it), for a case with no terminal or signal. */
-async function runInProcess(home: Home, { argv, env = {} }: Case): Promise<Outcome> {
-  const result = await runCommand(argv, { ...home.env, ...env } as Record<string, string>);
+/** The full CLI's answer in this process (src/cli/main.ts, as cli.cjs runs it), for a case with no signal: in a terminal, one as script(1) makes. */
+async function runInProcess(home: Home, { argv, env = {}, tty }: Case): Promise<Outcome> {
+  const result = await runCommand(argv, { ...home.env, ...env } as Record<string, string>, { terminal: tty });
   return outcome(home, { ...result, signal: null } as RunResult);
 }
 
@@ -207,7 +207,7 @@ async function compare(t: TestContext, yandex: Emulator, cases: Case[]): Promise
     for (let next = queue.shift(); next; next = queue.shift()) {
       const { label, setup, argv, env = {} } = next;
       const [viaBin, viaCli] = await Promise.all([setup(t, yandex), setup(t, yandex)]);
-      const [bin, cli] = await Promise.all([runOn(viaBin, next), next.tty || next.signals ? runOn(viaCli, next, FULL_CLI) : runInProcess(viaCli, next)]);
+      const [bin, cli] = await Promise.all([runOn(viaBin, next), next.signals ? runOn(viaCli, next, FULL_CLI) : runInProcess(viaCli, next)]);
       try {
         assert.deepEqual(bin, cli);
         if (env.DEBUG) assert.equal(bin.stderr.includes('<frames>'), bin.code !== 0, 'a failure under DEBUG has its stack');

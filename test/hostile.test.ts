@@ -351,7 +351,10 @@ async function interruptDuring(t: TestContext, endpoint: '/token' | '/info', sig
   // The request is in flight once the emulator has logged it.
   const deadline = Date.now() + 15_000;
   while (!yandex.requests.some((r) => r.path === endpoint)) {
-    assert.ok(Date.now() < deadline, `${endpoint} was never called`);
+    if (Date.now() >= deadline) {
+      running.child.kill('SIGKILL');
+      assert.fail(`${endpoint} was never called; the emulator saw ${yandex.requests.map((r) => r.path).join(', ') || 'nothing'}; stderr:\n${(await running.done).stderr}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   running.child.kill(signal);

@@ -181,7 +181,7 @@ const CASES: Case[] = [
   },
 ];
 
-describe('Yandex out of reach', { concurrency: 4 }, () => {
+describe('Yandex out of reach', { concurrency: true }, () => {
   for (const kind of UNREACHABLE) {
     for (const c of CASES) {
       test(`${c.title} with ${kind}: exit ${c.code ?? 1}, one sentence, the config kept`, async (t) => {
@@ -236,7 +236,7 @@ const isPoll = (path: string, grant?: string) => path === '/token' && grant === 
 const POLL_UNREACHABLE = /^Warning: Could not reach http:\/\/127\.0\.0\.1:\d+ while waiting for the code to be entered on the Yandex page: the connection was (refused|reset)\..* Still trying until the code expires \(Ctrl-C to stop\)\.$/m;
 
 // Each test has its own home and servers, and mostly waits (for a timeout, a code's expiry, a process): side by side.
-describe('once a login waits or a request hangs', { concurrency: 4 }, () => {
+describe('once a login waits or a request hangs', { concurrency: 9 }, () => {
   test('`login --device` when Yandex goes away during the polls: it says so, keeps trying, and fails when the code expires', async (t) => {
     const { yandex, home, before, running, userCode } = await startDevice(t, {}, 4);
     await until(yandex, isPoll, 'the first poll');

@@ -25,6 +25,11 @@ export interface InProcessOptions extends Outside {
   onStderr?: (stderr: string) => void;
   /** Told all of stdout so far at every write of data (api's answer as it streams). */
   onStdout?: (stdout: string) => void;
+  /**
+   * A terminal as script(1) gives one: stdin, stdout and stderr are the one terminal (isTTY, 0 columns, as a
+   * pseudo-terminal without a size reports), whose output is the result's stdout, each newline as `\r\n`.
+   */
+  terminal?: boolean;
 }
 
 /**
@@ -56,13 +61,16 @@ export async function runCommand(argv: string[], env: Record<string, string>, op
   let stderr = '';
   const stdin = new PassThrough();
   stdin.end(options.input ?? '');
-  const sink = (append: (text: string) => void) => ({ write: (text: string) => (append(text), true), isTTY: false, columns: undefined });
+  const terminal = options.terminal === true;
+  const columns = terminal ? 0 : undefined;
+  const sink = (append: (text: string) => void) => ({ write: (text: string) => (append(text), true), isTTY: terminal, columns });
   const proc: ProcessLike = {
     env,
-    stdin: stdin as unknown as NodeJS.ReadStream,
+    stdin: Object.assign(stdin, { isTTY: terminal }) as unknown as NodeJS.ReadStream,
     stdout: sink((text) => (stdout += text)) as unknown as NodeJS.WriteStream,
     stderr: sink((text) => {
-      stderr += text;
+      if (terminal) stdout += text;
+      else stderr += text;
       options.onStderr?.(stderr);
     }) as unknown as NodeJS.WriteStream,
   };
@@ -73,20 +81,17 @@ export async function runCommand(argv: string[], env: Record<string, string>, op
       stdout += typeof data === 'string' ? data : decoder.decode(data, { stream: true });
       options.onStdout?.(stdout);
     },
-    columns: () => undefined,
+    columns: () => columns,
   };
   const err = {
-    write: (text: string) => {
-      stderr += text;
-      options.onStderr?.(stderr);
-    },
-    columns: () => undefined,
+    write: (text: string) => proc.stderr.write(text),
+    columns: () => columns,
   };
   const signal = options.signal ?? new AbortController().signal;
   // No process signals in-process: a test aborts `signal` itself.
   const outside = { ...options, openBrowser: options.openBrowser ?? scriptedBrowser(env) };
   const code = await main(argv, () => createContext(proc, signal, out, () => () => undefined, outside), { stdout: out, stderr: err });
-  return { code, stdout, stderr };
+  return { code, stdout: terminal ? stdout.replace(/\n/g, '\r\n') : stdout, stderr };
 }
 
 /**

@@ -1,0 +1,74 @@
+// `npm test`'s runner: the test files (all of test/*.test.ts, or those named) in a few processes, several
+// files to a process, instead of one process each as `node --test` runs them. A file's process costs about
+// half a second of CPU before its first test (Node, tsx's loader thread, src/ and its packages loaded and
+// compiled again), which for 37 files was a fifth of the suite's CPU; in a few processes each module is
+// loaded and compiled once per process. Each file still runs alone with `node --import tsx --test FILE`.
+//
+// The files are dealt to SHARDS processes, the costliest first, each to the process with the least work so
+// far; a process runs its files one after another (the tests that mostly wait run side by side within their
+// file), and the processes run side by side through node:test's own runner, with its reporters and its exit.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { run } from 'node:test';
+import { spec, tap } from 'node:test/reporters';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * Seconds a file's tests took within `npm test` on a 2-core machine (its share of a busy machine: the CPU of
+ * its processes, and its waits); a file not listed counts 1. Only the balance between the processes
+ * depends on them.
+ */
+const COST: Record<string, number> = {
+  'pack.test.ts': 30,
+  'hostile.test.ts': 28,
+  'direct.test.ts': 26,
+  'e2e-browser.test.ts': 21,
+  'signals.test.ts': 16,
+  'unreachable.test.ts': 12,
+  'lifecycle.test.ts': 11,
+  'e2e-terminal.test.ts': 10,
+  'headless.test.ts': 10,
+  'recipes.test.ts': 4,
+  'login.test.ts': 4,
+  'renewal.test.ts': 4,
+  'api.test.ts': 4,
+  'exec.test.ts': 3,
+  'completion.test.ts': 2,
+  'proxy.test.ts': 2,
+  'faults.test.ts': 2,
+  'emulator-cli.test.ts': 2,
+  'iam.test.ts': 2,
+  'callback-pages.test.ts': 2,
+};
+
+/** Processes side by side: three a core (most tests wait on a child process or a server part of the time). */
+const SHARDS = Math.max(2, availableParallelism() * 3);
+
+const files = (process.argv.length > 2 ? process.argv.slice(2).map((file) => resolve(file)) : readdirSync(here).filter((name) => name.endsWith('.test.ts')).map((name) => join(here, name))).sort(
+  (a, b) => (COST[basename(b)] ?? 1) - (COST[basename(a)] ?? 1) || a.localeCompare(b),
+);
+const shards = Array.from({ length: Math.min(SHARDS, files.length) }, () => ({ cost: 0, files: [] as string[] }));
+for (const file of files) {
+  const lightest = shards.reduce((least, shard) => (shard.cost < least.cost ? shard : least));
+  lightest.cost += COST[basename(file)] ?? 1;
+  lightest.files.push(file);
+}
+
+// Each process's entry: a module that imports its files in order (node:test runs a file's tests as it registers them).
+const folder = mkdtempSync(join(tmpdir(), 'yandex-token-tests-'));
+process.on('exit', () => rmSync(folder, { recursive: true, force: true }));
+const entries = shards.map((shard, i) => {
+  const entry = join(folder, `${i + 1}-of-${shards.length}.mjs`);
+  writeFileSync(entry, shard.files.map((file) => `import ${JSON.stringify(pathToFileURL(file).href)};\n`).join(''));
+  return entry;
+});
+
+// A process that runs past 10 minutes fails (`node --test --test-timeout` bounds a whole file's process too).
+const stream = run({ files: entries, concurrency: shards.length, timeout: 10 * 60_000 });
+stream.on('test:fail', () => {
+  process.exitCode = 1;
+});
+stream.compose(process.stdout.isTTY ? new spec() : tap).pipe(process.stdout);
