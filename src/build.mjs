@@ -1,4 +1,5 @@
-// `npm run build`'s second half (after `tsc`, which checks the types and writes the declarations):
+// `npm run build`: tsc, which checks the types and writes the declarations (dist/**/*.d.ts), in a process of
+// its own while esbuild writes the rest:
 //
 //   dist/print.cjs  src/entry/print-fast.ts: what bin/ runs for every command line (see that file).
 //   dist/direct.cjs src/entry/direct.ts: a print it parsed but cannot answer (a renewal), refresh, status.
@@ -12,15 +13,25 @@
 // the lock) is in each that needs it, and no bundle loads another's modules. CommonJS for the CLI because Node 20
 // starts it several milliseconds faster than an ES module. Minified, with maps beside them that turn a stack
 // trace back into src/ lines when DEBUG is set (bin/ enables them then).
-import { spawnSync } from 'node:child_process';
+//
+// `node src/build.mjs --tools FOLDER` (src/prepare.mjs, for a clone without its devDependencies) builds with
+// the typescript and esbuild installed in FOLDER and its tsconfig.json, and writes the declarations without
+// the type check (tsc --noCheck: the same files in about half the time; an install has no use for the check).
+import { spawn, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
-// esbuild from the clone, or from where src/prepare.mjs installed it to build a clone that has none (its path given).
-const { build } = await import(process.argv[2] ? pathToFileURL(process.argv[2]).href : 'esbuild');
+const toolsAt = process.argv[2] === '--tools' ? resolve(process.argv[3]) : undefined;
+const tools = createRequire(join(toolsAt ?? root, 'package.json'));
+const tscArgs = toolsAt ? ['-p', join(toolsAt, 'tsconfig.json'), '--noCheck'] : ['-p', join(root, 'tsconfig.json')];
+const tsc = spawn(process.execPath, [tools.resolve('typescript/bin/tsc'), ...tscArgs], { cwd: root, stdio: 'inherit' });
+const typesWritten = new Promise((done) => tsc.on('close', (code) => done(code === 0)));
+// A build that fails here stops tsc too.
+process.on('exit', () => tsc.exitCode === null && tsc.kill());
+const { build } = await import(pathToFileURL(tools.resolve('esbuild')).href);
 // An `npm pack` that failed midway leaves package.json without its `prepare` line (src/prepare.mjs): back.
 if (spawnSync(process.execPath, [resolve(root, 'src', 'prepare.mjs'), 'unpack'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 const packages = ['commander', 'conf', 'open', 'prompts', 'proper-lockfile', 'undici'];
@@ -120,3 +131,5 @@ await build({
   plugins: [slimConf, lockNamedExports],
   banner: { js: "import { createRequire as __yandexTokenRequire } from 'node:module';\nconst require = __yandexTokenRequire(import.meta.url);" },
 });
+// tsc's own messages say what failed.
+if (!(await typesWritten)) process.exit(1);

@@ -135,7 +135,6 @@ function prepare() {
   if (upToDate()) return;
   const own = buildTools(root);
   if (own) {
-    run(process.execPath, [own.tsc, '-p', 'tsconfig.json']);
     run(process.execPath, [join(root, 'src', 'build.mjs')]);
     return;
   }
@@ -151,10 +150,7 @@ function prepare() {
   installBuildTools(folder, manifest);
   const tools = buildTools(folder);
   if (!tools) fail(`typescript and esbuild are still missing from ${join(folder, 'node_modules')}: run \`npm install\` in ${root}, then \`npm run build\`.`);
-  // Declarations without the type check (--noCheck: the same files, in about half the time): the sources
-  // were checked where they were written (`npm run build`, CI), and an install has no use for the check.
-  run(process.execPath, [tools.tsc, '-p', join(folder, 'tsconfig.json'), '--noCheck']);
-  run(process.execPath, [join(root, 'src', 'build.mjs'), tools.esbuild]);
+  run(process.execPath, [join(root, 'src', 'build.mjs'), '--tools', folder]);
 }
 
 /** package.json replaced whole (a temporary file renamed over it): a reader never sees half of it. */
