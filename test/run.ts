@@ -89,6 +89,8 @@ function inMemory(): string | undefined {
 const memory = inMemory();
 const folder = mkdtempSync(join(memory ?? tmpdir(), 'yandex-token-tests-'));
 process.on('exit', () => rmSync(memory ?? folder, { recursive: true, force: true }));
+// Ctrl-C (the test processes get it too) still removes the folder, whose files hold memory.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.once(signal, () => process.exit(code));
 const setTmp = join(folder, 'tmpdir.mjs');
 writeFileSync(setTmp, memory ? `process.env.TMPDIR = ${JSON.stringify(memory)};\n` : '');
 const entries = shards.map((shard, i) => {
