@@ -131,5 +131,9 @@ await build({
   plugins: [slimConf, lockNamedExports],
   banner: { js: "import { createRequire as __yandexTokenRequire } from 'node:module';\nconst require = __yandexTokenRequire(import.meta.url);" },
 });
-// tsc's own messages say what failed.
-if (!(await typesWritten)) process.exit(1);
+if (!(await typesWritten)) {
+  // tsc's own messages say what failed. tsc wrote the declarations all the same: without this one, dist/ is
+  // not up to date for src/prepare.mjs, which then builds (and fails) again rather than leave it.
+  rmSync(resolve(root, 'dist', 'index.d.ts'), { force: true });
+  process.exit(1);
+}

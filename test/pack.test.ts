@@ -58,10 +58,6 @@ function packOnce(): Promise<{ report: PackReport; tarball: string }> {
   })();
   return packing;
 }
-after(() => {
-  if (packDir) rmSync(packDir, { recursive: true, force: true });
-});
-
 /**
  * `file` type-checked as tsc would (strict, NodeNext, @types/node) in `project`, and with it every declaration
  * file of the installed packages but @types/node's and undici-types' own (tsc checks those too, for 4 of its 5 s
@@ -100,6 +96,10 @@ function unbuiltClone(into: string): string {
 
 // Each test waits on npm and child processes: side by side.
 describe('the package', { concurrency: true }, () => {
+  after(() => {
+    if (packDir) rmSync(packDir, { recursive: true, force: true });
+  });
+
   test('npm pack ships the bin, dist (JavaScript, .d.ts, the bundles\' maps) and the README, and no tests, sources, other maps or secrets', { timeout: 90_000 }, async () => {
     const { report } = await packOnce();
     const files = report.files.map((f) => f.path).sort();

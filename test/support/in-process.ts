@@ -71,7 +71,7 @@ export async function runCommand(argv: string[], env: Record<string, string>, op
     stderr: sink((text) => {
       if (terminal) stdout += text;
       else stderr += text;
-      options.onStderr?.(stderr);
+      options.onStderr?.(terminal ? stdout : stderr);
     }) as unknown as NodeJS.WriteStream,
   };
   // An API's answer comes as bytes, in chunks that may split a character: decoded as a stream.
