@@ -19,8 +19,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 /**
  * Seconds a file's tests took within `npm test` on a 2-core machine (its share of a busy machine: the CPU of
- * its processes, and its waits); a file not listed counts 1. Only the balance between the processes
- * depends on them.
+ * its processes, and its waits), as `node --import tsx test/run.ts --costs` tells them at the end; a file not
+ * listed counts 1. Only the balance between the processes depends on them.
  */
 const COST: Record<string, number> = {
   'pack.test.ts': 27,
@@ -49,7 +49,9 @@ const COST: Record<string, number> = {
 /** Processes side by side: three a core (most tests wait on a child process or a server part of the time). */
 const SHARDS = Math.max(2, availableParallelism() * 3);
 
-const files = (process.argv.length > 2 ? process.argv.slice(2).map((file) => resolve(file)) : readdirSync(here).filter((name) => name.endsWith('.test.ts')).map((name) => join(here, name))).sort(
+const costs = process.argv.includes('--costs');
+const named = process.argv.slice(2).filter((arg) => arg !== '--costs');
+const files = (named.length > 0 ? named.map((file) => resolve(file)) : readdirSync(here).filter((name) => name.endsWith('.test.ts')).map((name) => join(here, name))).sort(
   (a, b) => (COST[basename(b)] ?? 1) - (COST[basename(a)] ?? 1) || a.localeCompare(b),
 );
 // A hook at a file's top level would belong to its whole process, and run around the other files' tests too.
@@ -135,9 +137,17 @@ stream.on('test:fail', ({ name, nesting, todo }) => {
   if (nesting === 0 && entries.includes(name)) failed.add(name);
 });
 stream.compose(process.stdout.isTTY ? new spec() : tap).pipe(process.stdout);
+// --costs: the seconds each file's tests took, for COST above.
+const took = new Map<string, number>();
+const count = ({ file, nesting, details }: { file?: string; nesting: number; details: { duration_ms: number } }) => {
+  if (costs && nesting === 0 && file) took.set(basename(file), (took.get(basename(file)) ?? 0) + details.duration_ms / 1000);
+};
+stream.on('test:pass', count);
+stream.on('test:fail', count);
 // The entries are gone with the folder: a process that failed as a whole is named by its files.
 stream.on('end', () => {
   for (const entry of failed) process.stderr.write(`${entry} ran ${shards[entries.indexOf(entry)]!.files.map((file) => basename(file)).join(', ')}.\n`);
+  if (costs) process.stderr.write([...took].sort((a, b) => b[1] - a[1]).map(([name, seconds]) => `  '${name}': ${Math.max(1, Math.round(seconds))},\n`).join(''));
 });
 process.on('exit', () => {
   // Retried whole for a second: a process the tests started (a CLI run when a signal stopped its test, a
