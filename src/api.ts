@@ -29,7 +29,8 @@ export interface Options {
   fetch?: typeof fetch;
   /**
    * Called with what the CLI would print as a warning, e.g. that a refresh ahead of expiry failed and the
-   * still-valid token was returned. Nothing is ever written to stdout or stderr.
+   * still-valid token was returned, or, once a day per profile (shared with print), that the token expires
+   * within 14 days and will not be renewed. Nothing is ever written to stdout or stderr.
    */
   onWarning?: (message: string) => void;
 }

@@ -26,6 +26,12 @@ export interface Context {
   err: Output;
   /** Whether a person is at a terminal (prompts, spinners). */
   interactive: boolean;
+  /**
+   * Whether the token commands say, once a day per profile, that a token expires soon and will not be
+   * renewed (noting in the file that it was said): the CLI does; the Node API when given onWarning, so that
+   * a program that hears no warnings does not take the day's from print.
+   */
+  expiryWarnings: boolean;
   /** Aborted on Ctrl-C or SIGTERM, with the error to report as its reason. */
   signal: AbortSignal;
   /**
@@ -122,6 +128,7 @@ export function createContext(
     get interactive() {
       return isInteractive();
     },
+    expiryWarnings: true,
     signal,
     takeSignals,
     startProgram: programStarter(proc.env),
@@ -202,6 +209,7 @@ export function createApiContext(options: ApiContextOptions = {}): Context {
       status: () => undefined,
     },
     interactive: false,
+    expiryWarnings: options.onWarning !== undefined,
     signal,
     // The program using the API owns its process's signals; none is taken from it.
     takeSignals: () => () => undefined,

@@ -1,6 +1,6 @@
 // Knowing before a token dies: `status --expires-within` (exit 5 for a token that expires within the window
 // and will not be renewed first), and the one stderr line a day that print and exec add for such a token
-// within 14 days of its expiry. The built CLI against the emulator, in temp homes.
+// within 14 days of its expiry (and the Node API's onWarning). The built CLI against the emulator, in temp homes.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import type { Emulator } from '../src/emulator/index.ts';
 import { expiryWarningDue, whyNotRenewed, type TokenRecord } from '../src/token/record.ts';
 import { parseDuration } from '../src/time.ts';
+import { getHeaders, getToken } from '../src/index.ts';
 import { ROOT, fakeYandex, issuedRecord, makeHome, runCli, writeConfig, type Home } from './support/harness.ts';
 import { runCommand } from './support/in-process.ts';
 
@@ -219,4 +220,25 @@ test('no daily warning for a token print renews, for one with more than 14 days 
   assert.equal(readFileSync(home.configFile, 'utf8'), before, 'nothing written');
   const demo = await runCli(['print', '--profile', 'demo-soon'], home.env);
   assert.match(demo.stderr, /^Warning: The demo token \(profile "demo-soon"\) expires .*, and demo tokens cannot be renewed\. Run `yandex-token login --demo --profile demo-soon` again before then\.\n$/);
+});
+
+test('the Node API: with onWarning, the daily warning goes there (noted, so print says nothing more that day); without, nothing is noted and print still says it', async (t) => {
+  const yandex = await fakeYandex(t);
+  const home = makeHome(t, yandex);
+  const record = unrenewable(stored(yandex, 10 * DAY));
+  writeConfig(home, { default: record, work: { ...record } });
+  const before = readFileSync(home.configFile, 'utf8');
+
+  assert.equal(await getToken({ env: home.env }), record.accessToken);
+  assert.equal(readFileSync(home.configFile, 'utf8'), before, 'no onWarning: nothing noted');
+  assert.match((await runCommand(['print'], home.env)).stderr, /^Warning: The token expires .* and will not be renewed/);
+
+  const warnings: string[] = [];
+  const onWarning = (message: string) => void warnings.push(message);
+  await getToken({ env: home.env, profile: 'work', onWarning });
+  await getHeaders({ env: home.env, profile: 'work', service: 'disk', onWarning });
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /^The token \(profile "work"\) expires .* and will not be renewed \(no refresh token is stored\)\. Run `yandex-token login --profile work` again before then\.$/);
+  assert.ok(profiles(home).work!.expiryWarnedAt, 'noted');
+  assert.equal((await runCommand(['print', '--profile', 'work'], home.env)).stderr, '', 'said once that day');
 });

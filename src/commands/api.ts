@@ -118,7 +118,7 @@ export async function api(options: ApiOptions, ctx: Context): Promise<void> {
   const method = (options.method ?? (options.data === undefined ? 'GET' : 'POST')).toUpperCase();
   if (!/^[A-Z]{1,20}$/.test(method)) throw new UserError(`-X takes an HTTP method (GET, POST, PUT, PATCH, DELETE), not "${untrusted(method, 20)}".`);
   const data = await body(options.data, ctx);
-  let credentials = await serviceCredentials(ctx, options.profile, service, { warnExpiry: true });
+  let credentials = await serviceCredentials(ctx, options.profile, service);
   if (credentials.current?.record?.demo) throw demoToken(options.profile);
   let answer = await send(ctx, url, { method, headers: requestHeaders(credentials, given, data), body: data });
   // The caller's own Authorization, or YANDEX_TOKEN, is not ours to renew.

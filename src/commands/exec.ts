@@ -28,7 +28,7 @@ export async function exec(options: ExecOptions, ctx: Context): Promise<number> 
   // Renewed first when due, under print's lock and rule; not logged in ends here, before anything runs.
   const { token } = options.iam
     ? await (await import('../token/iam.js')).currentIamToken(ctx, options.profile)
-    : await currentToken(ctx, options.profile, { warnExpiry: true });
+    : await currentToken(ctx, options.profile);
   ctx.signal.throwIfAborted();
   const env = Object.fromEntries(names.map((name) => [name, token]));
 

@@ -45,7 +45,7 @@ export async function print(options: PrintOptions, ctx: Context): Promise<void> 
     ctx.stdout.write(options.json ? `${JSON.stringify(printedIam(token, expiresAt, options.profile, ctx), null, 2)}\n` : `${token}\n`);
     return;
   }
-  const { token, record } = await currentToken(ctx, options.profile, { warnExpiry: true });
+  const { token, record } = await currentToken(ctx, options.profile);
   ctx.stdout.write(formatToken(token, record, options.profile, options));
 }
 
@@ -53,7 +53,7 @@ async function printFor(options: PrintOptions, service: ServiceName, ctx: Contex
   if (options.header === 'bearer') {
     throw new UserError('--header bearer and --for both say which Authorization to write: drop --header bearer (--for direct writes Bearer, as Direct wants).');
   }
-  const { token, headers, current, iamExpiresAt } = await serviceCredentials(ctx, options.profile, service, { warnExpiry: true });
+  const { token, headers, current, iamExpiresAt } = await serviceCredentials(ctx, options.profile, service);
   if (options.json) {
     const printed: PrintedForService = {
       ...(current ? printedToken(token, current.record, options.profile) : printedIam(token, iamExpiresAt!, options.profile, ctx)),

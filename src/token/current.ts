@@ -73,12 +73,12 @@ export interface CurrentToken {
  * The token to use now, for `print`, `exec` and getToken alike: YANDEX_TOKEN when set (as GH_TOKEN does for
  * gh: the environment wins and nothing is read), else the profile's, refreshed first when due (or always,
  * with `force`). A warning (a refresh ahead of expiry failed, the token still works) goes to ctx.err; with
- * `warnExpiry` (print, exec), so does the daily one for a token that expires soon and will not be renewed.
+ * ctx.expiryWarnings, so does the daily one for a token that expires soon and will not be renewed.
  */
 export async function currentToken(
-  ctx: Pick<Context, 'settings' | 'store' | 'api' | 'now' | 'err'>,
+  ctx: Pick<Context, 'settings' | 'store' | 'api' | 'now' | 'err' | 'expiryWarnings'>,
   profile: string,
-  options: { force?: boolean; warnExpiry?: boolean } = {},
+  options: { force?: boolean } = {},
 ): Promise<CurrentToken> {
   if (ctx.settings.token) {
     if (options.force) {
@@ -92,13 +92,13 @@ export async function currentToken(
     : await getValidToken(ctx.store, ctx.api, profile, ctx.now);
   if (usable.warning) ctx.err.warn(usable.warning);
   // A renewal's warning already says what to do; the daily one would only repeat it.
-  else if (options.warnExpiry) await warnOfExpiry(ctx, profile, usable.record);
+  else if (ctx.expiryWarnings) await warnOfExpiry(ctx, profile, usable.record);
   const current: CurrentToken = { token: usable.record.accessToken, record: usable.record, source: 'config' };
   return { ...current, token: printableToken(current, ctx.store, profile) };
 }
 
 /**
- * print and exec: one line a day per profile while a token that will not be renewed has less than
+ * print, exec, api, --iam and the Node API given onWarning: one line a day per profile while a token that will not be renewed has less than
  * EXPIRY_WARNING_WITHIN_MS left. When it was said is noted in the record under the lock, so that of many
  * runs at once one says it; the fast entry hands print over only when the note is a day old
  * (expiryWarningDue). A note that cannot be written (a read-only folder) leaves the line said each time.

@@ -27,7 +27,6 @@ export async function serviceCredentials(
   ctx: Context,
   profile: string,
   service: ServiceName | undefined,
-  options: { warnExpiry?: boolean } = {},
 ): Promise<ServiceCredentials> {
   const extra = extraHeaders(service, profileSettings(ctx, profile), profile);
   if (takesIamToken(service)) {
@@ -35,6 +34,6 @@ export async function serviceCredentials(
     const iam = await currentIamToken(ctx, profile);
     return { token: iam.token, headers: { Authorization: authorization(service, iam.token), ...extra }, iamExpiresAt: iam.expiresAt };
   }
-  const current = await currentToken(ctx, profile, { warnExpiry: options.warnExpiry });
+  const current = await currentToken(ctx, profile);
   return { token: current.token, headers: { Authorization: authorization(service, current.token), ...extra }, current };
 }

@@ -25,7 +25,7 @@ export const IAM_RETRY_MS = 5 * 60_000;
 /** A cached IAM token is not handed out in its last ten minutes: a script may take a while to use it. */
 export const IAM_MARGIN_MS = 10 * 60_000;
 
-type IamContext = Pick<Context, 'settings' | 'store' | 'api' | 'now' | 'err'>;
+type IamContext = Pick<Context, 'settings' | 'store' | 'api' | 'now' | 'err' | 'expiryWarnings'>;
 
 /**
  * What a cached IAM token was got for: the OAuth token, at that IAM server. A new login, or
@@ -71,7 +71,7 @@ function heldOff(entry: IamCacheEntry | undefined, profile: string, now: Date): 
 
 /** The OAuth token to exchange, renewed first when due (as print does), and where Cloud's IAM API is for it. */
 async function oauthFor(ctx: IamContext, profile: string): Promise<{ current: CurrentToken; iamUrl: string }> {
-  const current = await currentToken(ctx, profile, { warnExpiry: true });
+  const current = await currentToken(ctx, profile);
   if (current.record?.demo) {
     throw new NotLoggedInError(
       `The token${ofProfile(profile)} is a demo token from the built-in emulator, not a Yandex token, so Yandex Cloud cannot exchange it for an IAM token. Log in with a real Yandex token (see the README's Yandex Cloud section), or try --iam against \`yandex-token emulator\`.`,

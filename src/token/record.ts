@@ -136,8 +136,8 @@ export function whyNotRenewed(record: TokenRecord): string | undefined {
 }
 
 /**
- * Whether print or exec should warn now that the token expires within EXPIRY_WARNING_WITHIN_MS and will
- * not be renewed: not warned in the last day. The fast entry asks this on every print, so the usual
+ * Whether the daily warning is due (print, exec, api, --iam, and the Node API given onWarning): the token
+ * expires within EXPIRY_WARNING_WITHIN_MS and will not be renewed, and was not warned of in the last day. The fast entry asks this on every print, so the usual
  * answer (far from expiry) costs one Date.parse.
  */
 export function expiryWarningDue(record: TokenRecord, now: Date): boolean {
