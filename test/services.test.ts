@@ -227,6 +227,23 @@ test('api sends each service its headers; -H replaces one; the body goes to stdo
   assert.equal(echo.requests[3]!.method, 'DELETE');
 });
 
+test('api fills {orgId} in the URL with the profile\'s org-id; without one, exit 1 naming the command, nothing sent', async (t) => {
+  const { home, echo, token } = await setUp(t);
+  const missing = await run(['api', '--for', '360', '/directory/v1/org/{orgId}/users'], home);
+  assert.equal(missing.code, 1);
+  assert.equal(
+    missing.stderr,
+    "The URL has {orgId}, and no org-id is set, so no request was sent. Run `yandex-token profile set org-id <id>` with your Yandex 360 organisation's id (`yandex-token api --for 360 /directory/v1/org` lists yours), or write the id in the URL.\n",
+  );
+  assert.equal(echo.requests.length, 0);
+
+  ok(await run(['profile', 'set', 'org-id', '1234567'], home), token);
+  const users = ok(await run(['api', '--for', '360', '/directory/v1/org/{orgId}/users?perPage=10'], home), token);
+  assert.deepEqual(JSON.parse(users.stdout), { method: 'GET', path: '/directory/v1/org/1234567/users?perPage=10' });
+  ok(await run(['api', `${echo.url}/directory/v1/org/{orgId}/groups`, '--for', '360'], home), token);
+  assert.equal(echo.requests[1]!.path, '/directory/v1/org/1234567/groups', 'in a whole URL too');
+});
+
 test('api -d @- and -d @FILE send the bytes as given, form-encoded unless they are JSON; -i shows the status and headers', async (t) => {
   const { home, echo, token } = await setUp(t);
   ok(await run(['api', '--for', 'metrica', '/management/v1/counters', '-d', '@-'], home, 'a=1&b=2'), token);

@@ -386,11 +386,12 @@ Direct gets "Authorization: Bearer" and Client-Login; Tracker and Wiki
 (*.api.cloud.yandex.net) an IAM token; Disk, Metrica, 360 and other Yandex
 hosts "Authorization: OAuth". A 401 renews the token once and retries once.
 Redirects are not followed. Hosts that are not Yandex's are refused unless
---allow-host names them.
+--allow-host names them. {orgId} in the URL is the profile's org-id.
 
 Examples:
   yandex-token api https://cloud-api.yandex.net/v1/disk/
   yandex-token api --for tracker /v3/myself
+  yandex-token api --for 360 '/directory/v1/org/{orgId}/users'
   yandex-token api https://api.direct.yandex.com/json/v5/campaigns \\
     -d '{"method": "get", "params": {"SelectionCriteria": {},
          "FieldNames": ["Id"]}}'

@@ -5,14 +5,14 @@ import { readFile } from 'node:fs/promises';
 import type { Context } from '../context.js';
 import { CancelledError, NotLoggedInError, TerminatedError, UserError, systemErrorCode, untrusted } from '../errors.js';
 import { isYandexHost, serviceBaseUrl, serviceForUrl, serviceTitle, takesIamToken, type ServiceName } from '../services.js';
-import { serviceCredentials, type ServiceCredentials } from '../token/for-service.js';
+import { profileSettings, serviceCredentials, type ServiceCredentials } from '../token/for-service.js';
 import { open, type OpenAnswer, type RawAsk } from '../yandex/http.js';
 import { requestFailure } from '../yandex/oauth.js';
 import { ofProfile, profileFlag } from '../messages.js';
 
 export interface ApiOptions {
   profile: string;
-  /** The URL, or a path (/v1/disk/) resolved against `service`'s base URL. */
+  /** The URL, or a path (/v1/disk/) resolved against `service`'s base URL; `{orgId}` in it is the profile's org-id. */
   url: string;
   /** --for: the service, when the host does not say or a path is given. */
   service?: ServiceName;
@@ -37,14 +37,30 @@ interface Target {
   service?: ServiceName;
 }
 
+/**
+ * `{orgId}` in the URL, as Yandex 360's documentation writes its paths (/directory/v1/org/{orgId}/users):
+ * the profile's org-id, as `gh api` fills in {owner} and {repo}.
+ */
+function withOrgId(text: string, ctx: Context, profile: string): string {
+  if (!text.includes('{orgId}')) return text;
+  const { orgId } = profileSettings(ctx, profile);
+  if (!orgId) {
+    throw new UserError(
+      `The URL has {orgId}, and no org-id is set${ofProfile(profile)}, so no request was sent. Run \`yandex-token profile set${profileFlag(profile)} org-id <id>\` with your Yandex 360 organisation's id (\`yandex-token api --for 360 /directory/v1/org\` lists yours), or write the id in the URL.`,
+    );
+  }
+  return text.replaceAll('{orgId}', orgId);
+}
+
 function target(options: ApiOptions, ctx: Context): Target {
   let url: URL;
-  if (options.url.startsWith('/')) {
+  const given = withOrgId(options.url, ctx, options.profile);
+  if (given.startsWith('/')) {
     if (!options.service) throw new UserError(`A path needs --for SERVICE to say which API it is on (--for disk, say); or give the whole URL.`);
-    url = new URL(`${serviceBaseUrl(ctx.settings, options.service)}${options.url}`);
+    url = new URL(`${serviceBaseUrl(ctx.settings, options.service)}${given}`);
   } else {
     try {
-      url = new URL(options.url);
+      url = new URL(given);
     } catch {
       throw new UserError(`"${untrusted(options.url, 100)}" is not a URL: give the whole https://… address, or a path (/v1/disk/) with --for SERVICE.`);
     }
